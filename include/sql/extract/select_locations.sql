@@ -1,0 +1,3 @@
+-- Every location (stores and sales channels).
+SELECT location_id, kind
+FROM locations

@@ -1,0 +1,1 @@
+DELETE FROM forecast_runs WHERE run_date = :run_date

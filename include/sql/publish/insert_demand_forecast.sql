@@ -1,0 +1,4 @@
+INSERT INTO demand_forecast
+    (run_date, sku, location_id, target_date, forecast, p10, p50, p90, model_name, model_version)
+VALUES
+    (:run_date, :sku, :location_id, :target_date, :forecast, :p10, :p50, :p90, :model_name, :model_version)

@@ -1,0 +1,5 @@
+-- A run date's published forecasts, in key order.
+SELECT run_date, sku, location_id, target_date, forecast, p10, p50, p90, model_name, model_version
+FROM demand_forecast
+WHERE run_date = :run_date
+ORDER BY sku, location_id, target_date

@@ -1,0 +1,26 @@
+-- Tables the planners read. A run date's rows are replaced in one transaction.
+{% set engine = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" if dialect == "mysql" else "" %}
+
+CREATE TABLE IF NOT EXISTS demand_forecast (
+    run_date      DATE          NOT NULL,  -- logical date of the DAG run
+    sku           VARCHAR(64)   NOT NULL,
+    location_id   VARCHAR(64)   NOT NULL,
+    target_date   DATE          NOT NULL,
+    forecast      DOUBLE PRECISION NOT NULL,  -- point forecast (expected units)
+    p10           DOUBLE PRECISION NOT NULL,
+    p50           DOUBLE PRECISION NOT NULL,
+    p90           DOUBLE PRECISION NOT NULL,
+    model_name    VARCHAR(64)   NOT NULL,
+    model_version VARCHAR(16)   NOT NULL,
+    PRIMARY KEY (run_date, sku, location_id, target_date)
+){{ engine }};
+
+CREATE TABLE IF NOT EXISTS forecast_runs (
+    run_date       DATE         NOT NULL PRIMARY KEY,
+    model_name     VARCHAR(64)  NOT NULL,
+    model_version  VARCHAR(16)  NOT NULL,
+    mlflow_run_id  VARCHAR(64)  NOT NULL,
+    horizon_days   INTEGER      NOT NULL,
+    series_count   INTEGER      NOT NULL,
+    row_count      INTEGER      NOT NULL
+){{ engine }};

@@ -1,0 +1,55 @@
+-- The shop's operational tables (the forecast's source). MySQL/MariaDB and SQLite.
+-- Rendered with Jinja only for {{ dialect }}; no values are templated.
+-- Tables use a binary collation: stock codes such as "M" and "m" are different products.
+{% set engine = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" if dialect == "mysql" else "" %}
+
+CREATE TABLE IF NOT EXISTS products (
+    sku          VARCHAR(64)   NOT NULL PRIMARY KEY,
+    name         VARCHAR(255)  NOT NULL,
+    description  TEXT,
+    category     VARCHAR(64)   NOT NULL,
+    list_price   DECIMAL(12,2) NOT NULL,
+    launched_on  DATE
+){{ engine }};
+
+CREATE TABLE IF NOT EXISTS locations (
+    location_id  VARCHAR(64)   NOT NULL PRIMARY KEY,
+    name         VARCHAR(255)  NOT NULL,
+    kind         VARCHAR(16)   NOT NULL  -- 'store' or 'online'
+){{ engine }};
+
+CREATE TABLE IF NOT EXISTS orders (
+    order_id     VARCHAR(32)   NOT NULL PRIMARY KEY,
+    customer_id  VARCHAR(64),             -- raw id: never leaves extraction un-pseudonymised
+    location_id  VARCHAR(64)   NOT NULL,
+    ordered_at   DATETIME      NOT NULL,
+    status       VARCHAR(16)   NOT NULL   -- 'completed' or 'cancelled'
+){{ engine }};
+
+CREATE TABLE IF NOT EXISTS order_lines (
+    order_id     VARCHAR(32)   NOT NULL,
+    line_no      INTEGER       NOT NULL,
+    sku          VARCHAR(64)   NOT NULL,
+    quantity     INTEGER       NOT NULL,
+    unit_price   DECIMAL(12,2) NOT NULL,
+    PRIMARY KEY (order_id, line_no)
+){{ engine }};
+
+CREATE TABLE IF NOT EXISTS promotions (
+    promotion_id VARCHAR(32)   NOT NULL PRIMARY KEY,
+    sku          VARCHAR(64)   NOT NULL,
+    location_id  VARCHAR(64),             -- NULL: every location
+    starts_on    DATE          NOT NULL,
+    ends_on      DATE          NOT NULL,  -- inclusive
+    discount_pct DECIMAL(5,2)  NOT NULL
+){{ engine }};
+
+CREATE TABLE IF NOT EXISTS calendar_events (
+    event_date   DATE          NOT NULL,
+    name         VARCHAR(128)  NOT NULL,
+    kind         VARCHAR(32)   NOT NULL,  -- 'holiday', 'shopping', 'closure', ...
+    PRIMARY KEY (event_date, name)
+){{ engine }};
+
+CREATE INDEX {% if dialect == "sqlite" %}IF NOT EXISTS {% endif %}ix_orders_ordered_at ON orders (ordered_at);
+CREATE INDEX {% if dialect == "sqlite" %}IF NOT EXISTS {% endif %}ix_order_lines_sku ON order_lines (sku);

@@ -1,0 +1,1 @@
+"""Benchmarks against open-source peer forecasters."""

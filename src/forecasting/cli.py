@@ -1,0 +1,299 @@
+"""The ``forecasting`` command: the pipeline without Airflow, for analysts and benchmarks.
+
+Run ``forecasting --help`` or ``forecasting <command> --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+__all__ = ["main"]
+
+log = logging.getLogger("forecasting.cli")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("forecasting").setLevel(logging.INFO if verbose else logging.WARNING)
+    for noisy in ("mlflow", "alembic", "great_expectations", "urllib3", "matplotlib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from forecasting.config import Settings
+
+    return Settings.from_env(
+        data_dir=args.data_root,
+        source_url=getattr(args, "source_url", None),
+        warehouse_url=getattr(args, "warehouse_url", None),
+        tracking_uri=getattr(args, "tracking_uri", None),
+    )
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from forecasting.config import PipelineConfig
+
+    given: dict[str, Any] = {}
+    for key in ("horizon", "n_windows", "history_days", "seed"):
+        if getattr(args, key, None) is not None:
+            given[key] = getattr(args, key)
+    if getattr(args, "models", None):
+        given["models"] = tuple(args.models.split(","))
+    if getattr(args, "model_params", None):
+        given["model_params"] = json.loads(args.model_params)
+    if getattr(args, "force_retrain", False):
+        given["force_retrain"] = True
+    return PipelineConfig(**given)
+
+
+def _print(obj: Any) -> None:
+    print(json.dumps(obj, indent=2, default=str))
+
+
+# ---------------------------------------------------------------------------- commands
+def cmd_seed_demo(args: argparse.Namespace) -> int:
+    from forecasting.db import make_engine
+    from forecasting.sources import load_shop
+    from forecasting.sources.synthetic import generate_shop
+
+    settings = _settings(args)
+    shop = generate_shop(args.skus, args.locations, args.days, args.end_date, args.seed)
+    counts = load_shop(make_engine(settings.source_url), shop)
+    _print({"source": _redact(settings.source_url), "rows": counts, "last_day": args.end_date})
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from forecasting.db import make_engine
+    from forecasting.sources import load_shop
+
+    settings = _settings(args)
+    if args.dataset == "store-item-demand":
+        from forecasting.sources.store_item import (
+            find_store_item_file,
+            read_store_item_demand,
+            store_item_shop,
+        )
+
+        shop = store_item_shop(read_store_item_demand(find_store_item_file(args.data_dir)))
+        last = shop.orders["ordered_at"].max()
+    else:
+        from forecasting.sources.online_retail import (
+            find_online_retail_file,
+            online_retail_shop,
+            read_online_retail,
+        )
+
+        shop = online_retail_shop(read_online_retail(find_online_retail_file(args.data_dir)))
+        last = shop.orders["ordered_at"].max()
+    counts = load_shop(make_engine(settings.source_url), shop)
+    _print({"source": _redact(settings.source_url), "rows": counts, "last_day": str(last.date())})
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from forecasting.pipeline import run_pipeline
+
+    results = run_pipeline(args.date, _settings(args), _config(args))
+    for step in results.values():
+        step.pop("table", None)
+        step.pop("features", None)
+    _print(results)
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from forecasting.reporting import run_summary
+
+    print(run_summary(args.date, _settings(args)))
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from forecasting.bench.harness import run_benchmark
+
+    run_benchmark(
+        args.dataset,
+        data_dir=args.data_dir,
+        future_csv=args.future_csv,
+        windows=args.windows,
+        max_series=args.max_series,
+        models=None if not args.models else tuple(args.models.split(",")),
+        peers=None if args.peers is None else tuple(p for p in args.peers.split(",") if p),
+        model_params=json.loads(args.model_params) if args.model_params else None,
+        output_dir=args.output_dir,
+        skip_backtest=args.skip_backtest,
+    )
+    return 0
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a YYYY-MM-DD date: {text!r}") from exc
+
+
+# ---------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--data-root",
+        help="data folder for partitions, SQLite files and MLflow (env FORECASTING_DATA_DIR, default ./.data)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    db = argparse.ArgumentParser(add_help=False)
+    db.add_argument(
+        "--source-url",
+        help="SQLAlchemy URL of the shop database (env FORECASTING_SOURCE_URL; default SQLite in the data folder)",
+    )
+
+    parser = argparse.ArgumentParser(prog="forecasting", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "seed-demo", parents=[common, db], help="load a synthetic shop into the source database"
+    )
+    p.add_argument("--skus", type=int, default=30, help="products (default 30)")
+    p.add_argument(
+        "--locations", type=int, default=3, help="locations incl. the online channel (default 3)"
+    )
+    p.add_argument("--days", type=int, default=730, help="days of order history (default 730)")
+    p.add_argument(
+        "--end-date", default="2024-06-30", help="last day with orders (default 2024-06-30)"
+    )
+    p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.set_defaults(func=cmd_seed_demo)
+
+    p = sub.add_parser(
+        "import",
+        parents=[common, db],
+        help="load a real dataset from ../shared/data into the source database",
+    )
+    p.add_argument("dataset", choices=["store-item-demand", "online-retail"])
+    p.add_argument(
+        "--data-dir",
+        default="../shared/data",
+        help="folder holding the datasets (default ../shared/data)",
+    )
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser(
+        "run",
+        parents=[common, db],
+        help="run the daily pipeline for one logical date, without Airflow",
+    )
+    p.add_argument(
+        "--date",
+        type=_date,
+        required=True,
+        help="logical date YYYY-MM-DD (history up to and including it)",
+    )
+    p.add_argument(
+        "--warehouse-url",
+        help="SQLAlchemy URL to publish to (env FORECASTING_WAREHOUSE_URL; default: the source)",
+    )
+    p.add_argument(
+        "--tracking-uri",
+        help="MLflow tracking URI (env MLFLOW_TRACKING_URI; default SQLite in the data folder)",
+    )
+    p.add_argument("--models", help="comma-separated candidates, e.g. seasonal_naive,hgb")
+    p.add_argument(
+        "--model-params", help='JSON of per-model overrides, e.g. \'{"hgb": {"max_iter": 100}}\''
+    )
+    p.add_argument("--horizon", type=int, help="days to forecast (default 28)")
+    p.add_argument("--n-windows", type=int, help="scored backtest windows (default 3)")
+    p.add_argument("--history-days", type=int, help="days of history to extract (default 1095)")
+    p.add_argument("--seed", type=int, help="random seed (default 42)")
+    p.add_argument(
+        "--force-retrain",
+        action="store_true",
+        help="train even if a run for the same data and config exists",
+    )
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "summary", parents=[common, db], help="print what the run of a logical date did"
+    )
+    p.add_argument("--date", type=_date, required=True, help="logical date YYYY-MM-DD")
+    p.add_argument("--warehouse-url", help="SQLAlchemy URL the run published to")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI")
+    p.set_defaults(func=cmd_summary)
+
+    p = sub.add_parser(
+        "benchmark",
+        parents=[common],
+        help="our models vs open-source peers on a real dataset, same rolling-origin windows",
+    )
+    p.add_argument("dataset", choices=["store-item-demand", "online-retail"])
+    p.add_argument(
+        "--data-dir",
+        default="../shared/data",
+        help="folder holding the datasets (default ../shared/data)",
+    )
+    p.add_argument(
+        "--future-csv",
+        help="also train on the whole file and write forecasts of the 28 days after it here",
+    )
+    p.add_argument(
+        "--windows",
+        type=int,
+        default=3,
+        help="scored 28-day windows at the end of the file (default 3)",
+    )
+    p.add_argument("--max-series", type=int, help="use only the first N series (smoke runs)")
+    p.add_argument("--models", help="our candidates (default: the pipeline's)")
+    p.add_argument(
+        "--peers", help="comma-separated peers (default: all for the dataset; empty string: none)"
+    )
+    p.add_argument("--model-params", help="JSON of per-model overrides")
+    p.add_argument(
+        "--output-dir",
+        help="where to write the results table and forecasts (default: <data-root>/bench)",
+    )
+    p.add_argument(
+        "--skip-backtest",
+        action="store_true",
+        help="only write --future-csv with the pipeline's default choice",
+    )
+    p.set_defaults(func=cmd_benchmark)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``forecasting`` console script."""
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose)
+    try:
+        return int(args.func(args))
+    except Exception as exc:  # one clear line for people; the traceback with -v
+        if args.verbose:
+            raise
+        print(f"forecasting {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,249 @@
+"""Direct multi-horizon features: one row per (series, origin, horizon).
+
+The same functions build training rows (many past origins) and scoring rows (the last
+history day as origin), so training and serving cannot drift apart. Everything is index
+arithmetic on the panel's dense arrays, using cumulative sums for window statistics.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecasting.features.panel import Panel
+from forecasting.features.spec import FeatureSpec
+
+__all__ = ["FeatureMatrix", "Rows", "build_features", "scoring_rows", "training_rows"]
+
+_SCALE_FALLBACKS = (91, 364)
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Which (series, origin, horizon) triples to build; equal-length int arrays."""
+
+    series: np.ndarray
+    origin: np.ndarray
+    horizon: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+    @property
+    def target(self) -> np.ndarray:
+        """Day index of each row's target (``origin + horizon``)."""
+        return self.origin + self.horizon
+
+    def take(self, keep: np.ndarray) -> Rows:
+        """Rows selected by a boolean mask or positions."""
+        return Rows(self.series[keep], self.origin[keep], self.horizon[keep])
+
+
+@dataclass(frozen=True)
+class FeatureMatrix:
+    """Features for a set of rows.
+
+    Attributes:
+        rows: The rows, in the order of ``X``.
+        X: ``float32`` array, one column per :meth:`FeatureSpec.feature_names`.
+        names: Column names of ``X``.
+        scale: Each row's series scale (units per day); multiply normalised predictions by it.
+    """
+
+    rows: Rows
+    X: np.ndarray
+    names: list[str]
+    scale: np.ndarray
+
+
+class _Cumulative:
+    """Cumulative sums along time for O(1) window statistics."""
+
+    def __init__(self, y: np.ndarray) -> None:
+        valid = ~np.isnan(y)
+        yz = np.where(valid, y, 0.0)
+        pad = np.zeros((y.shape[0], 1))
+        self.sum = np.concatenate([pad, np.cumsum(yz, axis=1)], axis=1)
+        self.sq = np.concatenate([pad, np.cumsum(yz * yz, axis=1)], axis=1)
+        self.count = np.concatenate([pad, np.cumsum(valid, axis=1)], axis=1)
+        self.zeros = np.concatenate([pad, np.cumsum(valid & (yz == 0), axis=1)], axis=1)
+        first = np.where(valid.any(axis=1), valid.argmax(axis=1), y.shape[1])
+        self.first_valid = first
+
+    def window(
+        self, series: np.ndarray, end: np.ndarray, length: int | np.ndarray
+    ) -> tuple[np.ndarray, ...]:
+        """Sum, sum of squares, count and zero count over ``[end - length + 1, end]``."""
+        stop = np.clip(end + 1, 0, self.sum.shape[1] - 1)
+        start = np.clip(end - length + 1, 0, self.sum.shape[1] - 1)
+        start = np.minimum(start, stop)
+        return (
+            self.sum[series, stop] - self.sum[series, start],
+            self.sq[series, stop] - self.sq[series, start],
+            self.count[series, stop] - self.count[series, start],
+            self.zeros[series, stop] - self.zeros[series, start],
+        )
+
+    def mean(self, series: np.ndarray, end: np.ndarray, length: int | np.ndarray) -> np.ndarray:
+        total, _, count, _ = self.window(series, end, length)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+def _series_scale(
+    cum: _Cumulative, series: np.ndarray, origin: np.ndarray, spec: FeatureSpec
+) -> np.ndarray:
+    """Mean demand over ``scale_window`` days, falling back to 91 then 364 days; NaN if none."""
+    scale = cum.mean(series, origin, spec.scale_window)
+    for length in _SCALE_FALLBACKS:
+        bad = ~(scale > 0)
+        if not bad.any():
+            break
+        scale[bad] = cum.mean(series[bad], origin[bad], length)
+    scale[~(scale > 0)] = np.nan
+    return scale
+
+
+def _gather(values: np.ndarray, series: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``values[series, day]`` with NaN where ``day`` is outside the grid."""
+    inside = (day >= 0) & (day < values.shape[1])
+    out = np.full(len(series), np.nan)
+    out[inside] = values[series[inside], day[inside]]
+    return out
+
+
+def build_features(
+    panel: Panel, rows: Rows, spec: FeatureSpec, cum: _Cumulative | None = None
+) -> FeatureMatrix:
+    """Compute the features of ``rows`` from ``panel`` as declared by ``spec``.
+
+    Only demand up to each row's origin is used; covariates and calendar are read at the
+    target day (they are known in advance).
+
+    Args:
+        panel: The panel.
+        rows: Rows to build (origins must be history days).
+        spec: Feature declaration.
+        cum: Precomputed cumulative sums of ``panel.y`` (an optimisation for callers that
+            build several matrices from one panel).
+
+    Returns:
+        The feature matrix; rows whose series has no positive demand in the last 364 days
+        get a NaN scale (callers drop them or forecast zero).
+    """
+    cum = cum or _Cumulative(panel.y)
+    s, o, h = rows.series, rows.origin, rows.horizon
+    t = o + h
+    scale = _series_scale(cum, s, o, spec)
+    inv = 1.0 / scale
+    cols: list[np.ndarray] = [
+        h.astype(float),
+        np.log1p(scale),
+        np.minimum(o - cum.first_valid[s], 730).astype(float),
+    ]
+    cols += [_gather(panel.y, s, o - k) * inv for k in spec.lags]
+    cols += [cum.mean(s, o, w) * inv for w in spec.windows]
+    for w in spec.dispersion_windows:
+        total, sq, count, zeros = cum.window(s, o, w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / count
+            var = np.maximum(sq / count - mean * mean, 0.0)
+            cols += [np.sqrt(var) * inv, zeros / count]
+    if spec.same_weekday_weeks:
+        first_week = -(-h // 7)  # ceil(h / 7): the most recent same weekday at or before o
+        total = np.zeros(len(s))
+        count = np.zeros(len(s))
+        done = 0
+        for n in spec.same_weekday_weeks:  # ascending: sums grow incrementally
+            for j in range(done, n):
+                v = _gather(panel.y, s, t - 7 * (first_week + j))
+                ok = ~np.isnan(v)
+                total += np.where(ok, v, 0.0)
+                count += ok
+            done = n
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols.append(np.where(count > 0, total / np.maximum(count, 1), np.nan) * inv)
+    if spec.yearly:
+        ly_target = cum.mean(s, t - 364 + 3, 7)
+        ly_origin = cum.mean(s, o - 364, 28)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            change = np.where(ly_origin > 0, ly_target / ly_origin, np.nan)
+        cols += [_gather(panel.y, s, t - 364) * inv, ly_target * inv, change]
+    if spec.calendar:
+        cal = panel.calendar.loc[:, list(spec.calendar)].to_numpy(dtype=float)
+        cols += list(cal[t].T)
+    if spec.exogenous:
+        recent_price = np.nanmean(
+            np.stack([_gather(panel.price, s, o - k) for k in range(0, 28, 3)]), axis=0
+        )
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols.append(panel.price[s, t] / recent_price)
+        cols += [panel.promo[s, t], panel.promo[s, o]]
+    X = np.column_stack(cols).astype("float32")
+    X[~np.isfinite(X)] = np.nan
+    return FeatureMatrix(rows, X, spec.feature_names(), scale)
+
+
+def training_rows(
+    panel: Panel,
+    horizon: int,
+    spec: FeatureSpec,
+    *,
+    origin_stride: int = 3,
+    max_origins: int = 120,
+    max_rows: int | None = 1_000_000,
+    active_days: int | None = None,
+    seed: int = 0,
+) -> tuple[FeatureMatrix, np.ndarray]:
+    """Training rows from past origins, with their normalised targets.
+
+    Origins step back from the last history day by ``origin_stride`` days (a stride that
+    is not a multiple of 7 covers every weekday); only targets inside the history are
+    kept. Rows without a scale or a known target are dropped; if more than ``max_rows``
+    remain, a seeded random subset is kept.
+
+    Returns:
+        The feature matrix and the target ``y / scale`` of each row.
+    """
+    last = panel.last_history_index
+    origins = last - 1 - origin_stride * np.arange(max_origins)
+    origins = origins[origins >= spec.scale_window]
+    if len(origins) == 0:
+        raise ValueError(f"history of {panel.n_history} days is too short to train on")
+    n = panel.n_series
+    s, o, h = np.meshgrid(np.arange(n), origins, np.arange(1, horizon + 1), indexing="ij")
+    rows = Rows(s.ravel(), o.ravel(), h.ravel())
+    rows = rows.take(rows.target <= last)
+    y_target = panel.y[rows.series, rows.target]
+    keep = ~np.isnan(y_target)
+    cum = _Cumulative(panel.y)
+    keep &= rows.origin >= cum.first_valid[rows.series] + 6  # at least a week of history
+    if active_days:
+        active = cum.window(rows.series, rows.origin, active_days)[0] > 0
+        keep &= active
+    rows = rows.take(keep)
+    if max_rows is not None and len(rows) > max_rows:
+        pick = np.sort(np.random.default_rng(seed).choice(len(rows), size=max_rows, replace=False))
+        rows = rows.take(pick)
+    fm = build_features(panel, rows, spec, cum)
+    ok = ~np.isnan(fm.scale)
+    if not ok.all():
+        fm = FeatureMatrix(fm.rows.take(ok), fm.X[ok], fm.names, fm.scale[ok])
+    target = panel.y[fm.rows.series, fm.rows.target] / fm.scale
+    return fm, target
+
+
+def scoring_rows(
+    panel: Panel, horizon: int, origin: int | None = None, series: np.ndarray | None = None
+) -> Rows:
+    """Rows for forecasting ``horizon`` days after ``origin`` (default: last history day)."""
+    origin = panel.last_history_index if origin is None else origin
+    if origin + horizon >= len(panel.dates):
+        raise ValueError(
+            f"panel has {len(panel.dates) - origin - 1} days of covariates after the origin; "
+            f"{horizon} needed"
+        )
+    chosen = np.arange(panel.n_series) if series is None else np.asarray(series)
+    s, h = np.meshgrid(chosen, np.arange(1, horizon + 1), indexing="ij")
+    return Rows(s.ravel(), np.full(s.size, origin), h.ravel())

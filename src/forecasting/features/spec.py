@@ -1,0 +1,87 @@
+"""Feature specification: features declared as data, names generated from it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from forecasting.features.panel import CALENDAR_COLUMNS
+
+__all__ = ["FeatureSpec"]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """Which features a direct multi-horizon model sees, for a forecast made at an
+    origin day ``o`` for a target day ``t = o + h``.
+
+    Demand features are divided by the series' scale (its mean demand over the
+    ``scale_window`` days up to ``o``), so one global model serves fast and slow movers.
+
+    Attributes:
+        lags: ``y[o - k] / scale`` for each ``k`` (``0`` is the origin day itself).
+        windows: Mean demand over the last ``w`` days up to ``o``, over scale.
+        dispersion_windows: Standard deviation and share of zero days over ``w`` days.
+        same_weekday_weeks: Mean of the last ``n`` values on the target's weekday, up to ``o``.
+        yearly: Last year's demand around the target (``t - 364``) and last year's change
+            from the origin period to the target period.
+        calendar: Calendar and event features of the target day.
+        exogenous: Price relative to the recent average price, and promotion discount, at
+            the target day.
+        scale_window: Days whose mean demand is the scale.
+    """
+
+    lags: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 13, 14, 20, 21, 27)
+    windows: tuple[int, ...] = (7, 14, 28, 56, 91, 182, 364)
+    dispersion_windows: tuple[int, ...] = (28, 91)
+    same_weekday_weeks: tuple[int, ...] = (1, 2, 4, 8, 13)
+    yearly: bool = True
+    calendar: tuple[str, ...] = CALENDAR_COLUMNS
+    exogenous: bool = True
+    scale_window: int = 28
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.calendar) - set(CALENDAR_COLUMNS)
+        if unknown:
+            raise ValueError(f"unknown calendar features {sorted(unknown)}")
+        if any(k < 0 for k in self.lags) or any(w < 1 for w in (*self.windows, self.scale_window)):
+            raise ValueError("lags must be >= 0 and windows >= 1")
+        if list(self.same_weekday_weeks) != sorted(set(self.same_weekday_weeks)):
+            raise ValueError("same_weekday_weeks must be strictly increasing")
+
+    @property
+    def max_lookback(self) -> int:
+        """Days of history the features reach back from the origin."""
+        reach = [*self.lags, *self.windows, *self.dispersion_windows, self.scale_window]
+        reach += [7 * n for n in self.same_weekday_weeks]
+        if self.yearly:
+            reach.append(364 + self.scale_window)
+        return max(reach)
+
+    def feature_names(self) -> list[str]:
+        """Feature column names, in the order models receive them."""
+        names = ["horizon", "log_scale", "series_age"]
+        names += [f"lag_{k}" for k in self.lags]
+        names += [f"mean_{w}" for w in self.windows]
+        for w in self.dispersion_windows:
+            names += [f"std_{w}", f"zero_share_{w}"]
+        names += [f"same_weekday_mean_{n}w" for n in self.same_weekday_weeks]
+        if self.yearly:
+            names += ["last_year_target", "last_year_target_week", "last_year_change"]
+        names += [f"cal_{c}" for c in self.calendar]
+        if self.exogenous:
+            names += ["price_ratio", "promo_discount", "promo_discount_origin"]
+        return names
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (for MLflow params and artifacts)."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
+        """Inverse of :meth:`to_dict`."""
+        kwargs: dict[str, Any] = {
+            k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
+        }
+        return cls(**kwargs)

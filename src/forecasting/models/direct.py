@@ -1,0 +1,105 @@
+"""Shared machinery of the global direct multi-horizon models.
+
+A :class:`DirectForecaster` learns one mapping from the features of a (series, origin,
+horizon) row (see :mod:`forecasting.features.direct`) to the target divided by the series
+scale, pooled over all series. Subclasses implement ``_fit_matrix`` / ``_predict_matrix``
+on feature matrices; this class builds the rows and converts back to units.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import numpy as np
+
+from forecasting.features.direct import FeatureMatrix, Rows, build_features, training_rows
+from forecasting.features.panel import Panel
+from forecasting.features.spec import FeatureSpec
+from forecasting.models.base import Forecaster, Prediction
+
+__all__ = ["DirectForecaster"]
+
+log = logging.getLogger(__name__)
+
+
+class DirectForecaster(Forecaster):
+    """Base for global models over direct multi-horizon features.
+
+    Subclasses take these constructor arguments (plus their own hyperparameters) and
+    store them unchanged, per the estimator contract.
+
+    Args:
+        horizon: Longest horizon trained for (days).
+        features: Feature declaration; ``None`` means :class:`FeatureSpec` defaults.
+        origin_stride: Days between training origins.
+        max_origins: Number of training origins, going back from the last history day.
+        max_rows: Cap on training rows (seeded subsample above it).
+        active_days: Train only on rows whose series sold in this many days before the
+            origin (``None``: all rows).
+        random_state: Seed for row sampling and the learner.
+    """
+
+    uses_exogenous: ClassVar[bool] = True
+
+    # Attributes every subclass __init__ sets (declared for type checkers).
+    horizon: int
+    features: FeatureSpec | None
+    origin_stride: int
+    max_origins: int
+    max_rows: int | None
+    active_days: int | None
+    random_state: int
+
+    @property
+    def spec_(self) -> FeatureSpec:
+        """The feature spec in use."""
+        return self.features if self.features is not None else FeatureSpec()
+
+    def _fit(self, panel: Panel) -> None:
+        fm, target = training_rows(
+            panel,
+            self.horizon,
+            self.spec_,
+            origin_stride=self.origin_stride,
+            max_origins=self.max_origins,
+            max_rows=self.max_rows,
+            active_days=self.active_days,
+            seed=self.random_state,
+        )
+        if len(target) == 0:
+            raise ValueError("no training rows: history too short or no demand")
+        log.info("%s: training on %d rows x %d features", type(self).__name__, *fm.X.shape)
+        self.feature_names_ = fm.names
+        self.n_train_rows_ = len(target)
+        self._fit_matrix(fm, target)
+
+    def _predict(self, panel: Panel, rows: Rows) -> Prediction:
+        if int(rows.horizon.max()) > self.horizon:
+            raise ValueError(
+                f"trained for horizon {self.horizon}, asked for {int(rows.horizon.max())}"
+            )
+        fm = build_features(panel, rows, self.spec_)
+        has_scale = ~np.isnan(fm.scale)
+        out = np.zeros((len(rows), 4))
+        if has_scale.any():
+            sub = FeatureMatrix(
+                rows.take(has_scale), fm.X[has_scale], fm.names, fm.scale[has_scale]
+            )
+            out[has_scale] = self._predict_matrix(sub) * sub.scale[:, None]
+        # Series with no demand in the last 364 days: forecast zero.
+        return Prediction(out[:, 0], out[:, 1], out[:, 2], out[:, 3])
+
+    # ------------------------------------------------------------------ to implement
+    def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _predict_matrix(self, fm: FeatureMatrix) -> np.ndarray:
+        """Normalised predictions, shape ``(rows, 4)``: point, P10, P50, P90."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Hyperparameters plus the generated feature names."""
+        info = super().describe()
+        info["features"] = self.spec_.feature_names()
+        return info

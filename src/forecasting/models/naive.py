@@ -1,0 +1,61 @@
+"""Seasonal naive: the same weekday last week. The baseline every model must beat."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from forecasting.features.direct import Rows
+from forecasting.features.panel import Panel
+from forecasting.models.base import Forecaster, Prediction
+
+__all__ = ["SeasonalNaive"]
+
+
+class SeasonalNaive(Forecaster):
+    """Forecast ``y[t - season * ceil(h / season)]``: the last value one season back.
+
+    Quantiles add the empirical P10/P50/P90 of each series' seasonal differences
+    ``y[d] - y[d - season]`` over the last ``residual_days`` days to the point forecast
+    (the usual naive prediction interval, but without a normality assumption).
+
+    Args:
+        season: Season length in days.
+        residual_days: Days of history whose seasonal differences give the quantiles.
+    """
+
+    family: ClassVar[str] = "seasonal_naive"
+
+    def __init__(self, season: int = 7, residual_days: int = 364) -> None:
+        self.season = season
+        self.residual_days = residual_days
+
+    def _fit(self, panel: Panel) -> None:
+        # Stateless: the panel passed to predict() holds everything needed.
+        self.season_ = self.season
+
+    def _predict(self, panel: Panel, rows: Rows) -> Prediction:
+        m = self.season
+        y = panel.y
+        last = panel.last_history_index
+        back = m * -(-rows.horizon // m)
+        src = rows.target - back
+        point = np.full(len(rows), np.nan)
+        ok = src >= 0
+        point[ok] = y[rows.series[ok], src[ok]]
+        # Series younger than a season: fall back to their recent mean.
+        recent = (
+            np.nanmean(y[:, max(0, last - m + 1) : last + 1], axis=1) if y.size else np.zeros(0)
+        )
+        missing = np.isnan(point)
+        point[missing] = recent[rows.series[missing]]
+        start = max(m, last - self.residual_days + 1)
+        diffs = y[:, start : last + 1] - y[:, start - m : last + 1 - m]
+        with np.errstate(all="ignore"):
+            qs = np.nanquantile(diffs, [0.1, 0.5, 0.9], axis=1) if diffs.shape[1] else None
+        if qs is None:
+            qs = np.zeros((3, y.shape[0]))
+        qs = np.nan_to_num(qs)
+        s = rows.series
+        return Prediction(point, point + qs[0, s], point + qs[1, s], point + qs[2, s])

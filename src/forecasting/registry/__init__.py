@@ -1,0 +1,1 @@
+"""MLflow tracking, model logging, registry and the promotion rule, behind our own API."""

@@ -1,0 +1,154 @@
+"""Every forecaster is served the same way: as an MLflow pyfunc model.
+
+The model's input is the long panel frame (:data:`MODEL_INPUT_COLUMNS`): history rows
+with ``y`` and future rows without it (covariates only), one row per series and day; the
+``horizon`` is an inference parameter. Its output is the forecast frame
+(:data:`forecasting.models.base.FORECAST_COLUMNS`). Scoring in the DAG, the CLI and any
+``mlflow models serve`` endpoint therefore run the same code for scikit-learn, Keras
+and ensemble models alike.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc.model import PythonModel
+
+from forecasting.features.panel import Panel
+from forecasting.models.base import Forecaster, load_forecaster
+from forecasting.registry.tracking import package_versions
+
+__all__ = [
+    "MODEL_INPUT_COLUMNS",
+    "ForecasterModel",
+    "log_forecaster",
+    "model_input_to_panel",
+    "panel_to_model_input",
+]
+
+log = logging.getLogger(__name__)
+
+MODEL_INPUT_COLUMNS = (
+    "unique_id",
+    "ds",
+    "y",
+    "price",
+    "promo_discount",
+    "is_holiday",
+    "is_shopping_day",
+)
+
+
+def panel_to_model_input(
+    panel: Panel, series: np.ndarray | None = None, last_days: int | None = None
+) -> pd.DataFrame:
+    """The pyfunc input for a panel (optionally some series / only the last days)."""
+    sub = panel if series is None else panel.subset(series)
+    frame = sub.to_long()
+    cal = sub.calendar[["is_holiday", "is_shopping_day"]].astype(bool)
+    n_days = len(sub.dates)
+    day = np.tile(np.arange(n_days), sub.n_series)
+    frame["is_holiday"] = cal["is_holiday"].to_numpy()[day]
+    frame["is_shopping_day"] = cal["is_shopping_day"].to_numpy()[day]
+    keep = ~np.isnan(frame["y"].to_numpy()) | (day >= sub.n_history)
+    if last_days is not None:
+        keep &= day >= sub.n_history - last_days
+    return frame.loc[keep, list(MODEL_INPUT_COLUMNS)].reset_index(drop=True)
+
+
+def model_input_to_panel(frame: pd.DataFrame) -> Panel:
+    """Inverse of :func:`panel_to_model_input`: rows without ``y`` are the future."""
+    missing = set(MODEL_INPUT_COLUMNS) - set(frame.columns)
+    if missing:
+        raise ValueError(f"model input lacks columns {sorted(missing)}")
+    frame = frame.assign(ds=pd.to_datetime(frame["ds"]))
+    known = frame["y"].notna()
+    days = frame.drop_duplicates("ds")
+    events = pd.concat(
+        [
+            pd.DataFrame(
+                {"ds": days.loc[days["is_holiday"].astype(bool), "ds"], "kind": "holiday"}
+            ),
+            pd.DataFrame(
+                {"ds": days.loc[days["is_shopping_day"].astype(bool), "ds"], "kind": "shopping"}
+            ),
+        ],
+        ignore_index=True,
+    )
+    history = frame.loc[known, ["unique_id", "ds", "y", "price", "promo_discount"]]
+    future = frame.loc[~known, ["unique_id", "ds", "price", "promo_discount"]]
+    return Panel.from_long(history, future, events)
+
+
+class ForecasterModel(PythonModel):
+    """pyfunc wrapper: ``predict(model_input, params={"horizon": h})`` -> forecast frame."""
+
+    def load_context(self, context: Any) -> None:
+        """Load the forecaster saved in the model's ``forecaster`` artifact."""
+        self.forecaster = load_forecaster(context.artifacts["forecaster"])
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Forecast every series in ``model_input`` for ``params["horizon"]`` days."""
+        horizon = int((params or {}).get("horizon", 28))
+        return self.forecaster.predict(model_input_to_panel(model_input), horizon)
+
+
+def _keras_networks(model: Forecaster, prefix: str = "") -> list[tuple[str, Any]]:
+    """Keras networks inside a (possibly wrapped or ensembled) forecaster."""
+    found: list[tuple[str, Any]] = []
+    if hasattr(model, "network_"):
+        found.append((prefix or model.family, model.network_))
+    inner = getattr(model, "forecaster", None)
+    if isinstance(inner, Forecaster):
+        found += _keras_networks(inner, prefix)
+    for name, member in getattr(model, "members", []) or []:
+        found += _keras_networks(member, name)
+    return found
+
+
+def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "model") -> str:
+    """Log a fitted forecaster to the active run as a pyfunc model with signature and
+    input example; Keras networks inside it are also logged with MLflow's Keras flavour.
+
+    Args:
+        model: Fitted forecaster (usually a :class:`CalibratedForecaster`).
+        panel: Panel the example input is cut from.
+        horizon: Default ``horizon`` parameter of the signature.
+        name: Model name within the run.
+
+    Returns:
+        The logged model's URI.
+    """
+    versions = package_versions()
+    requirements = [
+        f"{p}=={v}" for p, v in versions.items() if p not in ("forecasting", "apache-airflow")
+    ]
+    # A small but complete example: two series with enough history for every feature.
+    example_series = np.arange(min(2, panel.n_series))
+    example = panel_to_model_input(panel, example_series, last_days=400)
+    output = model.predict(model_input_to_panel(example), horizon)
+    signature = mlflow.models.infer_signature(example, output, params={"horizon": horizon})
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = model.save(Path(tmp) / "forecaster")
+        info = mlflow.pyfunc.log_model(
+            name=name,
+            python_model=ForecasterModel(),
+            artifacts={"forecaster": str(folder)},
+            signature=signature,
+            input_example=(example, {"horizon": horizon}),
+            pip_requirements=requirements,
+        )
+    for net_name, network in _keras_networks(model):
+        from mlflow import keras as mlflow_keras
+
+        mlflow_keras.log_model(network, name=f"keras_{net_name}", pip_requirements=requirements)
+    log.info("logged %s as %s", type(model).__name__, info.model_uri)
+    return str(info.model_uri)

@@ -1,0 +1,120 @@
+"""Thin wrapper over MLflow tracking: experiment set-up, run lookup, run metadata.
+
+MLflow's APIs churn (stages were deprecated for aliases; ``artifact_path`` became
+``name``), so the rest of the package talks to MLflow only through this package.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+__all__ = ["configure_mlflow", "find_finished_run", "git_sha", "package_versions"]
+
+log = logging.getLogger(__name__)
+
+_PACKAGES = (
+    "forecasting",
+    "pandas",
+    "numpy",
+    "scikit-learn",
+    "tensorflow-cpu",
+    "tensorflow",
+    "keras",
+    "mlflow",
+    "great-expectations",
+    "sqlalchemy",
+    "apache-airflow",
+)
+
+
+def configure_mlflow(tracking_uri: str, artifact_root: str, experiment: str) -> str:
+    """Point MLflow at the store and make sure the experiment exists.
+
+    New experiments put artifacts under ``artifact_root``/<experiment> (MLflow's own
+    default would be ``./mlruns`` relative to wherever the worker happens to run).
+
+    Returns:
+        The experiment id.
+    """
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)
+    client = mlflow.MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    if found is not None:
+        experiment_id = str(found.experiment_id)
+    else:
+        try:
+            experiment_id = client.create_experiment(
+                experiment, artifact_location=f"{artifact_root.rstrip('/')}/{experiment}"
+            )
+        except Exception:  # created concurrently by another task
+            again = client.get_experiment_by_name(experiment)
+            if again is None:
+                raise
+            experiment_id = str(again.experiment_id)
+    mlflow.set_experiment(experiment_id=experiment_id)
+    return experiment_id
+
+
+def find_finished_run(experiment_id: str, tags: dict[str, str]) -> str | None:
+    """Id of the newest finished, complete parent run carrying all ``tags``, if any."""
+    import mlflow
+
+    clauses = [f"tags.`{k}` = '{v}'" for k, v in tags.items()]
+    clauses.append("attributes.status = 'FINISHED'")
+    clauses.append("tags.`forecasting.complete` = 'true'")
+    runs = mlflow.MlflowClient().search_runs(
+        [experiment_id],
+        " and ".join(clauses),
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def git_sha() -> str:
+    """Commit of the code that runs: ``FORECASTING_GIT_SHA``, else ``git``, else ``unknown``."""
+    if os.environ.get("FORECASTING_GIT_SHA"):
+        return os.environ["FORECASTING_GIT_SHA"]
+    repo = Path(__file__).resolve().parents[3]
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages that shape results."""
+    versions: dict[str, str] = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def flatten(prefix: str, value: Any) -> dict[str, str]:
+    """Flatten nested dicts into ``prefix.key`` params (MLflow params are flat strings)."""
+    if isinstance(value, dict):
+        out: dict[str, str] = {}
+        for k, v in value.items():
+            out.update(flatten(f"{prefix}.{k}" if prefix else str(k), v))
+        return out
+    return {prefix: str(value)[:6000]}

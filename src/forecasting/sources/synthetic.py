@@ -1,0 +1,217 @@
+"""A seeded synthetic shop with realistic daily demand.
+
+Demand per SKU x location x day is negative-binomial around a mean built from: a base
+rate (with intermittent slow movers), a location factor, a category-specific weekly
+profile, yearly seasonality, a trend, holidays and shopping days (stores close on
+Christmas Day), promotions with uplift, and price elasticity (promotion discounts and a
+permanent price change for some SKUs). Some SKUs launch mid-history. Demand becomes
+order lines grouped into orders from pseudonymous customers; a few extra orders are
+cancelled and must not count as demand.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from forecasting.sources.holidays import holiday_events
+from forecasting.sources.shop import ShopData
+
+__all__ = ["generate_shop"]
+
+_CATEGORIES = ("grocery", "home", "toys", "apparel", "electronics")
+# Weekly profiles Monday..Sunday per category (mean 1).
+_WEEKLY = {
+    "grocery": (0.9, 0.85, 0.9, 0.95, 1.1, 1.35, 0.95),
+    "home": (0.95, 0.9, 0.9, 0.95, 1.0, 1.25, 1.05),
+    "toys": (0.8, 0.8, 0.85, 0.9, 1.05, 1.45, 1.15),
+    "apparel": (0.85, 0.85, 0.9, 0.95, 1.1, 1.4, 0.95),
+    "electronics": (1.0, 0.95, 0.95, 1.0, 1.05, 1.15, 0.9),
+}
+# Day of year of each category's yearly peak.
+_PEAK_DAY = {"grocery": 350, "home": 120, "toys": 355, "apparel": 270, "electronics": 330}
+_EVENT_UPLIFT = {"Black Friday": 2.5, "Cyber Monday": 1.8, "Christmas Eve": 1.5}
+
+
+def generate_shop(
+    n_skus: int = 30,
+    n_locations: int = 3,
+    days: int = 730,
+    end_date: str | pd.Timestamp = "2024-06-30",
+    seed: int = 7,
+    country: str = "US",
+) -> ShopData:
+    """Generate a shop's tables with known demand patterns.
+
+    Args:
+        n_skus: Number of products.
+        n_locations: Number of locations; the first is the online channel, the rest stores.
+        days: Days of order history ending at ``end_date``.
+        end_date: Last day with orders.
+        seed: Seed; the same arguments give the same tables.
+        country: Holiday calendar, ``"US"`` or ``"GB"``.
+
+    Returns:
+        The shop's tables. Promotions and events extend 120 days past ``end_date``
+        (planned promotions and known holidays are available when forecasting).
+    """
+    if n_skus < 1 or n_locations < 1 or days < 14:
+        raise ValueError("need n_skus >= 1, n_locations >= 1 and days >= 14")
+    rng = np.random.default_rng(seed)
+    end = pd.Timestamp(end_date).normalize()
+    dates = pd.date_range(end - pd.Timedelta(days=days - 1), end, freq="D")
+    n_days = len(dates)
+
+    # --- products ---------------------------------------------------------------
+    skus = np.array([f"SKU-{i:05d}" for i in range(1, n_skus + 1)])
+    category = rng.choice(_CATEGORIES, size=n_skus)
+    slow = rng.random(n_skus) < 0.2
+    base = np.where(slow, rng.uniform(0.05, 0.4, n_skus), rng.lognormal(np.log(4.0), 0.8, n_skus))
+    price0 = np.round(rng.lognormal(np.log(20.0), 0.6, n_skus), 2)
+    elasticity = rng.uniform(-2.5, -0.8, n_skus)
+    trend = rng.uniform(-0.15, 0.35, n_skus)  # growth per year
+    amplitude = rng.uniform(0.05, 0.4, n_skus)
+    launch_idx = np.where(rng.random(n_skus) < 0.15, rng.integers(0, int(n_days * 0.6), n_skus), 0)
+    # Some SKUs change price for good halfway through.
+    change_idx = np.where(
+        rng.random(n_skus) < 0.3, rng.integers(n_days // 4, n_days, n_skus), n_days
+    )
+    change_factor = rng.choice([0.85, 0.9, 1.1, 1.15], size=n_skus)
+    list_price = np.round(np.where(change_idx < n_days, price0 * change_factor, price0), 2)
+    products = pd.DataFrame(
+        {
+            "sku": skus,
+            "name": [f"{c.title()} item {i}" for i, c in enumerate(category, 1)],
+            "description": [f"Synthetic {c} product" for c in category],
+            "category": category,
+            "list_price": list_price,
+            "launched_on": dates[launch_idx],
+        }
+    )
+
+    # --- locations --------------------------------------------------------------
+    loc_ids = np.array(["online"] + [f"store-{i:02d}" for i in range(1, n_locations)])
+    loc_kind = np.array(["online"] + ["store"] * (n_locations - 1))
+    loc_factor = np.concatenate([[1.5], rng.lognormal(0.0, 0.4, n_locations - 1)])
+    locations = pd.DataFrame(
+        {
+            "location_id": loc_ids,
+            "name": [f"{k.title()} {i}" for i, k in enumerate(loc_kind)],
+            "kind": loc_kind,
+        }
+    )
+
+    # --- events and promotions --------------------------------------------------
+    events = holiday_events(dates[0], end + pd.Timedelta(days=120), country)
+    promo_rows = []
+    horizon_end = end + pd.Timedelta(days=120)
+    span = (horizon_end - dates[0]).days
+    for s in range(n_skus):
+        for _ in range(rng.poisson(span / 75)):
+            start = dates[0] + pd.Timedelta(days=int(rng.integers(0, span)))
+            length = int(rng.integers(5, 15))
+            loc = None if rng.random() < 0.6 else str(rng.choice(loc_ids))
+            disc = float(rng.choice([10, 15, 20, 25, 30, 40]))
+            promo_rows.append((skus[s], loc, start, start + pd.Timedelta(days=length - 1), disc))
+    promotions = pd.DataFrame(
+        promo_rows, columns=["sku", "location_id", "starts_on", "ends_on", "discount_pct"]
+    )
+    promotions.insert(0, "promotion_id", [f"P{i:06d}" for i in range(1, len(promotions) + 1)])
+
+    # --- demand -----------------------------------------------------------------
+    t = np.arange(n_days)
+    dow = dates.dayofweek.to_numpy()
+    doy = dates.dayofyear.to_numpy()
+    weekly = np.stack([np.asarray(_WEEKLY[c])[dow] for c in category])  # (S, T)
+    peak = np.array([_PEAK_DAY[c] for c in category])[:, None]
+    yearly = 1.0 + amplitude[:, None] * np.cos(2 * np.pi * (doy[None, :] - peak) / 365.25)
+    growth = (1.0 + trend[:, None]) ** (t[None, :] / 365.25)
+    price_path = np.where(t[None, :] >= change_idx[:, None], list_price[:, None], price0[:, None])
+    price_effect = (price_path / price0[:, None]) ** elasticity[:, None]
+    launched = t[None, :] >= launch_idx[:, None]
+    mean_sku = base[:, None] * weekly * yearly * growth * price_effect * launched  # (S, T)
+
+    event_mult = np.ones(n_days)
+    store_closed = np.zeros(n_days, dtype=bool)
+    date_pos = {d: i for i, d in enumerate(dates)}
+    for d, name, kind in events.itertuples(index=False):
+        i = date_pos.get(d)
+        if i is None:
+            continue
+        if name == "Christmas Day":
+            store_closed[i] = True
+            event_mult[i] *= 0.5
+        elif kind == "shopping":
+            event_mult[i] *= _EVENT_UPLIFT.get(name, 1.2)
+        else:
+            event_mult[i] *= 0.8
+
+    discount = np.zeros((n_skus, n_locations, n_days))
+    sku_pos = {s: i for i, s in enumerate(skus)}
+    loc_pos = {s: i for i, s in enumerate(loc_ids)}
+    for _, sku, loc, start, stop, disc in promotions.itertuples(index=False):
+        lo = max((start - dates[0]).days, 0)
+        hi = min((stop - dates[0]).days, n_days - 1)
+        if lo > hi:
+            continue
+        locs = slice(None) if loc is None else loc_pos[loc]
+        current = discount[sku_pos[sku], locs, lo : hi + 1]
+        discount[sku_pos[sku], locs, lo : hi + 1] = np.maximum(current, disc / 100.0)
+    promo_uplift = (1.0 - discount) ** elasticity[:, None, None]
+
+    mean = (
+        mean_sku[:, None, :] * loc_factor[None, :, None] * event_mult[None, None, :] * promo_uplift
+    )
+    mean[:, loc_kind == "store", :] *= ~store_closed[None, None, :]
+    dispersion = 4.0
+    lam = mean * rng.gamma(dispersion, 1.0 / dispersion, size=mean.shape)
+    qty = rng.poisson(lam)
+
+    # --- orders and lines -------------------------------------------------------
+    s_idx, l_idx, d_idx = np.nonzero(qty)
+    unit_price = np.round(price_path[s_idx, d_idx] * (1.0 - discount[s_idx, l_idx, d_idx]), 2)
+    lines = pd.DataFrame(
+        {
+            "d": d_idx,
+            "l": l_idx,
+            "sku": skus[s_idx],
+            "quantity": qty[s_idx, l_idx, d_idx],
+            "unit_price": unit_price,
+        }
+    )
+    lines = lines.sample(frac=1.0, random_state=seed).sort_values(
+        ["d", "l"], kind="stable", ignore_index=True
+    )
+    basket = lines.groupby(["d", "l"]).cumcount() // 3  # up to three lines per order
+    order_key = pd.MultiIndex.from_arrays([lines["d"], lines["l"], basket])
+    codes, uniques = pd.factorize(order_key)
+    lines["order_id"] = [f"O{c + 1:08d}" for c in codes]
+    lines["line_no"] = lines.groupby("order_id").cumcount() + 1
+    n_orders = len(uniques)
+    ord_d = np.array([u[0] for u in uniques])
+    ord_l = np.array([u[1] for u in uniques])
+    n_customers = max(50, 40 * n_skus)
+    seconds = rng.integers(8 * 3600, 22 * 3600, n_orders)
+    orders = pd.DataFrame(
+        {
+            "order_id": [f"O{c + 1:08d}" for c in range(n_orders)],
+            "customer_id": [f"C{c:06d}" for c in rng.integers(1, n_customers + 1, n_orders)],
+            "location_id": loc_ids[ord_l],
+            "ordered_at": dates[ord_d] + pd.to_timedelta(seconds, unit="s"),
+            "status": "completed",
+        }
+    )
+    # Cancelled orders: copies of about 3% of lines that must not count as demand.
+    cancelled = lines.sample(frac=0.03, random_state=seed + 1).reset_index(drop=True)
+    if len(cancelled):
+        c_ids = [f"X{c + 1:08d}" for c in range(len(cancelled))]
+        c_orders = orders.set_index("order_id").loc[cancelled["order_id"]].reset_index(drop=True)
+        c_orders.insert(0, "order_id", c_ids)
+        c_orders["status"] = "cancelled"
+        cancelled = cancelled.assign(order_id=c_ids, line_no=1)
+        orders = pd.concat([orders, c_orders], ignore_index=True)
+        lines = pd.concat([lines, cancelled], ignore_index=True)
+
+    order_lines = lines.loc[:, ["order_id", "line_no", "sku", "quantity", "unit_price"]]
+    order_lines = order_lines.astype({"quantity": "int64", "line_no": "int64"})
+    return ShopData(products, locations, orders, order_lines, promotions, events)

@@ -1,0 +1,81 @@
+"""DagBag import test and structure test of every DAG in dags/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import REPO, airflow_env
+
+PARSE = """
+import json, sys, time
+start = time.perf_counter()
+from airflow.dag_processing.dagbag import DagBag
+imported = time.perf_counter()
+bag = DagBag(dag_folder=sys.argv[1])
+parsed = time.perf_counter()
+heavy = sorted(m for m in ("pandas", "tensorflow", "keras", "mlflow", "great_expectations", "sklearn") if m in sys.modules)
+dags = {}
+for dag_id, dag in bag.dags.items():
+    dags[dag_id] = {
+        "tags": sorted(dag.tags),
+        "catchup": dag.catchup,
+        "schedule": str(getattr(dag.timetable, "expression", dag.timetable)),
+        "max_active_runs": dag.max_active_runs,
+        "doc_md": bool(dag.doc_md),
+        "file": dag.fileloc,
+        "tasks": {t.task_id: {"retries": t.retries, "upstream": sorted(t.upstream_task_ids)} for t in dag.tasks},
+    }
+print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": dags,
+                  "parse_seconds": parsed - imported, "heavy_modules": heavy}))
+"""
+
+
+def parse_dags(tmp_path: Path) -> dict:
+    env = airflow_env(tmp_path / "home", tmp_path / "data")
+    out = subprocess.run(
+        [sys.executable, "-c", PARSE, str(REPO / "dags")],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_dags_import_cleanly_and_follow_the_rules(tmp_path: Path, record_property) -> None:
+    result = parse_dags(tmp_path)
+    assert result["errors"] == {}
+    assert set(result["dags"]) == {
+        p.stem for p in (REPO / "dags").glob("*.py")
+    }  # one DAG per file, file == dag_id
+    for dag_id, dag in result["dags"].items():
+        assert Path(dag["file"]).stem == dag_id
+        assert dag["tags"], f"{dag_id} has no tags"
+        assert dag["catchup"] is False
+        assert dag["doc_md"]
+        assert dag["max_active_runs"] == 1
+        for task_id, task in dag["tasks"].items():
+            assert 2 <= task["retries"] <= 4, f"{dag_id}.{task_id} retries={task['retries']}"
+    # Parsing must not import the heavy libraries (they are imported inside tasks).
+    assert result["heavy_modules"] == []
+    record_property("dag_parse_seconds", round(result["parse_seconds"], 3))
+    print(f"DAG folder parse time: {result['parse_seconds']:.3f}s")
+
+
+def test_demand_forecast_structure(tmp_path: Path) -> None:
+    dag = parse_dags(tmp_path)["dags"]["demand_forecast"]
+    upstream = {k: v["upstream"] for k, v in dag["tasks"].items()}
+    assert upstream == {
+        "extract": [],
+        "validate": ["extract"],
+        "build_features": ["extract", "validate"],
+        "train": ["build_features"],
+        "register": ["train"],
+        "score": ["build_features", "register"],
+        "publish": ["score"],
+    }
+    assert "@daily" in dag["schedule"] or "0 0 * * *" in dag["schedule"]

@@ -1,0 +1,139 @@
+"""The real DAG under Airflow (``airflow dags test``) on generated data: SQLite and the
+real MariaDB server, a re-run of the same date, and bad data that must stop the run."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from forecasting.config import EXPERIMENT_NAME, REGISTERED_MODEL_NAME, Settings
+from forecasting.db import make_engine
+from forecasting.publishing import read_published
+from forecasting.registry.models import get_champion
+from forecasting.registry.tracking import configure_mlflow
+from forecasting.sources import load_shop
+
+from .conftest import FAST_CONF
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+RUN_DATE = "2024-06-30"
+
+
+def ok(proc) -> None:
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert (
+        "DagRun Finished" in proc.stdout + proc.stderr
+        and "state=success" in proc.stdout + proc.stderr
+    )
+
+
+def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    settings = Settings.from_env(env={"FORECASTING_DATA_DIR": str(data)})
+    load_shop(make_engine(settings.source_url), small_shop)
+
+    ok(dags_test(RUN_DATE, data))
+    rows, runs = read_published(make_engine(settings.warehouse_url), date(2024, 6, 30))
+    series = small_shop.products.shape[0] * small_shop.locations.shape[0]
+    assert len(rows) == series * FAST_CONF["horizon"]
+    assert rows["target_date"].astype(str).min() == "2024-07-01"
+    assert (
+        (rows["p10"] <= rows["p50"]).all()
+        and (rows["p50"] <= rows["p90"]).all()
+        and (rows["p10"] >= 0).all()
+    )
+    assert not rows.duplicated(["sku", "location_id", "target_date"]).any()
+    assert runs.loc[0, "row_count"] == len(rows) and runs.loc[0, "model_version"] == "1"
+
+    # Everything an analyst needs is in MLflow.
+    experiment = configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
+    parent = mlflow.search_runs(
+        [experiment], "tags.logical_date = '2024-06-30'", output_format="list"
+    )
+    assert len(parent) == 1
+    run = parent[0]
+    artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)}
+    assert {
+        "validation.json",
+        "backtest_plot.png",
+        "backtest_metrics.csv",
+        "features.json",
+    } <= artifacts
+    assert run.data.params["git_sha"] and "versions.scikit-learn" in run.data.params
+    assert run.data.tags["promotion.decision"] == "promoted"
+    assert run.data.metrics["backtest_rmsse"] < run.data.metrics["baseline_rmsse"]
+    children = mlflow.search_runs(
+        [experiment], f"tags.`mlflow.parentRunId` = '{run.info.run_id}'", output_format="list"
+    )
+    assert {c.data.tags["candidate.name"] for c in children} == {
+        "seasonal_naive",
+        "linear",
+        "hgb",
+        "mlp",
+        "ensemble",
+    }
+    assert get_champion(REGISTERED_MODEL_NAME).version == "1"
+
+    # Re-running the same logical date gives the same rows, no duplicates, no new version.
+    ok(dags_test(RUN_DATE, data))
+    again, runs_again = read_published(make_engine(settings.warehouse_url), date(2024, 6, 30))
+    pd.testing.assert_frame_equal(rows, again)
+    assert len(runs_again) == 1
+    assert (
+        len(
+            mlflow.search_runs(
+                [experiment], "tags.logical_date = '2024-06-30'", output_format="list"
+            )
+        )
+        == 1
+    )
+    assert get_champion(REGISTERED_MODEL_NAME).version == "1"
+
+
+def test_daily_run_on_mariadb(small_shop, dags_test, mysql_url: str, tmp_path: Path) -> None:
+    load_shop(make_engine(mysql_url), small_shop)
+    # One setting points the DAG at MySQL: the Airflow connection (here as an env var).
+    proc = dags_test(
+        RUN_DATE, tmp_path / "data", extra_env={"AIRFLOW_CONN_FORECASTING_SOURCE": mysql_url}
+    )
+    ok(proc)
+    rows, runs = read_published(make_engine(mysql_url), date(2024, 6, 30))
+    assert len(rows) == 12 * FAST_CONF["horizon"] and len(runs) == 1
+    assert not (tmp_path / "data" / "shop.db").exists()  # nothing fell back to SQLite
+
+
+def test_bad_data_stops_before_training_and_publishes_nothing(
+    small_shop, dags_test, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    settings = Settings.from_env(env={"FORECASTING_DATA_DIR": str(data)})
+    products = small_shop.products.copy()
+    products.loc[0, "list_price"] = 0.0  # a catalog error: free product
+    bad = type(small_shop)(
+        products,
+        *[
+            getattr(small_shop, t)
+            for t in ("locations", "orders", "order_lines", "promotions", "calendar_events")
+        ],
+    )
+    load_shop(make_engine(settings.source_url), bad)
+
+    proc = dags_test(RUN_DATE, data)
+    log = proc.stdout + proc.stderr
+    assert "state=failed" in log
+    assert "expect_column_values_to_be_between(column=price, min_value=0.0, strict_min=True)" in log
+    assert (
+        "Validation of table demand (" in log and products.loc[0, "sku"] in log
+    )  # table and sample rows
+    rows, runs = read_published(make_engine(settings.warehouse_url), date(2024, 6, 30))
+    assert rows.empty and runs.empty
+    assert not (
+        data / "partitions" / "ds=2024-06-30" / "features"
+    ).exists()  # nothing after validate ran
+    report = data / "partitions" / "ds=2024-06-30" / "extract" / "validation.json"
+    assert '"success": false' in report.read_text()

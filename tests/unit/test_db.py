@@ -1,0 +1,33 @@
+import pytest
+import sqlalchemy as sa
+
+from forecasting.db import make_engine, render_sql
+
+
+def test_render_strips_comments_and_keeps_bind_params() -> None:
+    sql = render_sql("extract/select_daily_demand", "sqlite")
+    assert "--" not in sql
+    assert ":window_start" in sql and ":window_end" in sql and ":excluded_category" in sql
+    # Values are never templated into the text.
+    assert "2024" not in sql
+
+
+def test_render_branches_only_on_dialect() -> None:
+    mysql = render_sql("schema/create_source_tables", "mysql")
+    sqlite = render_sql("schema/create_source_tables", "sqlite")
+    assert "ENGINE=InnoDB" in mysql and "utf8mb4_bin" in mysql
+    assert "ENGINE" not in sqlite and "IF NOT EXISTS ix_orders_ordered_at" in sqlite
+    with pytest.raises(ValueError, match="dialect"):
+        render_sql("schema/create_source_tables", "oracle")
+
+
+def test_missing_sql_file_is_a_clear_error() -> None:
+    with pytest.raises(FileNotFoundError, match="no_such_file"):
+        render_sql("extract/no_such_file", "sqlite")
+
+
+def test_mysql_urls_get_a_driver_and_utf8mb4() -> None:
+    engine = make_engine("mysql://u:p@127.0.0.1:3306/db")
+    assert engine.url.drivername in ("mysql+mysqldb", "mysql+pymysql")
+    assert engine.url.query["charset"] == "utf8mb4"
+    assert isinstance(engine, sa.Engine)
