@@ -137,7 +137,6 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         peers=None if args.peers is None else tuple(p for p in args.peers.split(",") if p),
         model_params=json.loads(args.model_params) if args.model_params else None,
         output_dir=args.output_dir,
-        skip_backtest=args.skip_backtest,
     )
     return 0
 
@@ -272,11 +271,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--output-dir",
         help="where to write the results table and forecasts (default: <data-root>/bench)",
-    )
-    p.add_argument(
-        "--skip-backtest",
-        action="store_true",
-        help="only write --future-csv with the pipeline's default choice",
     )
     p.set_defaults(func=cmd_benchmark)
     return parser

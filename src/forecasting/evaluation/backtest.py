@@ -9,9 +9,9 @@ on actuals that were known at its origin.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
-import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -22,6 +22,7 @@ from forecasting.evaluation.calibration import IntervalCalibrator
 from forecasting.evaluation.metrics import score_forecasts, series_scales
 from forecasting.features.panel import Panel
 from forecasting.models.base import Forecaster
+from forecasting.profiling import PeakMemory
 
 __all__ = ["BacktestPlan", "ModelBacktest", "backtest_model", "combine_backtests", "window_cutoffs"]
 
@@ -80,7 +81,8 @@ class ModelBacktest:
         window_metrics: Metrics per scored window.
         calibrator: Calibrator fitted on *all* windows: the one to ship with the final model.
         fit_seconds: Wall seconds spent fitting and predicting, per window.
-        peak_memory_mb: Peak Python memory while fitting (tracemalloc; NumPy included).
+        peak_memory_mb: Peak resident memory above the starting level while fitting and
+            predicting, in MiB (NaN unless measured).
     """
 
     name: str
@@ -134,36 +136,27 @@ def backtest_model(
         make_model: Returns a new, unfitted forecaster.
         panel: Full panel; each fit only sees history up to its cut-off.
         plan: Window layout.
-        measure_memory: Trace peak Python allocations (slower; for benchmarks).
+        measure_memory: Sample the process's peak resident memory (for benchmarks).
 
     Returns:
         Raw window forecasts; call :func:`finish_backtest` for calibration and metrics.
     """
     frames = []
     seconds = []
-    peak = 0.0
-    for k, cutoff in enumerate(window_cutoffs(panel, plan)):
-        train = panel.truncate(cutoff)
-        series = _series_to_score(panel, cutoff, plan)
-        if measure_memory:
-            tracemalloc.start()
-        start = time.perf_counter()
-        model = make_model().fit(train)
-        forecast = model.predict(train, plan.horizon, series=series)
-        seconds.append(time.perf_counter() - start)
-        if measure_memory:
-            peak = max(peak, tracemalloc.get_traced_memory()[1] / 2**20)
-            tracemalloc.stop()
-        frames.append(_window_frame(panel, forecast, cutoff, k))
-        log.info(
-            "backtest %s window %d (cutoff %s): %.1fs",
-            name,
-            k,
-            panel.dates[cutoff].date(),
-            seconds[-1],
-        )
+    memory = PeakMemory() if measure_memory else contextlib.nullcontext()
+    with memory:
+        for k, cutoff in enumerate(window_cutoffs(panel, plan)):
+            train = panel.truncate(cutoff)
+            series = _series_to_score(panel, cutoff, plan)
+            start = time.perf_counter()
+            model = make_model().fit(train)
+            forecast = model.predict(train, plan.horizon, series=series)
+            seconds.append(time.perf_counter() - start)
+            frames.append(_window_frame(panel, forecast, cutoff, k))
+            when = panel.dates[cutoff].date()
+            log.info("backtest %s window %d (cutoff %s): %.1fs", name, k, when, seconds[-1])
     result = ModelBacktest(name, pd.concat(frames, ignore_index=True), fit_seconds=seconds)
-    result.peak_memory_mb = peak if measure_memory else float("nan")
+    result.peak_memory_mb = memory.peak_mb if isinstance(memory, PeakMemory) else float("nan")
     return finish_backtest(result, plan)
 
 

@@ -87,19 +87,25 @@ class GradientBoostingForecaster(DirectForecaster):
             raise ValueError(
                 f"point_loss must be 'poisson' or 'squared_error', not {self.point_loss!r}"
             )
-        categorical = [fm.names.index(c) for c in _CATEGORICAL if c in fm.names]
-        X = fm.X.copy()
-        for c in categorical:  # categories must be non-negative ints: weekday 0-6, month 1-12
-            X[:, c] = np.nan_to_num(X[:, c], nan=0.0)
+        # Features that are never known (e.g. last year's demand in a short history) carry
+        # nothing and break the binning; keep the others.
+        self.columns_ = np.flatnonzero(~np.isnan(fm.X).all(axis=0))
+        names = [fm.names[i] for i in self.columns_]
+        categorical = [names.index(c) for c in _CATEGORICAL if c in names]
+        X = self._matrix(fm.X, categorical)
         self.point_model_ = self._booster(self.point_loss, None, categorical).fit(X, target)
         self.quantile_models_ = [
             self._booster("quantile", q, categorical).fit(X, target) for q in (0.1, 0.5, 0.9)
         ]
         self.categorical_ = categorical
 
-    def _predict_matrix(self, fm: FeatureMatrix) -> np.ndarray:
-        X = fm.X.copy()
-        for c in self.categorical_:
+    def _matrix(self, X: np.ndarray, categorical: list[int]) -> np.ndarray:
+        X = X[:, self.columns_]
+        for c in categorical:  # categories must be non-negative ints: weekday 0-6, month 1-12
             X[:, c] = np.nan_to_num(X[:, c], nan=0.0)
+        return X
+
+    def _predict_matrix(self, fm: FeatureMatrix) -> np.ndarray:
+        X = self._matrix(fm.X, self.categorical_)
         cols = [self.point_model_.predict(X)] + [m.predict(X) for m in self.quantile_models_]
         return np.column_stack(cols)

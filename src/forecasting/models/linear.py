@@ -3,6 +3,7 @@ logistic "will it sell at all" hurdle for intermittent demand."""
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -20,13 +21,21 @@ _LEVELS = np.linspace(0.0, 1.0, 201)
 
 
 class _Design:
-    """Imputation (median + missing flags), one-hot calendar, standardisation."""
+    """Imputation (median + missing flags), winsorising, one-hot calendar, standardisation.
+
+    Ratios to a small scale can be extreme for intermittent series; a linear model would
+    extrapolate them, so numeric features are clipped to their 0.5-99.5 % training range.
+    """
 
     def __init__(self, fm: FeatureMatrix) -> None:
         self.onehot_idx = [fm.names.index(c) for c in _ONE_HOT if c in fm.names]
         self.numeric_idx = [i for i in range(fm.X.shape[1]) if i not in self.onehot_idx]
         num = fm.X[:, self.numeric_idx]
-        self.medians = np.nan_to_num(np.nanmedian(num, axis=0))
+        with warnings.catch_warnings():  # features never known in a short history
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.medians = np.nan_to_num(np.nanmedian(num, axis=0))
+        filled = np.where(np.isnan(num), self.medians, num)
+        self.low, self.high = np.percentile(filled, [0.5, 99.5], axis=0)
         self.flag_idx = np.flatnonzero(np.isnan(num).any(axis=0))
         self.encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
         if self.onehot_idx:
@@ -36,7 +45,7 @@ class _Design:
     def _raw(self, X: np.ndarray) -> np.ndarray:
         num = X[:, self.numeric_idx]
         missing = np.isnan(num)
-        num = np.where(missing, self.medians, num)
+        num = np.clip(np.where(missing, self.medians, num), self.low, self.high)
         parts = [num, missing[:, self.flag_idx].astype(float)]
         if self.onehot_idx:
             parts.append(self.encoder.transform(np.nan_to_num(X[:, self.onehot_idx])))
@@ -60,6 +69,8 @@ class LinearForecaster(DirectForecaster):
         alpha: Ridge penalty.
         hurdle: Two-part model for intermittent demand.
         C: Inverse regularisation of the logistic part.
+        target_clip: Normalised targets above this are clipped while fitting (one-off bulk
+            orders would otherwise dominate a squared loss).
     """
 
     family: ClassVar[str] = "linear"
@@ -76,6 +87,7 @@ class LinearForecaster(DirectForecaster):
         alpha: float = 1.0,
         hurdle: bool = False,
         C: float = 1.0,
+        target_clip: float = 20.0,
     ) -> None:
         self.horizon = horizon
         self.features = features
@@ -87,10 +99,12 @@ class LinearForecaster(DirectForecaster):
         self.alpha = alpha
         self.hurdle = hurdle
         self.C = C
+        self.target_clip = target_clip
 
     def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray) -> None:
         self.design_ = _Design(fm)
         Z = self.design_.transform(fm.X)
+        target = np.minimum(target, self.target_clip)
         if not self.hurdle:
             self.regressor_ = Ridge(alpha=self.alpha).fit(Z, target)
             resid = target - self.regressor_.predict(Z)

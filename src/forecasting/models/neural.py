@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -160,7 +161,9 @@ class MLPForecaster(DirectForecaster):
             i for i, n in enumerate(fm.names) if n not in emb_names or n == "horizon"
         ]
         num = fm.X[:, self.numeric_idx_]
-        self.medians_ = np.nan_to_num(np.nanmedian(num, axis=0)).astype("float32")
+        with warnings.catch_warnings():  # features never known in a short history
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.medians_ = np.nan_to_num(np.nanmedian(num, axis=0)).astype("float32")
         self.flag_idx_ = np.flatnonzero(np.isnan(num).any(axis=0))
         filled = np.where(np.isnan(num), self.medians_, num)
         # Heavy-tailed ratios (e.g. lag / scale) are standardised robustly.

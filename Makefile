@@ -1,0 +1,58 @@
+# Two commands matter:  `make demo` (see the daily DAG work)  and  `make test` (the suite CI runs).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+DATA := $(CURDIR)/.data
+DEMO_DATE ?= 2024-06-30
+export FORECASTING_DATA_DIR ?= $(DATA)
+export AIRFLOW_HOME ?= $(DATA)/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__PARALLELISM := 4
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := true
+export GX_ANALYTICS_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: install demo test lint unit bench-store-item bench-online-retail clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+install: $(VENV)/.installed  ## create .venv with the pinned requirements and the package
+
+demo: install  ## seed a synthetic shop, run the daily DAG under Airflow, print what it did
+	$(BIN)/forecasting seed-demo --end-date $(DEMO_DATE)
+	$(BIN)/airflow db migrate > $(DATA)/airflow-db-migrate.log 2>&1
+	$(BIN)/airflow dags test demand_forecast $(DEMO_DATE) > $(DATA)/airflow-dags-test.log 2>&1 \
+		|| { tail -n 60 $(DATA)/airflow-dags-test.log; exit 1; }
+	@grep -E "DagRun Finished" $(DATA)/airflow-dags-test.log | tail -n 1 | sed 's/.*\(state=[a-z]*\).*/Airflow: demand_forecast $(DEMO_DATE) \1 (log: .data\/airflow-dags-test.log)/'
+	@$(BIN)/forecasting summary --date $(DEMO_DATE)
+
+lint: install  ## ruff (lint + format) and mypy
+	$(BIN)/ruff check src tests dags plugins bench
+	$(BIN)/ruff format --check src tests dags plugins bench
+	$(BIN)/mypy
+
+test: lint  ## the whole suite: unit, integration (real MariaDB, MLflow, GX) and Airflow runs
+	$(BIN)/python -m pytest -q
+
+unit: install  ## fast unit tests only
+	$(BIN)/python -m pytest -q tests/unit
+
+bench-store-item: install  ## benchmark vs peers on Store Item Demand (about 25 min)
+	$(BIN)/forecasting benchmark store-item-demand --data-dir ../shared/data -v
+
+bench-online-retail: install  ## benchmark vs peers on UCI Online Retail
+	$(BIN)/forecasting benchmark online-retail --data-dir ../shared/data -v
+
+clean:  ## remove the local data folder (SQLite shop, MLflow store, Airflow home)
+	rm -rf $(DATA)

@@ -1,0 +1,176 @@
+"""The benchmark harness on tiny files in the real datasets' formats (so it cannot rot)."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.cli import main
+
+pytestmark = pytest.mark.integration
+
+FAST = '{"linear": {"max_origins": 10}, "hgb": {"max_iter": 10, "max_origins": 10}}'
+
+
+def write_store_item(root: Path, stores: int = 2, items: int = 2, days: int = 400) -> None:
+    rng = np.random.default_rng(0)
+    dates = pd.date_range("2016-01-01", periods=days)
+    rows = []
+    for s in range(1, stores + 1):
+        for i in range(1, items + 1):
+            level = 10 * s + 5 * i
+            weekly = 1 + 0.3 * (dates.dayofweek >= 5)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "date": dates.strftime("%Y-%m-%d"),
+                        "store": s,
+                        "item": i,
+                        "sales": rng.poisson(level * weekly),
+                    }
+                )
+            )
+    folder = root / "store_item_demand"
+    folder.mkdir(parents=True)
+    with gzip.open(folder / "sales_test.csv.gz", "wt") as fh:
+        pd.concat(rows).to_csv(fh, index=False)
+
+
+def write_online_retail(root: Path, days: int = 200) -> None:
+    rng = np.random.default_rng(1)
+    rows = []
+    invoice = 500000
+    for day in pd.date_range("2011-01-01", periods=days):
+        if day.dayofweek == 5:
+            continue  # the shop does not trade on Saturdays
+        for _ in range(rng.poisson(3)):
+            invoice += 1
+            for code in rng.choice(
+                ["85123A", "22423", "84879", "POST", "m"], size=2, replace=False
+            ):
+                rows.append(
+                    (
+                        str(invoice),
+                        code,
+                        "x",
+                        int(rng.integers(1, 12)),
+                        f"{day:%Y-%m-%d} 10:00:00",
+                        2.5,
+                        "17850",
+                        "United Kingdom",
+                    )
+                )
+        if rng.random() < 0.2:
+            rows.append(
+                (
+                    f"C{invoice}",
+                    "22423",
+                    "x",
+                    -3,
+                    f"{day:%Y-%m-%d} 11:00:00",
+                    2.5,
+                    "17850",
+                    "United Kingdom",
+                )
+            )
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "InvoiceNo",
+            "StockCode",
+            "Description",
+            "Quantity",
+            "InvoiceDate",
+            "UnitPrice",
+            "CustomerID",
+            "Country",
+        ],
+    )
+    folder = root / "online_retail"
+    folder.mkdir(parents=True)
+    with gzip.open(folder / "online_retail_test.csv.gz", "wt") as fh:
+        frame.to_csv(fh, index=False)
+
+
+def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
+    write_store_item(tmp_path / "data")
+    out = tmp_path / "future.csv"
+    code = main(
+        [
+            "benchmark",
+            "store-item-demand",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--windows",
+            "1",
+            "--models",
+            "seasonal_naive,linear,hgb",
+            "--model-params",
+            FAST,
+            "--peers",
+            "sf_seasonal_naive,mlf_lgbm",
+            "--future-csv",
+            str(out),
+            "--output-dir",
+            str(tmp_path / "work"),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    for name in ("seasonal_naive", "linear", "hgb", "peer:sf_seasonal_naive", "peer:mlf_lgbm"):
+        assert name in printed
+    table = pd.read_csv(tmp_path / "work" / "results.csv")
+    assert set(table.columns) >= {
+        "rmsse",
+        "mase",
+        "wape",
+        "bias",
+        "spl_10",
+        "spl_50",
+        "spl_90",
+        "coverage",
+        "seconds",
+        "peak_memory_mb",
+    }
+    assert table[["rmsse", "mase", "spl", "coverage"]].notna().all().all()
+    future = pd.read_csv(out)
+    assert list(future.columns) == ["store", "item", "date", "p10", "p50", "p90"]
+    assert (
+        len(future) == 4 * 28 and future["date"].min() == "2017-02-04"
+    )  # the day after the file (2017-02-03)
+    assert ((future["p10"] <= future["p50"]) & (future["p50"] <= future["p90"])).all()
+
+
+def test_online_retail_benchmark_target_definition(tmp_path: Path, capsys) -> None:
+    write_online_retail(tmp_path / "data")
+    out = tmp_path / "future.csv"
+    code = main(
+        [
+            "benchmark",
+            "online-retail",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--windows",
+            "1",
+            "--models",
+            "seasonal_naive,linear_hurdle",
+            "--model-params",
+            FAST,
+            "--peers",
+            "croston",
+            "--future-csv",
+            str(out),
+            "--output-dir",
+            str(tmp_path / "work"),
+        ]
+    )
+    assert code == 0
+    assert "peer:croston" in capsys.readouterr().out
+    future = pd.read_csv(out, dtype={"sku": str})
+    assert list(future.columns) == ["sku", "date", "p10", "p50", "p90"]
+    # Non-product codes (POST, m) are not series; real stock codes are.
+    assert set(future["sku"]) == {"85123A", "22423", "84879"}
