@@ -31,7 +31,7 @@ from airflow.sdk import Param, dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 from forecasting_airflow.runtime import fail_without_retry, run_context
 
-DEFAULT_MODELS = ["seasonal_naive", "linear", "hgb", "mlp", "ensemble"]
+DEFAULT_MODELS = ["seasonal_naive", "linear", "linear_hurdle", "hgb", "mlp", "ensemble"]
 
 
 @dag(

@@ -34,7 +34,14 @@ EXPERIMENT_NAME = "demand_forecast"
 #: MLflow registered model the daily DAG promotes to ``@champion``.
 REGISTERED_MODEL_NAME = "demand_forecast"
 #: Candidate models of a daily run, by name in :mod:`forecasting.models.zoo`.
-DEFAULT_MODELS: tuple[str, ...] = ("seasonal_naive", "linear", "hgb", "mlp", "ensemble")
+DEFAULT_MODELS: tuple[str, ...] = (
+    "seasonal_naive",
+    "linear",
+    "linear_hurdle",
+    "hgb",
+    "mlp",
+    "ensemble",
+)
 
 
 @dataclass(frozen=True)

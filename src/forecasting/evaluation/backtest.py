@@ -178,18 +178,29 @@ def finish_backtest(result: ModelBacktest, plan: BacktestPlan) -> ModelBacktest:
 
 
 def combine_backtests(
-    name: str, members: list[ModelBacktest], weights: list[float], plan: BacktestPlan
+    name: str,
+    members: list[ModelBacktest],
+    weights: list[float],
+    plan: BacktestPlan,
+    quantile_members: list[str] | None = None,
 ) -> ModelBacktest:
-    """Backtest of a weighted average of members, from their raw window forecasts."""
+    """Backtest of a weighted average of members, from their raw window forecasts.
+
+    The point forecast averages every member; quantiles average the members named in
+    ``quantile_members`` (default: all), as :class:`EnsembleForecaster` does.
+    """
     keys = ["unique_id", "ds", "window"]
-    value_cols = ["forecast", "p10", "p50", "p90"]
-    base = members[0].raw.drop(columns=value_cols).set_index(keys)
-    total = sum(weights)
-    acc = None
-    for member, w in zip(members, weights, strict=True):
-        part = member.raw.set_index(keys)[value_cols] * (w / total)
-        acc = part if acc is None else acc.add(part, fill_value=np.nan)
-    assert acc is not None
-    raw = base.join(acc, how="inner").reset_index()
+    in_q = [quantile_members is None or m.name in quantile_members for m in members]
+    base = members[0].raw.drop(columns=["forecast", "p10", "p50", "p90"]).set_index(keys)
+    parts = []
+    for cols, mask in ((["forecast"], [True] * len(members)), (["p10", "p50", "p90"], in_q)):
+        total = sum(w for w, m in zip(weights, mask, strict=True) if m)
+        acc = None
+        for member, w, m in zip(members, weights, mask, strict=True):
+            if m:
+                part = member.raw.set_index(keys)[cols] * (w / total)
+                acc = part if acc is None else acc.add(part, fill_value=np.nan)
+        parts.append(acc)
+    raw = base.join(parts[0], how="inner").join(parts[1], how="inner").reset_index()
     result = ModelBacktest(name, raw, fit_seconds=[sum(m.seconds for m in members)])
     return finish_backtest(result, plan)

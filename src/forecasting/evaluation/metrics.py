@@ -17,6 +17,8 @@ Conventions (stated because every paper picks differently):
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -48,7 +50,8 @@ def series_scales(y: np.ndarray, cutoff: int) -> pd.DataFrame:
         difference) and ``mae7`` (mean |y_t - y_{t-7}|), one row per series.
     """
     hist = y[:, : cutoff + 1]
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # series with one day of history
         d1 = np.diff(hist, axis=1)
         d7 = hist[:, 7:] - hist[:, :-7]
         return pd.DataFrame(

@@ -14,7 +14,13 @@ import numpy as np
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
 
-__all__ = ["FeatureMatrix", "Rows", "build_features", "scoring_rows", "training_rows"]
+__all__ = [
+    "FeatureMatrix",
+    "Rows",
+    "build_features",
+    "scoring_rows",
+    "training_rows",
+]
 
 _SCALE_FALLBACKS = (91, 364)
 
@@ -49,12 +55,20 @@ class FeatureMatrix:
         X: ``float32`` array, one column per :meth:`FeatureSpec.feature_names`.
         names: Column names of ``X``.
         scale: Each row's series scale (units per day); multiply normalised predictions by it.
+        series_ids: Each row's ``unique_id`` (stable across panels, unlike row positions).
     """
 
     rows: Rows
     X: np.ndarray
     names: list[str]
     scale: np.ndarray
+    series_ids: np.ndarray
+
+    def take(self, keep: np.ndarray) -> FeatureMatrix:
+        """Rows selected by a boolean mask or positions."""
+        return FeatureMatrix(
+            self.rows.take(keep), self.X[keep], self.names, self.scale[keep], self.series_ids[keep]
+        )
 
 
 class _Cumulative:
@@ -70,6 +84,9 @@ class _Cumulative:
         self.zeros = np.concatenate([pad, np.cumsum(valid & (yz == 0), axis=1)], axis=1)
         first = np.where(valid.any(axis=1), valid.argmax(axis=1), y.shape[1])
         self.first_valid = first
+        days = np.arange(y.shape[1], dtype=np.int32)
+        # Index of the last day with a sale up to each day (-1: none yet).
+        self.last_sale = np.maximum.accumulate(np.where(yz > 0, days, -1).astype(np.int32), axis=1)
 
     def window(
         self, series: np.ndarray, end: np.ndarray, length: int | np.ndarray
@@ -111,6 +128,23 @@ def _gather(values: np.ndarray, series: np.ndarray, day: np.ndarray) -> np.ndarr
     out = np.full(len(series), np.nan)
     out[inside] = values[series[inside], day[inside]]
     return out
+
+
+def _pooled_features(panel: Panel, o: np.ndarray, t: np.ndarray) -> list[np.ndarray]:
+    """Shop-wide demand ratios at each row's origin (see :class:`FeatureSpec`)."""
+    total = np.nansum(panel.y, axis=0, keepdims=True)  # NaN days (the future) sum to 0
+    total[:, panel.n_history :] = np.nan
+    cum = _Cumulative(total)
+    zero = np.zeros(len(o), dtype=int)
+    base = cum.mean(zero, o, 28)
+    ly_target = cum.mean(zero, t - 364 + 3, 7)
+    ly_origin = cum.mean(zero, o - 364, 28)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return [
+            cum.mean(zero, o, 7) / base,
+            cum.mean(zero, o, 91) / base,
+            np.where(ly_origin > 0, ly_target / ly_origin, np.nan),
+        ]
 
 
 def build_features(
@@ -180,9 +214,24 @@ def build_features(
         with np.errstate(invalid="ignore", divide="ignore"):
             cols.append(panel.price[s, t] / recent_price)
         cols += [panel.promo[s, t], panel.promo[s, o]]
+    if spec.intermittency:
+        since = o - cum.last_sale[s, np.clip(o, 0, panel.y.shape[1] - 1)]
+        since = np.where(
+            cum.last_sale[s, np.clip(o, 0, panel.y.shape[1] - 1)] < 0, 364, np.minimum(since, 364)
+        )
+        total, _, count, zeros = cum.window(s, o, 91)
+        sales = count - zeros
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols += [
+                since.astype(float),
+                np.where(sales > 0, total / sales, np.nan) * inv,
+                count / sales,
+            ]
+    if spec.pooled:
+        cols += _pooled_features(panel, o, t)
     X = np.column_stack(cols).astype("float32")
     X[~np.isfinite(X)] = np.nan
-    return FeatureMatrix(rows, X, spec.feature_names(), scale)
+    return FeatureMatrix(rows, X, spec.feature_names(), scale, panel.ids["unique_id"].to_numpy()[s])
 
 
 def training_rows(
@@ -229,7 +278,7 @@ def training_rows(
     fm = build_features(panel, rows, spec, cum)
     ok = ~np.isnan(fm.scale)
     if not ok.all():
-        fm = FeatureMatrix(fm.rows.take(ok), fm.X[ok], fm.names, fm.scale[ok])
+        fm = fm.take(ok)
     target = panel.y[fm.rows.series, fm.rows.target] / fm.scale
     return fm, target
 

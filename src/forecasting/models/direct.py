@@ -13,7 +13,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from forecasting.features.direct import FeatureMatrix, Rows, build_features, training_rows
+from forecasting.features.direct import (
+    FeatureMatrix,
+    Rows,
+    build_features,
+    training_rows,
+)
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.base import Forecaster, Prediction
@@ -37,6 +42,9 @@ class DirectForecaster(Forecaster):
         max_rows: Cap on training rows (seeded subsample above it).
         active_days: Train only on rows whose series sold in this many days before the
             origin (``None``: all rows).
+        recency_halflife: Weigh training rows by ``0.5 ** (age / halflife)`` where age is
+            the days from the row's origin to the last history day (``None``: equal
+            weights). Recent origins then count more when demand shifts.
         random_state: Seed for row sampling and the learner.
     """
 
@@ -49,6 +57,7 @@ class DirectForecaster(Forecaster):
     max_origins: int
     max_rows: int | None
     active_days: int | None
+    recency_halflife: float | None
     random_state: int
 
     @property
@@ -72,7 +81,11 @@ class DirectForecaster(Forecaster):
         log.info("%s: training on %d rows x %d features", type(self).__name__, *fm.X.shape)
         self.feature_names_ = fm.names
         self.n_train_rows_ = len(target)
-        self._fit_matrix(fm, target)
+        weight = np.ones(len(target))
+        if self.recency_halflife:
+            age = panel.last_history_index - fm.rows.origin
+            weight *= 0.5 ** (age / float(self.recency_halflife))
+        self._fit_matrix(fm, target, weight / weight.mean())
 
     def _predict(self, panel: Panel, rows: Rows) -> Prediction:
         if int(rows.horizon.max()) > self.horizon:
@@ -83,15 +96,13 @@ class DirectForecaster(Forecaster):
         has_scale = ~np.isnan(fm.scale)
         out = np.zeros((len(rows), 4))
         if has_scale.any():
-            sub = FeatureMatrix(
-                rows.take(has_scale), fm.X[has_scale], fm.names, fm.scale[has_scale]
-            )
+            sub = fm.take(has_scale)
             out[has_scale] = self._predict_matrix(sub) * sub.scale[:, None]
         # Series with no demand in the last 364 days: forecast zero.
         return Prediction(out[:, 0], out[:, 1], out[:, 2], out[:, 3])
 
     # ------------------------------------------------------------------ to implement
-    def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray) -> None:
+    def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray, weight: np.ndarray | None) -> None:
         raise NotImplementedError
 
     def _predict_matrix(self, fm: FeatureMatrix) -> np.ndarray:

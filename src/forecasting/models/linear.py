@@ -64,7 +64,8 @@ class LinearForecaster(DirectForecaster):
     the quantiles those of the zero-inflated mixture.
 
     Args:
-        horizon, features, origin_stride, max_origins, max_rows, active_days, random_state:
+        horizon, features, origin_stride, max_origins, max_rows, active_days,
+        recency_halflife, random_state:
             See :class:`~forecasting.models.direct.DirectForecaster`.
         alpha: Ridge penalty.
         hurdle: Two-part model for intermittent demand.
@@ -83,6 +84,7 @@ class LinearForecaster(DirectForecaster):
         max_origins: int = 120,
         max_rows: int | None = 400_000,
         active_days: int | None = None,
+        recency_halflife: float | None = None,
         random_state: int = 42,
         alpha: float = 1.0,
         hurdle: bool = False,
@@ -95,24 +97,37 @@ class LinearForecaster(DirectForecaster):
         self.max_origins = max_origins
         self.max_rows = max_rows
         self.active_days = active_days
+        self.recency_halflife = recency_halflife
         self.random_state = random_state
         self.alpha = alpha
         self.hurdle = hurdle
         self.C = C
         self.target_clip = target_clip
 
-    def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray) -> None:
+    def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray, weight: np.ndarray | None) -> None:
         self.design_ = _Design(fm)
         Z = self.design_.transform(fm.X)
         target = np.minimum(target, self.target_clip)
         if not self.hurdle:
-            self.regressor_ = Ridge(alpha=self.alpha).fit(Z, target)
+            self.regressor_ = Ridge(alpha=self.alpha).fit(Z, target, sample_weight=weight)
             resid = target - self.regressor_.predict(Z)
             self.residual_quantiles_ = np.quantile(resid, [0.1, 0.5, 0.9])
             return
         positive = target > 0
-        self.classifier_ = LogisticRegression(C=self.C, max_iter=500).fit(Z, positive)
-        self.regressor_ = Ridge(alpha=self.alpha).fit(Z[positive], target[positive])
+        # A logistic regression needs both outcomes; a series set that always (or never)
+        # sells gets a constant probability instead.
+        self.classifier_: LogisticRegression | None = None
+        self.p_sale_ = float(positive.mean())
+        if 0 < positive.sum() < len(positive):
+            self.classifier_ = LogisticRegression(C=self.C, max_iter=500).fit(
+                Z, positive, sample_weight=weight
+            )
+        if not positive.any():  # nothing ever sold: the size model sees the zeros
+            positive = np.ones_like(positive)
+        w_pos = None if weight is None else weight[positive]
+        self.regressor_ = Ridge(alpha=self.alpha).fit(
+            Z[positive], target[positive], sample_weight=w_pos
+        )
         size = np.maximum(self.regressor_.predict(Z[positive]), 1e-3)
         # Multiplicative size residuals give the quantiles of positive demand.
         self.size_ratio_quantiles_ = np.quantile(target[positive] / size, _LEVELS)
@@ -123,7 +138,10 @@ class LinearForecaster(DirectForecaster):
             mean = np.maximum(self.regressor_.predict(Z), 0.0)
             q = mean[:, None] + self.residual_quantiles_[None, :]
             return np.column_stack([mean, np.maximum(q, 0.0)])
-        p_sale = self.classifier_.predict_proba(Z)[:, 1]
+        if self.classifier_ is None:
+            p_sale = np.full(len(Z), self.p_sale_)
+        else:
+            p_sale = self.classifier_.predict_proba(Z)[:, 1]
         size = np.maximum(self.regressor_.predict(Z), 1e-3)
         cols = [p_sale * size]
         for level in (0.1, 0.5, 0.9):

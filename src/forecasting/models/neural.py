@@ -90,7 +90,8 @@ class MLPForecaster(DirectForecaster):
     op determinism is enabled while fitting.
 
     Args:
-        horizon, features, origin_stride, max_origins, max_rows, active_days, random_state:
+        horizon, features, origin_stride, max_origins, max_rows, active_days,
+        recency_halflife, random_state:
             See :class:`~forecasting.models.direct.DirectForecaster`.
         hidden: Units of the hidden layers.
         dropout: Dropout rate after each hidden layer.
@@ -111,6 +112,7 @@ class MLPForecaster(DirectForecaster):
         max_origins: int = 120,
         max_rows: int | None = 600_000,
         active_days: int | None = None,
+        recency_halflife: float | None = None,
         random_state: int = 42,
         hidden: tuple[int, ...] = (256, 128, 64),
         dropout: float = 0.1,
@@ -125,6 +127,7 @@ class MLPForecaster(DirectForecaster):
         self.max_origins = max_origins
         self.max_rows = max_rows
         self.active_days = active_days
+        self.recency_halflife = recency_halflife
         self.random_state = random_state
         self.hidden = hidden
         self.dropout = dropout
@@ -147,7 +150,7 @@ class MLPForecaster(DirectForecaster):
             out[name] = np.clip(col, 0, size - 1).astype("int32")[:, None]
         return out
 
-    def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray) -> None:
+    def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray, weight: np.ndarray | None) -> None:
         keras = _keras()
         import tensorflow as tf
 
@@ -188,8 +191,15 @@ class MLPForecaster(DirectForecaster):
         order = rng.permutation(len(y))
         inputs = {k: v[order] for k, v in self._inputs(fm).items()}
         targets = {"point": y[order], "quantiles": y[order]}
+        weights = None if weight is None else {"point": weight[order], "quantiles": weight[order]}
         history = net.fit(
-            inputs, targets, epochs=self.epochs, batch_size=self.batch_size, shuffle=True, verbose=0
+            inputs,
+            targets,
+            sample_weight=weights,
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            shuffle=True,
+            verbose=0,
         )
         self.loss_history_ = [float(v) for v in history.history["loss"]]
         log.info("MLP trained: loss %s", ", ".join(f"{v:.4f}" for v in self.loss_history_))

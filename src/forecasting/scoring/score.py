@@ -47,16 +47,17 @@ def score_with_champion(
             f"registered model {registered_model!r} has no @champion yet: no candidate has passed "
             "the promotion rule, so nothing is scored or published"
         )
-    series = (
-        None
-        if not active_days
-        else np.flatnonzero(panel.active_series(panel.last_history_index, active_days))
-    )
     model = mlflow.pyfunc.load_model(f"models:/{registered_model}/{champion.version}")
-    scores = model.predict(panel_to_model_input(panel, series), params={"horizon": horizon})
-    expected = (panel.n_series if series is None else len(series)) * horizon
-    if len(scores) != expected:
-        raise RuntimeError(f"champion returned {len(scores)} rows, expected {expected}")
+    # The model sees every series (shop-wide features are computed over all of them);
+    # only series that sold recently are kept.
+    scores = model.predict(panel_to_model_input(panel), params={"horizon": horizon})
+    if len(scores) != panel.n_series * horizon:
+        raise RuntimeError(
+            f"champion returned {len(scores)} rows, expected {panel.n_series * horizon}"
+        )
+    if active_days:
+        active = panel.ids["unique_id"][panel.active_series(panel.last_history_index, active_days)]
+        scores = scores.loc[scores["unique_id"].isin(active)]
     q = scores[["p10", "p50", "p90"]].to_numpy()
     if (q < 0).any() or (np.diff(q, axis=1) < 0).any():
         raise RuntimeError("champion forecasts break P10 <= P50 <= P90 >= 0")

@@ -82,7 +82,7 @@ def _candidate_config(config: PipelineConfig, name: str) -> dict[str, Any]:
     payload: dict[str, Any] = {"name": name, "horizon": config.horizon, "seed": config.seed}
     payload["params"] = candidate_params(config, name)
     if name == "ensemble":
-        members, _ = ensemble_members(config.model_params.get("ensemble"))
+        members, _, _ = ensemble_members(config.model_params.get("ensemble"))
         payload["members"] = {m: candidate_params(config, m) for m in members}
     return payload
 
@@ -115,7 +115,7 @@ def run_candidates(
     ensembles: dict[str, list[str]] = {}
     for name in config.models:
         if name == "ensemble":
-            members, _ = ensemble_members(config.model_params.get("ensemble"))
+            members, _, _ = ensemble_members(config.model_params.get("ensemble"))
             ensembles[name] = members
             for m in members:
                 jobs.setdefault(m, (m, candidate_params(config, m)))
@@ -138,9 +138,11 @@ def run_candidates(
         results[label] = backtest_model(label, factory, panel, plan, measure_memory=measure_memory)
         log.info("%s: %s", label, {k: round(v, 4) for k, v in results[label].metrics.items()})
     for label, members in ensembles.items():
-        _, weights = ensemble_members(config.model_params.get(label))
+        _, weights, quantile_members = ensemble_members(config.model_params.get(label))
         w = weights or [1.0] * len(members)
-        results[label] = combine_backtests(label, [results[m] for m in members], w, plan)
+        results[label] = combine_backtests(
+            label, [results[m] for m in members], w, plan, quantile_members
+        )
     return results
 
 

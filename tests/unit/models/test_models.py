@@ -14,6 +14,7 @@ SMALL = {
     "linear": {"max_origins": 20},
     "linear_hurdle": {"max_origins": 20},
     "hgb": {"max_iter": 15, "max_origins": 20},
+    "hgb_boosted": {"max_iter": 15, "max_origins": 20, "quantile_method": "boosted"},
     "mlp": {"epochs": 1, "hidden": [16], "max_origins": 20, "batch_size": 256},
 }
 
@@ -37,16 +38,17 @@ def test_seasonal_naive_repeats_last_week(shop_panel: Panel) -> None:
     np.testing.assert_array_equal(first["forecast"].to_numpy(), expected)
 
 
-@pytest.mark.parametrize("name", ["linear", "linear_hurdle", "hgb", "mlp"])
+@pytest.mark.parametrize("name", ["linear", "linear_hurdle", "hgb", "hgb_boosted", "mlp"])
 def test_models_forecast_contract_and_determinism(name: str, shop_panel: Panel, tmp_path) -> None:
-    model = make_model(name, horizon=H, seed=7, params=SMALL[name])
+    family = name.removesuffix("_boosted")
+    model = make_model(family, horizon=H, seed=7, params=SMALL[name])
     assert clone(model).get_params() == model.get_params()  # estimator contract
     out = model.fit(shop_panel).predict(shop_panel, H)
     check_forecast(out, shop_panel, H)
     # A seasonal, non-trivial forecast: not one constant.
     assert out["forecast"].std() > 0
     again = (
-        make_model(name, horizon=H, seed=7, params=SMALL[name])
+        make_model(family, horizon=H, seed=7, params=SMALL[name])
         .fit(shop_panel)
         .predict(shop_panel, H)
     )
@@ -93,3 +95,40 @@ def test_ensemble_averages_members_and_calibration_rescales(shop_panel: Panel, t
     pd.testing.assert_frame_equal(
         load_forecaster(cal.save(tmp_path / "cal")).predict(shop_panel, H), wide
     )
+
+
+def test_ensemble_takes_quantiles_from_named_members_only(shop_panel: Panel) -> None:
+    a = make_model("linear", horizon=H, params=SMALL["linear"]).fit(shop_panel)
+    b = SeasonalNaive().fit(shop_panel)
+    ens = EnsembleForecaster([("linear", a), ("naive", b)], quantile_members=["naive"]).fit(
+        shop_panel
+    )
+    out, pa, pb = (m.predict(shop_panel, H) for m in (ens, a, b))
+    np.testing.assert_allclose(out["forecast"], 0.5 * pa["forecast"] + 0.5 * pb["forecast"])
+    np.testing.assert_allclose(out[["p10", "p50", "p90"]], pb[["p10", "p50", "p90"]])
+    with pytest.raises(ValueError, match="quantile_members"):
+        EnsembleForecaster([("linear", a), ("naive", b)], quantile_members=["mlp"]).predict(
+            shop_panel, H
+        )
+
+
+def test_hurdle_model_handles_series_that_always_sell() -> None:
+    days = pd.date_range("2023-01-01", periods=200)
+    rng = np.random.default_rng(0)
+    hist = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 200),
+            "ds": np.tile(days, 2),
+            "y": rng.poisson(30, 400) + 1.0,
+        }
+    )
+    fut = pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], 7),
+            "ds": np.tile(pd.date_range("2023-07-20", periods=7), 2),
+        }
+    )
+    panel = Panel.from_long(hist, fut)
+    model = make_model("linear_hurdle", horizon=7, params={"max_origins": 20}).fit(panel)
+    assert model.classifier_ is None and model.p_sale_ == 1.0
+    check_forecast(model.predict(panel, 7), panel, 7)
