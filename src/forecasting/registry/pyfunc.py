@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,9 @@ def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "m
     example_series = np.arange(min(2, panel.n_series))
     example = panel_to_model_input(panel, example_series, last_days=400)
     output = model.predict(model_input_to_panel(example), horizon)
-    signature = mlflow.models.infer_signature(example, output, params={"horizon": horizon})
+    with warnings.catch_warnings():  # "integer columns cannot hold NaN": ours never do
+        warnings.simplefilter("ignore", UserWarning)
+        signature = mlflow.models.infer_signature(example, output, params={"horizon": horizon})
     with tempfile.TemporaryDirectory() as tmp:
         folder = model.save(Path(tmp) / "forecaster")
         info = mlflow.pyfunc.log_model(

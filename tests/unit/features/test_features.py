@@ -42,6 +42,7 @@ SPEC = FeatureSpec(
     dispersion_windows=(7,),
     same_weekday_weeks=(1, 2),
     yearly=False,
+    scale_window=28,
 )
 
 

@@ -106,10 +106,11 @@ def test_ensemble_takes_quantiles_from_named_members_only(shop_panel: Panel) -> 
     out, pa, pb = (m.predict(shop_panel, H) for m in (ens, a, b))
     np.testing.assert_allclose(out["forecast"], 0.5 * pa["forecast"] + 0.5 * pb["forecast"])
     np.testing.assert_allclose(out[["p10", "p50", "p90"]], pb[["p10", "p50", "p90"]])
+    bad = EnsembleForecaster([("linear", a), ("naive", b)], quantile_members=["mlp"]).fit(
+        shop_panel
+    )
     with pytest.raises(ValueError, match="quantile_members"):
-        EnsembleForecaster([("linear", a), ("naive", b)], quantile_members=["mlp"]).predict(
-            shop_panel, H
-        )
+        bad.predict(shop_panel, H)
 
 
 def test_hurdle_model_handles_series_that_always_sell() -> None:
@@ -132,3 +133,11 @@ def test_hurdle_model_handles_series_that_always_sell() -> None:
     model = make_model("linear_hurdle", horizon=7, params={"max_origins": 20}).fit(panel)
     assert model.classifier_ is None and model.p_sale_ == 1.0
     check_forecast(model.predict(panel, 7), panel, 7)
+
+
+def test_recency_weights_change_the_fit(shop_panel: Panel) -> None:
+    plain = make_model("linear", horizon=H, params=SMALL["linear"]).fit(shop_panel)
+    recent = make_model("linear", horizon=H, params={**SMALL["linear"], "recency_halflife": 7}).fit(
+        shop_panel
+    )
+    assert not np.allclose(plain.regressor_.coef_, recent.regressor_.coef_)
