@@ -27,10 +27,10 @@ import re, sys
 from datetime import datetime
 started = {}
 for line in open(sys.argv[1]):
-    m = re.search(r"^(\S+Z).*\[DAG TEST\] (start|end) task task_id=(\w+)", line)
+    m = re.search(r"^(\S+Z).*\[DAG TEST\] (starting|end task) task_id=(\w+)", line)
     if m:
         t = datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
-        if m.group(2) == "start":
+        if m.group(2) == "starting":
             started[m.group(3)] = t
         else:
             print(f"  {m.group(3):<15} {(t - started[m.group(3)]).total_seconds():7.1f} s")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -107,10 +108,13 @@ def run_summary(logical_date: date, settings: Settings) -> str:
         else:
             lines.append("Published:   nothing for this date")
     store = settings.tracking_uri
+    venv_mlflow = Path(sys.executable).with_name("mlflow")
+    mlflow_cmd = str(venv_mlflow) if venv_mlflow.exists() else "mlflow"
     lines += [
         "",
         f"MLflow store: {store}  (artifacts: {settings.artifact_root})",
-        f"Open the UI:  mlflow ui --backend-store-uri {store} --port 5000   then http://127.0.0.1:5000",
+        f"Open the UI:  {mlflow_cmd} ui --backend-store-uri {store} --port 5000   "
+        "then http://127.0.0.1:5000",
     ]
     if Path(settings.data_dir).exists():
         lines.append(f"Data folder:  {settings.data_dir}")
