@@ -48,10 +48,10 @@ test: lint  ## the whole suite: unit, integration (real MariaDB, MLflow, GX) and
 unit: install  ## fast unit tests only
 	$(BIN)/python -m pytest -q tests/unit
 
-bench-store-item: install  ## benchmark vs peers on Store Item Demand (about 25 min)
+bench-store-item: install  ## benchmark vs peers on Store Item Demand (about 13 min)
 	$(BIN)/forecasting benchmark store-item-demand --data-dir ../shared/data -v
 
-bench-online-retail: install  ## benchmark vs peers on UCI Online Retail
+bench-online-retail: install  ## benchmark vs peers on UCI Online Retail (about 10 min)
 	$(BIN)/forecasting benchmark online-retail --data-dir ../shared/data -v
 
 clean:  ## remove the local data folder (SQLite shop, MLflow store, Airflow home)

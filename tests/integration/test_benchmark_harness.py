@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -174,3 +177,23 @@ def test_online_retail_benchmark_target_definition(tmp_path: Path, capsys) -> No
     assert list(future.columns) == ["sku", "date", "p10", "p50", "p90"]
     # Non-product codes (POST, m) are not series; real stock codes are.
     assert set(future["sku"]) == {"85123A", "22423", "84879"}
+
+
+def test_noise_floor_script_measures_poisson_dispersion(tmp_path: Path) -> None:
+    """bench/noise_floor.py (the Store Item oracle in bench/README.md) on known Poisson data."""
+    write_store_item(tmp_path, days=500)
+    script = Path(__file__).parents[2] / "bench" / "noise_floor.py"
+    out = subprocess.run(
+        [sys.executable, str(script), "--data-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    values = dict(re.findall(r"^\s*(\w+)\s+([-\d.]+)$", out, flags=re.MULTILINE))
+    dispersion = float(re.search(r"cells: ([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    assert 0.8 < dispersion < 1.2  # the generator draws Poisson sales
+    # The oracle knows the weekday profile and level, so it beats naive-scale noise
+    # and its Poisson quantiles cover about 80 %.
+    assert 0.0 < float(values["rmsse"]) < 1.0
+    assert 0.7 < float(values["coverage"]) < 0.95
+    assert out.count("window ") == 3
