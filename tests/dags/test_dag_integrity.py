@@ -26,6 +26,7 @@ for dag_id, dag in bag.dags.items():
         "max_active_runs": dag.max_active_runs,
         "doc_md": bool(dag.doc_md),
         "file": dag.fileloc,
+        "params": {k: dag.params[k] for k in dag.params},
         "tasks": {t.task_id: {"retries": t.retries, "upstream": sorted(t.upstream_task_ids)} for t in dag.tasks},
     }
 print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": dags,
@@ -79,3 +80,17 @@ def test_demand_forecast_structure(tmp_path: Path) -> None:
         "publish": ["score"],
     }
     assert "@daily" in dag["schedule"] or "0 0 * * *" in dag["schedule"]
+
+
+def test_demand_forecast_params_default_to_the_pipeline_config(tmp_path: Path) -> None:
+    """The DAG spells its defaults out for the trigger form; they must not drift from
+    the library's (the CLI and the benchmark use those)."""
+    from forecasting.config import PipelineConfig
+
+    params = parse_dags(tmp_path)["dags"]["demand_forecast"]["params"]
+    config = PipelineConfig()
+    for name in ("horizon", "n_windows", "history_days", "force_retrain"):
+        assert params[name] == getattr(config, name), name
+    assert tuple(params["models"]) == config.models
+    assert params["model_params"] == {}
+    PipelineConfig(models=tuple(params["models"]))  # every default name is a known model
