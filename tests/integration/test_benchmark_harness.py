@@ -99,23 +99,23 @@ def write_online_retail(root: Path, days: int = 200) -> None:
         frame.to_csv(fh, index=False)
 
 
-def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
-    write_store_item(tmp_path / "data")
+def run_benchmark(dataset: str, tmp_path: Path, models: str, peers: str) -> Path:
+    """Run ``forecasting benchmark`` on the tiny files with one window; return the future CSV."""
     out = tmp_path / "future.csv"
     code = main(
         [
             "benchmark",
-            "store-item-demand",
+            dataset,
             "--data-dir",
             str(tmp_path / "data"),
             "--windows",
             "1",
             "--models",
-            "seasonal_naive,linear,hgb",
+            models,
             "--model-params",
             FAST,
             "--peers",
-            "sf_seasonal_naive,mlf_lgbm",
+            peers,
             "--future-csv",
             str(out),
             "--output-dir",
@@ -123,6 +123,14 @@ def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
         ]
     )
     assert code == 0
+    return out
+
+
+def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
+    write_store_item(tmp_path / "data")
+    out = run_benchmark(
+        "store-item-demand", tmp_path, "seasonal_naive,linear,hgb", "sf_seasonal_naive,mlf_lgbm"
+    )
     printed = capsys.readouterr().out
     for name in ("seasonal_naive", "linear", "hgb", "peer:sf_seasonal_naive", "peer:mlf_lgbm"):
         assert name in printed
@@ -150,28 +158,7 @@ def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
 
 def test_online_retail_benchmark_target_definition(tmp_path: Path, capsys) -> None:
     write_online_retail(tmp_path / "data")
-    out = tmp_path / "future.csv"
-    code = main(
-        [
-            "benchmark",
-            "online-retail",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--windows",
-            "1",
-            "--models",
-            "seasonal_naive,linear_hurdle",
-            "--model-params",
-            FAST,
-            "--peers",
-            "croston",
-            "--future-csv",
-            str(out),
-            "--output-dir",
-            str(tmp_path / "work"),
-        ]
-    )
-    assert code == 0
+    out = run_benchmark("online-retail", tmp_path, "seasonal_naive,linear_hurdle", "croston")
     assert "peer:croston" in capsys.readouterr().out
     future = pd.read_csv(out, dtype={"sku": str})
     assert list(future.columns) == ["sku", "date", "p10", "p50", "p90"]

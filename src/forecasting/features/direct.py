@@ -215,10 +215,8 @@ def build_features(
             cols.append(panel.price[s, t] / recent_price)
         cols += [panel.promo[s, t], panel.promo[s, o]]
     if spec.intermittency:
-        since = o - cum.last_sale[s, np.clip(o, 0, panel.y.shape[1] - 1)]
-        since = np.where(
-            cum.last_sale[s, np.clip(o, 0, panel.y.shape[1] - 1)] < 0, 364, np.minimum(since, 364)
-        )
+        last_sale = cum.last_sale[s, np.clip(o, 0, panel.y.shape[1] - 1)]
+        since = np.where(last_sale < 0, 364, np.minimum(o - last_sale, 364))
         total, _, count, zeros = cum.window(s, o, 91)
         sales = count - zeros
         with np.errstate(invalid="ignore", divide="ignore"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from forecasting.config import DEFAULT_MODELS
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.base import Forecaster
 
@@ -15,15 +16,9 @@ __all__ = [
     "make_model",
 ]
 
-#: Every candidate name the pipeline and the benchmark understand.
-MODEL_NAMES: tuple[str, ...] = (
-    "seasonal_naive",
-    "linear",
-    "linear_hurdle",
-    "hgb",
-    "mlp",
-    "ensemble",
-)
+#: Every candidate name the pipeline and the benchmark understand: today all of them are
+#: in the default line-up (a model left out of it would be added here).
+MODEL_NAMES: tuple[str, ...] = DEFAULT_MODELS
 #: Members of the ``ensemble`` candidate unless ``model_params["ensemble"]["members"]`` says
 #: otherwise: their point forecasts are averaged. Quantiles come from the gradient-boosting
 #: member only: its negative-binomial quantiles had the lowest pinball loss on both
