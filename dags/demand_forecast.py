@@ -1,43 +1,53 @@
 """
 ### Daily demand forecast
 
-Every day, for the day that just ended (the run's logical date *D*):
+Every day, for the last complete day in the shop's timezone (the run's day *D*: the data
+interval's end minus one day):
 
-1. **extract** demand per SKU x location (non-cancelled order lines, zeros filled), prices,
-   promotions and events from the shop database into a parquet partition for *D*;
-2. **validate** it with Great Expectations (fails fast, without retries, naming the rule,
-   the table and sample rows; nothing downstream runs);
-3. **build_features**: the panel every model's declared features are computed from;
-4. **train**: rolling-origin backtest of every candidate, winner fitted on all history,
-   everything logged to MLflow (experiment `demand_forecast`);
-5. **register**: new version of `demand_forecast`; `@champion` moves only if it beats the
-   champion and seasonal naive on the same windows;
-6. **score** the next `horizon` days with `@champion` (P10 <= P50 <= P90);
-7. **publish** to `demand_forecast` / `forecast_runs` in one transaction (a re-run of *D*
-   replaces *D*'s rows).
+1. **sync_source** reads the shop database once: schema check, catalogue, data-quality
+   counts, and the days of demand not yet in the incremental store (plus a look-back for
+   late corrections), streamed month by month; decides the catalogue shards;
+2. **extract** *(per shard)* builds the shard's history and future covariates from the store;
+3. **validate** *(per shard)* runs the Great Expectations suites (fails without retries,
+   naming the rule, the table and sample rows);
+4. **check** runs the catalogue-level checks (latest day's volume, orphan order lines,
+   never far fewer series than the last published run) and decides whether today trains
+   (the champion is older than `retrain_every_days`, or data or configuration changed) or
+   scores with an existing version;
+5. **build_features** *(per shard)*: the panel the models' declared features come from;
+6. **backtest** *(per shard)*: every candidate on rolling-origin windows (training days only);
+7. **fit** *(per shard)*: the catalogue's best candidate fitted on all history;
+8. **register**: MLflow run of the day, new version of `demand_forecast`, promotion rule;
+   pins the version the day is scored with;
+9. **score** *(per shard)* with the pinned version (P10 <= P50 <= P90, finite, plausible);
+10. **publish** every shard to `demand_forecast` / `forecast_runs` in one transaction.
 
-Connections: `forecasting_source` (shop DB) and `forecasting_warehouse` (defaults to the
-source); without them, `FORECASTING_SOURCE_URL` or a local SQLite file is used. Logic lives
-in the `forecasting` package; each task is one call into it.
+Tasks hand each other URIs on the storage every worker reaches (`FORECASTING_STORAGE_URI`,
+a local folder or `s3://...` through the `forecasting_storage` connection). Connections:
+`forecasting_source` (shop DB, SELECT only), `forecasting_warehouse` (forecast tables).
+Logic lives in the `forecasting` package; each task is one call into it.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
-from forecasting_airflow.runtime import fail_without_retry, run_context
-
-DEFAULT_MODELS = ["seasonal_naive", "linear", "linear_hurdle", "hgb", "mlp", "ensemble"]
+from forecasting_airflow.params import pipeline_params
+from forecasting_airflow.runtime import fail_without_retry, measured, run_context
 
 
 @dag(
     dag_id="demand_forecast",
-    # Data intervals: the run for logical date D covers [D, D + 1 day) and starts after it ends.
-    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    # Data intervals in the shop's timezone: the run for logical date D covers the shop's
+    # day D and starts when it has ended.
+    schedule=CronDataIntervalTimetable(
+        "@daily", timezone=os.environ.get("FORECASTING_SHOP_TIMEZONE", "UTC")
+    ),
     # Early on purpose: tasks of runs before start_date never run, and backfills or
     # `airflow dags test` of historical dates (the real datasets end in 2011 and 2017) must
     # work. catchup=False keeps the scheduler from creating those runs by itself.
@@ -50,76 +60,107 @@ DEFAULT_MODELS = ["seasonal_naive", "linear", "linear_hurdle", "hgb", "mlp", "en
     default_args={
         "owner": "forecasting",
         "retries": 2,
-        "retry_delay": timedelta(minutes=5),
+        "retry_delay": timedelta(minutes=2),
         "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=20),
         "execution_timeout": timedelta(hours=2),
     },
-    params={
-        "horizon": Param(
-            28, type="integer", minimum=1, maximum=366, description="days to forecast"
-        ),
-        "n_windows": Param(
-            3, type="integer", minimum=1, maximum=52, description="scored backtest windows"
-        ),
-        "history_days": Param(
-            1095, type="integer", minimum=60, description="days of history to extract"
-        ),
-        "models": Param(DEFAULT_MODELS, type="array", description="candidate models"),
-        "model_params": Param(
-            {}, type="object", description='overrides, e.g. {"hgb": {"max_iter": 100}}'
-        ),
-        "force_retrain": Param(
-            False, type="boolean", description="train even if this date's run exists"
-        ),
-        "source_conn_id": Param("forecasting_source", type="string"),
-        "warehouse_conn_id": Param("forecasting_warehouse", type="string"),
-    },
+    params=pipeline_params(),
 )
 def demand_forecast() -> None:
     @task
-    def extract(**context: Any) -> dict[str, Any]:
+    @measured
+    @fail_without_retry
+    def sync_source(**context: Any) -> list[dict[str, Any]]:
+        from forecasting.pipeline import sync_source_step
+
+        ctx = run_context(context)
+        return sync_source_step(ctx.run_day, ctx.settings, ctx.config, ctx.storage)
+
+    @task
+    @measured
+    def extract(source: dict[str, Any], **context: Any) -> dict[str, Any]:
         from forecasting.pipeline import extract_step
 
         ctx = run_context(context)
-        return extract_step(ctx.run_date, ctx.settings, ctx.config)
+        return extract_step(ctx.run_day, source, ctx.config, ctx.storage)
 
     @task
+    @measured
     @fail_without_retry
-    def validate(extracted: dict[str, Any]) -> dict[str, Any]:
+    def validate(extracted: dict[str, Any], **context: Any) -> dict[str, Any]:
         from forecasting.pipeline import validate_step
 
-        return validate_step(extracted["path"])
+        ctx = run_context(context)
+        return validate_step(ctx.run_day, extracted, ctx.config, ctx.storage)
 
     @task
-    def build_features(
-        extracted: dict[str, Any], validated: dict[str, Any], **context: Any
+    @measured
+    @fail_without_retry
+    def check(
+        validated: list[dict[str, Any]], sources: list[dict[str, Any]], **context: Any
     ) -> dict[str, Any]:
+        from forecasting.pipeline import check_step
+
+        ctx = run_context(context)
+        return check_step(
+            ctx.run_day, list(validated), list(sources), ctx.settings, ctx.config, ctx.storage
+        )
+
+    @task
+    @measured
+    def build_features(validated: dict[str, Any], **context: Any) -> dict[str, Any]:
         from forecasting.pipeline import build_features_step
 
         ctx = run_context(context)
-        info = build_features_step(ctx.run_date, extracted["path"], ctx.settings)
-        info.pop("features")  # long list: it is in features.json and MLflow
-        return {**info, "validation_report": validated["report_path"]}
+        return build_features_step(ctx.run_day, validated, ctx.storage)
 
     @task
-    def train(features: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.pipeline import train_step
+    @measured
+    def backtest(
+        features: dict[str, Any], checked: dict[str, Any], **context: Any
+    ) -> dict[str, Any]:
+        from forecasting.pipeline import backtest_step
 
         ctx = run_context(context)
-        outcome = train_step(
-            ctx.run_date, features["path"], ctx.settings, ctx.config, features["validation_report"]
-        )
-        outcome.pop("table", None)
-        return outcome
+        return backtest_step(ctx.run_day, features, checked, ctx.settings, ctx.config, ctx.storage)
 
     @task
-    def register(trained: dict[str, Any], **context: Any) -> dict[str, Any]:
+    @measured
+    def fit(
+        features: dict[str, Any],
+        backtests: list[dict[str, Any]],
+        checked: dict[str, Any],
+        **context: Any,
+    ) -> dict[str, Any]:
+        from forecasting.pipeline import fit_step
+
+        ctx = run_context(context)
+        return fit_step(ctx.run_day, features, list(backtests), checked, ctx.config, ctx.storage)
+
+    @task
+    @measured
+    def register(
+        fitted: list[dict[str, Any]],
+        backtests: list[dict[str, Any]],
+        checked: dict[str, Any],
+        **context: Any,
+    ) -> dict[str, Any]:
         from forecasting.pipeline import register_step
 
         ctx = run_context(context)
-        return register_step(trained, ctx.settings, ctx.config)
+        return register_step(
+            ctx.run_day,
+            list(fitted),
+            list(backtests),
+            checked,
+            ctx.settings,
+            ctx.config,
+            ctx.storage,
+        )
 
     @task
+    @measured
     @fail_without_retry
     def score(
         features: dict[str, Any], registered: dict[str, Any], **context: Any
@@ -127,18 +168,27 @@ def demand_forecast() -> None:
         from forecasting.pipeline import score_step
 
         ctx = run_context(context)
-        return score_step(ctx.run_date, features["path"], ctx.settings, ctx.config)
+        return score_step(ctx.run_day, features, registered, ctx.config, ctx.storage, ctx.settings)
 
     @task
-    def publish(scored: dict[str, Any], **context: Any) -> dict[str, Any]:
+    @measured
+    @fail_without_retry
+    def publish(scored: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
         from forecasting.pipeline import publish_step
 
         ctx = run_context(context)
-        return publish_step(ctx.run_date, scored["path"], ctx.settings, ctx.config)
+        return publish_step(ctx.run_day, list(scored), ctx.settings, ctx.config, ctx.storage)
 
-    extracted = extract()
-    features = build_features(extracted, validate(extracted))
-    publish(score(features, register(train(features))))
+    sources = sync_source()  # one work order per catalogue shard
+    extracted = extract.expand(source=sources)
+    validated = validate.expand(extracted=extracted)
+    checked = check(validated, sources)
+    features = build_features.expand(validated=validated)
+    backtests = backtest.partial(checked=checked).expand(features=features)
+    fitted = fit.partial(backtests=backtests, checked=checked).expand(features=features)
+    registered = register(fitted, backtests, checked)
+    scored = score.partial(registered=registered).expand(features=features)
+    publish(scored)
 
 
 demand_forecast()

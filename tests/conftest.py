@@ -83,8 +83,10 @@ def shop_panel(small_shop, tmp_path_factory):
     """The small shop extracted (SQLite) for 2024-06-30 and turned into a panel."""
     from datetime import date
 
+    from upath import UPath
+
     from forecasting.db import make_engine
-    from forecasting.extraction import ExtractWindow, extract_partition, read_partition
+    from forecasting.extraction import ExtractWindow, extract_all
     from forecasting.features import Panel
     from forecasting.sources import load_shop
 
@@ -92,6 +94,5 @@ def shop_panel(small_shop, tmp_path_factory):
     engine = make_engine(f"sqlite:///{folder / 'shop.db'}")
     load_shop(engine, small_shop)
     window = ExtractWindow.for_logical_date(date(2024, 6, 30), history_days=420, horizon=14)
-    result = extract_partition(engine, window, folder / "extract")
-    demand, future, events, _ = read_partition(result.path)
+    demand, future, events, _ = extract_all(engine, window, UPath(folder / "storage"))
     return Panel.from_long(demand, future, events)

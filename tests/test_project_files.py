@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -13,23 +14,120 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
-def test_compose_file_is_valid_and_wires_the_stack() -> None:
-    compose = yaml.safe_load((REPO / "docker-compose.yaml").read_text())
-    services = compose["services"]
-    assert {"mariadb", "postgres", "mlflow", "airflow", "airflow-init"} <= set(services)
-    for name, service in services.items():
-        for target in service.get("depends_on", {}):
-            assert target in services, f"{name} depends on undefined {target}"
-    env = services["airflow"]["environment"]
-    assert env["AIRFLOW_CONN_FORECASTING_SOURCE"].startswith("mysql://")
-    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+COMPOSE = REPO / "docker-compose.yaml"
+#: Variables the code reads that the compose stack leaves unset on purpose.
+UNSET_ON_PURPOSE = {
+    "FORECASTING_SOURCE_URL": "the forecasting_source connection is used instead",
+    "FORECASTING_WAREHOUSE_URL": "the forecasting_warehouse connection is used instead",
+    "FORECASTING_SQL_DIR": "the package ships its SQL (forecasting.sql)",
+    "FORECASTING_GIT_SHA": "set in the image by the Dockerfile (build arg GIT_SHA)",
+    "FORECASTING_READER_PASSWORD": "only airflow-init's command needs it (set there)",
+    "FORECASTING_WRITER_PASSWORD": "only airflow-init's command needs it (set there)",
+    "FORECASTING_PLANNER_PASSWORD": "only airflow-init's command needs it (set there)",
+}
+
+
+def compose_config(env_file: Path) -> subprocess.CompletedProcess[str]:
     if shutil.which("docker-compose") is None:
         pytest.fail(
             "docker-compose (Debian package) is needed to validate the compose file; .ci/run installs it"
         )
-    subprocess.run(
-        ["docker-compose", "-f", str(REPO / "docker-compose.yaml"), "config", "-q"], check=True
+    return subprocess.run(
+        ["docker-compose", "--env-file", str(env_file), "-f", str(COMPOSE), "config", "-q"],
+        capture_output=True,
+        text=True,
     )
+
+
+def test_compose_file_is_valid_with_the_example_env() -> None:
+    proc = compose_config(REPO / ".env.example")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_compose_has_no_fallback_credentials(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.env"
+    empty.write_text("")
+    proc = compose_config(empty)
+    assert proc.returncode != 0 and "in .env" in proc.stderr  # names the missing variable
+    text = COMPOSE.read_text()
+    assert ":-" not in text.replace("${AIRFLOW_UID:?", "")  # no ${VAR:-default} anywhere
+    referenced = set(re.findall(r"\$\{([A-Z_]+):\?", text))
+    example = set(re.findall(r"^([A-Z_]+)=", (REPO / ".env.example").read_text(), re.MULTILINE))
+    assert referenced == example, referenced ^ example
+    assert ".env" in (REPO / ".gitignore").read_text().split()
+
+
+def test_compose_wires_the_distributed_stack() -> None:
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert {
+        "airflow-init",
+        "airflow-apiserver",
+        "airflow-scheduler",
+        "airflow-dag-processor",
+        "airflow-triggerer",
+        "airflow-worker",
+        "redis",
+        "postgres",
+        "mysql",
+        "mlflow",
+        "mlflow-db",
+        "minio",
+        "minio-init",
+    } <= set(services)
+    one_off = {"airflow-init", "minio-init"}
+    for name, service in services.items():
+        for target in service.get("depends_on", {}):
+            assert target in services, f"{name} depends on undefined {target}"
+        if name not in one_off and "expose" not in service.get("profiles", []):
+            assert "healthcheck" in service, f"{name} has no health check"
+        assert str(service.get("user", "")).split(":")[0] not in ("0", "root"), name
+        command = json.dumps([service.get("command"), service.get("entrypoint")])
+        assert "pip install" not in command, f"{name} installs packages at start"
+        published = service.get("ports", [])
+        if "expose" in service.get("profiles", []):
+            assert all(str(p).startswith("127.0.0.1:") for p in published), name
+        elif name != "airflow-apiserver":
+            assert not published, f"{name} is published on the host"
+    env = services["airflow-worker"]["environment"]
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+    assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg2://")
+    assert env["FORECASTING_STORAGE_URI"].startswith("s3://")
+    assert env["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
+    assert env["AIRFLOW_CONN_FORECASTING_SOURCE"].startswith("mysql://fc_reader:")
+    assert env["AIRFLOW_CONN_FORECASTING_WAREHOUSE"].startswith("mysql://fc_writer:")
+    assert "backend-store-uri=postgresql" in " ".join(services["mlflow"]["command"])
+    assert "s3://mlflow" in " ".join(services["mlflow"]["command"])
+
+
+def test_every_variable_the_code_reads_is_set_in_compose() -> None:
+    read = set()
+    for folder in ("src", "dags", "plugins"):
+        for path in (REPO / folder).rglob("*.py"):
+            read |= set(re.findall(r'"((?:FORECASTING|MLFLOW)_[A-Z_]+)"', path.read_text()))
+    env = yaml.safe_load(COMPOSE.read_text())["x-airflow-common"]["environment"]
+    missing = sorted(v for v in read if v not in env and v not in UNSET_ON_PURPOSE)
+    assert not missing, missing
+    assert "FORECASTING_GIT_SHA" in (REPO / "Dockerfile").read_text()
+    init = " ".join(yaml.safe_load(COMPOSE.read_text())["services"]["airflow-init"]["command"])
+    for name in ("READER", "WRITER", "PLANNER"):
+        assert f"FORECASTING_{name}_PASSWORD=" in init
+
+
+def test_the_image_installs_requirements_txt_and_every_file_it_copies_exists() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11$", dockerfile, re.MULTILINE)
+    pinned = re.search(r"^apache-airflow==([\d.]+)", (REPO / "requirements.txt").read_text(), re.M)
+    assert pinned and pinned.group(1) == "3.3.2"  # the image is the pinned Airflow
+    assert "--only-binary=:all: -r /opt/forecasting/requirements.txt" in dockerfile
+    for line in re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", dockerfile, re.MULTILINE):
+        for source in line.split():
+            assert (REPO / source).exists(), source
+    compose = yaml.safe_load(COMPOSE.read_text())
+    for name, service in compose["services"].items():
+        if service.get("build"):
+            assert service["build"] == "." and (REPO / "Dockerfile").exists(), name
 
 
 def test_requirements_are_exact_pins() -> None:
@@ -52,7 +150,23 @@ def test_cli_help_for_every_command() -> None:
 
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert set(commands) == {"seed-demo", "import", "run", "summary", "benchmark"}
+    assert set(commands) == {"seed-demo", "import", "init-db", "run", "summary", "benchmark"}
     for name, sub in commands.items():
         text = sub.format_help()
         assert text.startswith(f"usage: forecasting {name}"), name
+
+
+def test_pyproject_lists_every_package_and_ships_the_sql() -> None:
+    """A plain (non-editable) install, such as the Docker image's, has every subpackage
+    and the SQL files of include/sql as forecasting.sql."""
+    text = (REPO / "pyproject.toml").read_text()
+    listed = set(re.findall(r'"(forecasting(?:\.[a-z_]+)*)"', text))
+    found = {
+        ".".join(p.parent.relative_to(REPO / "src").parts)
+        for p in (REPO / "src" / "forecasting").rglob("__init__.py")
+    }
+    found |= {
+        "forecasting.sql." + p.name for p in (REPO / "include" / "sql").iterdir() if p.is_dir()
+    }
+    assert found | {"forecasting.sql"} <= listed, sorted(found - listed)
+    assert '"forecasting.sql" = "include/sql"' in text

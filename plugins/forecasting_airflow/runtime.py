@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, ParamSpec, TypeVar
 
-from airflow.sdk import BaseHook
+from airflow.sdk import BaseHook, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
-__all__ = ["RunContext", "fail_without_retry", "run_context", "sqlalchemy_url"]
+__all__ = [
+    "RunContext",
+    "fail_without_retry",
+    "measured",
+    "run_context",
+    "run_day_of",
+    "sqlalchemy_url",
+]
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +32,12 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class RunContext:
-    """What a pipeline step needs: the run date, settings and run configuration."""
+    """What a pipeline step needs: the run's day, settings, configuration and storage."""
 
-    run_date: date
+    run_day: date
     settings: Any  # forecasting.config.Settings (imported lazily)
     config: Any  # forecasting.config.PipelineConfig
+    storage: Any  # forecasting.storage.Storage over an ObjectStoragePath
 
 
 def sqlalchemy_url(conn_id: str) -> str | None:
@@ -61,36 +72,67 @@ def sqlalchemy_url(conn_id: str) -> str | None:
     )
 
 
-def run_context(context: Mapping[str, Any]) -> RunContext:
-    """Build the run's date, settings and configuration from a task context.
+def _has_connection(conn_id: str) -> bool:
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return False
+    return True
 
-    * Run date: the logical date (the DAG uses a data-interval timetable, so a scheduled
-      run for logical date D starts after day D ends and processes history up to and
-      including D; ``airflow dags test demand_forecast D`` does the same). Runs triggered
-      without a logical date use their data interval's start.
-    * Source and warehouse: the Airflow connections named by the ``source_conn_id`` and
-      ``warehouse_conn_id`` params when they exist, else ``FORECASTING_SOURCE_URL`` /
-      ``FORECASTING_WAREHOUSE_URL``, else a SQLite file in ``FORECASTING_DATA_DIR``.
+
+def run_day_of(context: Mapping[str, Any], shop_timezone: str) -> date:
+    """The run's day: the last complete day of its data interval, in the shop's timezone.
+
+    ``data_interval_end - 1 day`` in the shop's timezone: a scheduled or backfilled run for
+    logical date D covers [D, D + 1 day) and processes day D; a manual trigger at 15:00
+    on day X covers the last complete interval, so it forecasts from X - 1, never from a
+    half-finished day; ``airflow dags test demand_forecast X`` is such a manual run.
+
+    Raises:
+        AirflowFailException: If the run has no data interval (a run triggered without a
+            logical date).
+    """
+    end = context.get("data_interval_end")
+    if end is None:
+        raise AirflowFailException(
+            "the run has no data interval: trigger it with a logical date (the run's day is "
+            "the last complete day of its data interval)"
+        )
+    local = end.in_timezone(shop_timezone) if hasattr(end, "in_timezone") else end
+    return local.date() - timedelta(days=1)
+
+
+def run_context(context: Mapping[str, Any]) -> RunContext:
+    """Build the run's day, settings, configuration and storage from a task context.
+
+    * Source, warehouse and storage: the Airflow connections named by the
+      ``source_conn_id``, ``warehouse_conn_id`` and ``storage_conn_id`` params when they
+      exist, else ``FORECASTING_SOURCE_URL`` / ``FORECASTING_WAREHOUSE_URL`` /
+      ``FORECASTING_STORAGE_URI`` from the environment, else local files.
     * Configuration: the DAG params, validated by :class:`PipelineConfig`.
     """
     from forecasting.config import PipelineConfig, Settings
+    from forecasting.storage import Storage
 
     params = dict(context.get("params") or {})
-    start = context.get("logical_date") or context.get("data_interval_start")
-    if start is None:
-        raise AirflowFailException("run has no data interval: trigger it with a logical date")
-    run_date = start.in_timezone("UTC").date() if hasattr(start, "in_timezone") else start.date()
     source = sqlalchemy_url(str(params.pop("source_conn_id", "forecasting_source")))
     warehouse = sqlalchemy_url(str(params.pop("warehouse_conn_id", "forecasting_warehouse")))
+    storage_conn = str(params.pop("storage_conn_id", "forecasting_storage"))
     settings = Settings.from_env(source_url=source, warehouse_url=warehouse or source)
     fields = set(PipelineConfig.model_fields)
-    config = PipelineConfig(**{k: v for k, v in params.items() if k in fields})
-    return RunContext(run_date, settings, config)
+    try:
+        config = PipelineConfig(**{k: v for k, v in params.items() if k in fields})
+    except ValueError as exc:  # bad params never get better by retrying
+        raise AirflowFailException(f"invalid DAG params: {exc}") from exc
+    root = ObjectStoragePath(
+        settings.storage_uri, conn_id=storage_conn if _has_connection(storage_conn) else None
+    )
+    return RunContext(run_day_of(context, settings.shop_timezone), settings, config, Storage(root))
 
 
 def fail_without_retry(func: Callable[P, R]) -> Callable[P, R]:
-    """Re-raise the library's non-retryable errors (bad data, no champion) as
-    ``AirflowFailException`` so Airflow fails the task at once instead of retrying."""
+    """Re-raise the library's non-retryable errors (bad data, no champion, bad forecasts)
+    as ``AirflowFailException`` so Airflow fails the task at once instead of retrying."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -101,5 +143,49 @@ def fail_without_retry(func: Callable[P, R]) -> Callable[P, R]:
         except NonRetryableError as exc:
             log.error("%s", exc)
             raise AirflowFailException(str(exc)) from exc
+
+    return wrapper
+
+
+def measured(func: Callable[P, R]) -> Callable[P, R]:
+    """Log the task's wall time and peak resident memory (sampled every 0.1 s) when it ends.
+
+    The line ``forecasting task <task>[<map index>]: wall <s> s, peak RSS <MB> MB`` is what
+    the scale benchmark reads from the task logs.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        import psutil
+
+        process = psutil.Process(os.getpid())
+        peak = [process.memory_info().rss]
+        stop = threading.Event()
+
+        def sample() -> None:
+            while not stop.wait(0.1):
+                peak[0] = max(peak[0], process.memory_info().rss)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            result = func(*args, **kwargs)
+            outcome = "done"
+            return result
+        finally:
+            stop.set()
+            sampler.join()
+            peak[0] = max(peak[0], process.memory_info().rss)
+            ti = kwargs.get("ti")
+            name = f"{getattr(ti, 'task_id', func.__name__)}[{getattr(ti, 'map_index', -1)}]"
+            log.info(
+                "forecasting task %s: wall %.1f s, peak RSS %.0f MB (%s)",
+                name,
+                time.perf_counter() - started,
+                peak[0] / 2**20,
+                outcome,
+            )
 
     return wrapper

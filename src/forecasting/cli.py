@@ -49,15 +49,24 @@ def _config(args: argparse.Namespace) -> Any:
     from forecasting.config import PipelineConfig
 
     given: dict[str, Any] = {}
-    for key in ("horizon", "n_windows", "history_days", "seed"):
+    for key in (
+        "horizon",
+        "n_windows",
+        "history_days",
+        "seed",
+        "shards",
+        "retrain_every_days",
+        "lookback_days",
+    ):
         if getattr(args, key, None) is not None:
             given[key] = getattr(args, key)
     if getattr(args, "models", None):
         given["models"] = tuple(args.models.split(","))
     if getattr(args, "model_params", None):
         given["model_params"] = json.loads(args.model_params)
-    if getattr(args, "force_retrain", False):
-        given["force_retrain"] = True
+    for flag in ("force_retrain", "full_refresh"):
+        if getattr(args, flag, False):
+            given[flag] = True
     return PipelineConfig(**given)
 
 
@@ -106,14 +115,50 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_init_db(args: argparse.Namespace) -> int:
+    from forecasting.db import make_engine
+    from forecasting.sources.admin import init_database
+
+    def user(name: str | None, env_var: str) -> tuple[str, str] | None:
+        if not name:
+            return None
+        password = os.environ.get(env_var)
+        if not password:
+            raise ValueError(f"set the password of database user {name!r} in ${env_var}")
+        return name, password
+
+    done = init_database(
+        make_engine(args.admin_url or _settings(args).source_url),
+        source_tables=not args.no_source_tables,
+        reader=user(args.reader_user, "FORECASTING_READER_PASSWORD"),
+        writer=user(args.writer_user, "FORECASTING_WRITER_PASSWORD"),
+        planner=user(args.planner_user, "FORECASTING_PLANNER_PASSWORD"),
+    )
+    _print(done)
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from forecasting.pipeline import run_pipeline
 
     results = run_pipeline(args.date, _settings(args), _config(args))
-    for step in results.values():
-        step.pop("table", None)
-        step.pop("features", None)
-    _print(results)
+    _print(
+        {
+            "extract": {
+                "shards": len(results["extract"]),
+                "rows": sum(e["rows"] for e in results["extract"]),
+                "series": sum(e["series"] for e in results["extract"]),
+                "source": results["sync_source"][0]["sync"],
+            },
+            "check": {
+                "active_series": results["check"]["active_series"],
+                "decision": results["check"]["decision"],
+                "cleaning": results["check"]["cleaning"],
+            },
+            "register": {k: v for k, v in results["register"].items() if k != "decision"},
+            "publish": results["publish"],
+        }
+    )
     return 0
 
 
@@ -137,6 +182,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         peers=None if args.peers is None else tuple(p for p in args.peers.split(",") if p),
         model_params=json.loads(args.model_params) if args.model_params else None,
         output_dir=args.output_dir,
+        shards=args.shards,
     )
     return 0
 
@@ -200,6 +246,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser(
+        "init-db",
+        parents=[common, db],
+        help="create tables and least-privilege MySQL users (an administrator's one-off step)",
+    )
+    p.add_argument(
+        "--admin-url",
+        help="SQLAlchemy URL of an administrator (default: the source URL); never logged",
+    )
+    p.add_argument(
+        "--reader-user",
+        help="create this user with SELECT on the source tables (password: $FORECASTING_READER_PASSWORD)",
+    )
+    p.add_argument(
+        "--writer-user",
+        help="create this user with SELECT/INSERT/DELETE on the forecast tables "
+        "(password: $FORECASTING_WRITER_PASSWORD)",
+    )
+    p.add_argument(
+        "--planner-user",
+        help="create this user with SELECT on the forecast tables (password: $FORECASTING_PLANNER_PASSWORD)",
+    )
+    p.add_argument(
+        "--no-source-tables",
+        action="store_true",
+        help="the shop's tables already exist: create only the forecast tables",
+    )
+    p.set_defaults(func=cmd_init_db)
+
+    p = sub.add_parser(
         "run",
         parents=[common, db],
         help="run the daily pipeline for one logical date, without Airflow",
@@ -226,10 +301,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-windows", type=int, help="scored backtest windows (default 3)")
     p.add_argument("--history-days", type=int, help="days of history to extract (default 1095)")
     p.add_argument("--seed", type=int, help="random seed (default 42)")
+    p.add_argument("--shards", type=int, help="catalogue shards (default: one per 5,000 series)")
+    p.add_argument(
+        "--retrain-every-days", type=int, help="retrain when the champion is this old (default 7)"
+    )
+    p.add_argument(
+        "--lookback-days", type=int, help="days re-extracted for late corrections (default 7)"
+    )
     p.add_argument(
         "--force-retrain",
         action="store_true",
-        help="train even if a run for the same data and config exists",
+        help="train even if the cadence would score with the champion",
+    )
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="extract the whole window from the source again (ignore the demand store)",
     )
     p.set_defaults(func=cmd_run)
 
@@ -268,6 +355,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--peers", help="comma-separated peers (default: all for the dataset; empty string: none)"
     )
     p.add_argument("--model-params", help="JSON of per-model overrides")
+    p.add_argument(
+        "--shards",
+        type=int,
+        default=1,
+        help="train our models per catalogue shard, as the DAG does (default 1: one model)",
+    )
     p.add_argument(
         "--output-dir",
         help="where to write the results table and forecasts (default: <data-root>/bench)",

@@ -3,28 +3,40 @@
 Two kinds of configuration:
 
 * :class:`Settings` -- *where* things live (data directory, source database, warehouse,
-  MLflow store). Non-secret switches come from environment variables with safe local
-  defaults, so a fresh checkout runs with nothing configured.
+  MLflow store, the storage tasks hand their outputs over on) and the shop's timezone.
+  Non-secret switches come from environment variables with safe local defaults, so a
+  fresh checkout runs with nothing configured.
 * :class:`PipelineConfig` -- *what* a run does (horizon, backtest windows, candidate
-  models). Defaults live in code; the DAG's ``params`` and the CLI's flags override them.
+  models, shards, training cadence, promotion and data-check thresholds). Defaults live
+  in code; the DAG derives its ``params`` from this class, and the CLI's flags override it.
+
+This module is imported when the DAG file is parsed: it must stay light (no pandas, no
+MLflow).
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from forecasting.names import BASELINE_MODEL, DEFAULT_MODELS, LOWER_IS_BETTER, MODEL_NAMES
 
 __all__ = [
     "DEFAULT_MODELS",
     "EXPERIMENT_NAME",
     "QUANTILES",
     "REGISTERED_MODEL_NAME",
+    "DataChecks",
     "PipelineConfig",
+    "PromotionPolicy",
     "Settings",
+    "check_timezone",
 ]
 
 #: Quantile levels every model produces, as (P10, P50, P90).
@@ -33,27 +45,33 @@ QUANTILES: tuple[float, float, float] = (0.1, 0.5, 0.9)
 EXPERIMENT_NAME = "demand_forecast"
 #: MLflow registered model the daily DAG promotes to ``@champion``.
 REGISTERED_MODEL_NAME = "demand_forecast"
-#: Candidate models of a daily run, by name in :mod:`forecasting.models.zoo`.
-DEFAULT_MODELS: tuple[str, ...] = (
-    "seasonal_naive",
-    "linear",
-    "linear_hurdle",
-    "hgb",
-    "mlp",
-    "ensemble",
-)
+
+
+def check_timezone(name: str) -> str:
+    """Return ``name`` if it is an IANA timezone (``Europe/London``), else raise ValueError."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown timezone {name!r}; use an IANA name such as 'UTC'") from exc
+    return name
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Where data, databases and the MLflow store live.
+    """Where data, databases, storage and the MLflow store live.
 
     Attributes:
-        data_dir: Root folder for partitions, the embedded SQLite databases and MLflow.
+        data_dir: Root folder for the embedded SQLite databases and, by default, storage.
         source_url: SQLAlchemy URL of the shop database (read by extraction).
         warehouse_url: SQLAlchemy URL the scored forecasts are published to.
         tracking_uri: MLflow tracking (and registry) URI.
         artifact_root: Where new MLflow experiments store artifacts.
+        storage_uri: Root every task writes its outputs under and reads its inputs from:
+            a local folder by default, ``s3://bucket/prefix`` in production. Under Airflow
+            it is opened as an ``ObjectStoragePath`` with the storage connection.
+        shop_timezone: IANA timezone the shop's days are counted in (a "day" of demand
+            is a calendar day there).
+        source_timezone: Timezone of the naive timestamps in the source's ``orders`` table.
     """
 
     data_dir: Path
@@ -61,6 +79,13 @@ class Settings:
     warehouse_url: str
     tracking_uri: str
     artifact_root: str
+    storage_uri: str
+    shop_timezone: str = "UTC"
+    source_timezone: str = "UTC"
+
+    def __post_init__(self) -> None:
+        check_timezone(self.shop_timezone)
+        check_timezone(self.source_timezone)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -71,7 +96,9 @@ class Settings:
             (default: SQLite file ``shop.db`` in the data dir), ``FORECASTING_WAREHOUSE_URL``
             (default: the source URL), ``MLFLOW_TRACKING_URI`` (default: SQLite file
             ``mlflow.db`` in the data dir), ``FORECASTING_ARTIFACT_ROOT`` (default:
-            ``mlartifacts/`` in the data dir).
+            ``mlartifacts/`` in the data dir), ``FORECASTING_STORAGE_URI`` (default:
+            ``storage/`` in the data dir), ``FORECASTING_SHOP_TIMEZONE`` and
+            ``FORECASTING_SOURCE_TIMEZONE`` (default ``UTC``).
 
         Args:
             env: Mapping to read instead of ``os.environ`` (for tests).
@@ -98,65 +125,187 @@ class Settings:
             "artifact_root",
             env.get("FORECASTING_ARTIFACT_ROOT") or (data_dir / "mlartifacts").as_uri(),
         )
+        storage_uri = given.pop(
+            "storage_uri", env.get("FORECASTING_STORAGE_URI") or (data_dir / "storage").as_uri()
+        )
+        shop_tz = given.pop("shop_timezone", env.get("FORECASTING_SHOP_TIMEZONE") or "UTC")
+        source_tz = given.pop("source_timezone", env.get("FORECASTING_SOURCE_TIMEZONE") or "UTC")
         if given:
             raise TypeError(f"Unknown settings: {sorted(given)}")
-        return cls(data_dir, source_url, warehouse_url, tracking_uri, artifact_root)
+        return cls(
+            data_dir,
+            source_url,
+            warehouse_url,
+            tracking_uri,
+            artifact_root,
+            storage_uri,
+            shop_tz,
+            source_tz,
+        )
 
-    @property
-    def partitions_dir(self) -> Path:
-        """Folder holding one sub-folder per logical date (``ds=YYYY-MM-DD``)."""
-        return self.data_dir / "partitions"
+
+class PromotionPolicy(BaseModel):
+    """When a trained candidate may become ``@champion`` (see :mod:`forecasting.registry.promotion`).
+
+    Attributes:
+        min_gain_vs_naive: The candidate's primary metric must be at least this fraction
+            lower than seasonal naive's on the same windows (0.02 = 2 % better).
+        champion_tolerance: The candidate may be at most this fraction worse than the
+            serving champion's reference score (its live accuracy when enough actuals
+            arrived since its promotion, else its recorded backtest) and still be
+            promoted, because it was trained on fresher data.
+        max_primary_metric: A candidate scoring above this (RMSSE 1.5: half again the error
+            of a one-day-ago naive forecast) is never promoted, whatever the baseline did.
+        max_abs_bias: Largest backtest bias (sum of errors over sum of actuals) accepted.
+        plausibility_factor: The registered refit's forecast of a series may not exceed
+            this multiple of the series' largest daily demand in the last year (a run-away
+            forecast, e.g. 11,941 units a day for a SKU selling 0.45, is never promoted).
+        min_live_days: Target days of actuals needed before the champion's live accuracy,
+            rather than its recorded backtest, becomes the reference.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_gain_vs_naive: float = Field(0.02, ge=0.0, lt=1.0)
+    champion_tolerance: float = Field(0.02, ge=0.0, le=1.0)
+    max_primary_metric: float = Field(1.5, gt=0.0)
+    max_abs_bias: float = Field(0.5, gt=0.0)
+    plausibility_factor: float = Field(10.0, ge=1.0)
+    min_live_days: int = Field(28, ge=1)
+
+
+class DataChecks(BaseModel):
+    """Thresholds of the checks that stop a run before it trains or publishes.
+
+    Attributes:
+        min_series_ratio: A run that would forecast fewer than this share of the series the
+            previous run published (or that this date already has) fails before touching
+            the published rows.
+        min_latest_day_ratio: The latest day's units must reach this share of the median of
+            the same weekday over the previous four weeks (an incomplete load is caught),
+            unless the day is a holiday or closure in ``calendar_events``.
+        max_orphan_share: Largest share of order lines (last 28 days) whose SKU or location
+            is missing or unknown to the catalogue.
+        outlier_factor: A day's demand above this multiple of the series' 99th percentile
+            of daily demand (and above ``outlier_min_units``) is a data error: excluded
+            from training and accuracy, and counted.
+        outlier_min_units: Days below this many units are never outliers.
+        max_price_ratio: A catalogue list price more than this many times above or below the
+            SKU's median order-line unit price (last 91 days) fails validation.
+        max_key_length: Longest SKU or location id the published tables hold.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    min_series_ratio: float = Field(0.8, ge=0.0, le=1.0)
+    min_latest_day_ratio: float = Field(0.2, ge=0.0, le=1.0)
+    max_orphan_share: float = Field(0.05, ge=0.0, le=1.0)
+    outlier_factor: float = Field(100.0, ge=2.0)
+    outlier_min_units: float = Field(100.0, ge=0.0)
+    max_price_ratio: float = Field(100.0, ge=2.0)
+    max_key_length: int = Field(255, ge=1, le=255)
 
 
 class PipelineConfig(BaseModel):
     """What one pipeline run does. Frozen; build a new one to change it.
 
     Attributes:
-        horizon: Days forecast after the logical date (and the length of a backtest window).
+        horizon: Days forecast after the run's day (and the length of a backtest window).
         n_windows: Rolling-origin backtest windows that are scored.
         calibration_windows: Extra, older windows whose residuals calibrate the quantiles of
             the first scored window (later windows use all earlier ones too).
-        history_days: Days of history extracted before the end of the data interval.
+        history_days: Days of history extracted up to the run's day.
         active_days: Forecast (and backtest) only series with positive demand in this many
             days before the origin; ``None`` forecasts every series in the extract.
         models: Candidate model names (see :mod:`forecasting.models.zoo`).
         model_params: Per-model hyperparameter overrides, e.g. ``{"hgb": {"max_iter": 50}}``.
         primary_metric: Backtest metric that ranks candidates and gates promotion.
         seed: Seed for every random choice (row sampling, network initialisation).
-        force_retrain: Train again even if a finished run for the same data and config exists.
+        force_retrain: Train even if the training cadence would reuse the champion.
+        shards: Catalogue shards (by a hash of the SKU) that extraction, features, training
+            and scoring fan out over; ``None`` picks one shard per 5,000 series (at most 16).
+        retrain_every_days: The full backtest and refit run when the champion's data is at
+            least this many days older than the run's day (or data or configuration
+            changed, see :mod:`forecasting.training.cadence`); other days score with it.
+        lookback_days: Days before the last extracted day that are extracted again, to pick
+            up late corrections to recent orders.
+        full_refresh: Ignore the incremental demand store and extract the whole window
+            (for corrections older than ``lookback_days``).
+        promotion: Promotion thresholds.
+        checks: Data-check thresholds.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    horizon: int = Field(28, ge=1, le=366)
-    n_windows: int = Field(3, ge=1, le=52)
-    calibration_windows: int = Field(1, ge=0, le=12)
-    history_days: int = Field(1095, ge=60)
-    active_days: int | None = Field(90, ge=1)
-    models: tuple[str, ...] = DEFAULT_MODELS
-    model_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    primary_metric: str = "rmsse"
-    seed: int = 42
-    force_retrain: bool = False
+    horizon: int = Field(28, ge=1, le=366, description="days to forecast")
+    n_windows: int = Field(3, ge=1, le=52, description="scored backtest windows")
+    calibration_windows: int = Field(1, ge=0, le=12, description="interval-calibration windows")
+    history_days: int = Field(1095, ge=60, le=3660, description="days of history to extract")
+    active_days: int | None = Field(90, ge=1, description="forecast series sold in these days")
+    models: tuple[str, ...] = Field(DEFAULT_MODELS, description="candidate models")
+    model_params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description='overrides, e.g. {"hgb": {"max_iter": 100}}'
+    )
+    primary_metric: str = Field("rmsse", description="metric that ranks and gates")
+    seed: int = Field(42, description="random seed")
+    force_retrain: bool = Field(False, description="train even if the champion is reused")
+    shards: int | None = Field(None, ge=1, le=64, description="catalogue shards (null: auto)")
+    retrain_every_days: int = Field(7, ge=1, le=366, description="retrain when champion older")
+    lookback_days: int = Field(7, ge=0, le=90, description="days re-extracted for corrections")
+    full_refresh: bool = Field(False, description="re-extract the whole window from the source")
+    promotion: PromotionPolicy = Field(default_factory=PromotionPolicy)
+    checks: DataChecks = Field(default_factory=DataChecks)
 
     @field_validator("models")
     @classmethod
     def _known_models(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from forecasting.models.zoo import MODEL_NAMES
-
         unknown = [m for m in value if m not in MODEL_NAMES]
         if unknown:
             raise ValueError(f"unknown models {unknown}; choose from {sorted(MODEL_NAMES)}")
-        if "seasonal_naive" not in value:
+        if BASELINE_MODEL not in value:
             # The promotion rule compares against it, so it is always backtested.
-            value = ("seasonal_naive", *value)
-        return value
+            value = (BASELINE_MODEL, *value)
+        return tuple(dict.fromkeys(value))
 
     @field_validator("primary_metric")
     @classmethod
     def _known_metric(cls, value: str) -> str:
-        from forecasting.evaluation.metrics import LOWER_IS_BETTER
-
         if value not in LOWER_IS_BETTER:
             raise ValueError(f"primary_metric must be one of {sorted(LOWER_IS_BETTER)}")
         return value
+
+    @model_validator(mode="after")
+    def _known_model_params(self) -> PipelineConfig:
+        """Every key of ``model_params`` names a model, and every parameter is accepted.
+
+        A typo (``{"hbg": {...}}``) or an unknown hyperparameter would otherwise be ignored
+        silently and the run would train something other than what was asked for.
+        """
+        if not self.model_params:
+            return self
+        for name, params in self.model_params.items():
+            if name not in MODEL_NAMES:
+                close = difflib.get_close_matches(name, MODEL_NAMES, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else ""
+                raise ValueError(f"model_params names unknown model {name!r}{hint}")
+            if not isinstance(params, dict):
+                raise ValueError(f"model_params[{name!r}] must be an object of parameters")
+        from forecasting.models.zoo import make_model  # imported only when params are given
+
+        for name, params in self.model_params.items():
+            make_model(name, horizon=self.horizon, params=params, all_params=self.model_params)
+        return self
+
+    def training_payload(self) -> dict[str, Any]:
+        """The settings a trained model depends on (its configuration hash is taken over
+        these): not the cadence, thresholds or ``force_retrain``."""
+        return self.model_dump(
+            exclude={
+                "force_retrain",
+                "retrain_every_days",
+                "lookback_days",
+                "full_refresh",
+                "promotion",
+                "checks",
+            }
+        )

@@ -10,47 +10,70 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
 import sqlalchemy as sa
 from jinja2 import Environment, StrictUndefined
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+T = TypeVar("T")
 
 __all__ = [
     "SQL_DIR",
+    "DatabaseUnavailableError",
     "dialect_of",
     "execute_script",
     "insert_rows",
+    "is_transient",
+    "key_collation",
     "make_engine",
     "read_frame",
+    "redact_url",
     "render_sql",
+    "retrying",
+    "safe_identifier",
     "sql_dir",
+    "stream_frames",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Repository folder holding the SQL files (overridable with ``FORECASTING_SQL_DIR``).
+#: The repository's SQL folder: the fallback when the package data cannot be found.
 SQL_DIR = Path(__file__).resolve().parents[2] / "include" / "sql"
 _DIALECTS = frozenset({"mysql", "sqlite"})
+#: MySQL client errors that mean "the server went away or cannot be reached right now":
+#: can't connect (2002, 2003), server gone (2006), lost connection (2013, 2055), server
+#: shutting down (1053), too many connections (1040), lock wait / deadlock (1205, 1213).
+_TRANSIENT_MYSQL_CODES = frozenset({1040, 1053, 1205, 1213, 2002, 2003, 2006, 2013, 2055})
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _JINJA = Environment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
 
 
 def sql_dir() -> Path:
     """Folder with the project's SQL files.
 
+    ``FORECASTING_SQL_DIR`` if set; else the ``forecasting.sql`` package data (the files of
+    ``include/sql``, shipped inside the package, so a plain install finds them); else the
+    repository's ``include/sql``.
+
     Raises:
-        FileNotFoundError: If neither ``FORECASTING_SQL_DIR`` nor the repository's
-            ``include/sql`` exists (e.g. the package was installed without the repo).
+        FileNotFoundError: If none of them exists.
     """
-    path = Path(os.environ.get("FORECASTING_SQL_DIR", SQL_DIR))
+    if os.environ.get("FORECASTING_SQL_DIR"):
+        path = Path(os.environ["FORECASTING_SQL_DIR"])
+    else:
+        shipped = Path(__file__).resolve().parent / "sql"  # a plain install's package data
+        path = shipped if (shipped / "schema").is_dir() else SQL_DIR
     if not path.is_dir():
         raise FileNotFoundError(
-            f"SQL folder {path} not found: install the package in editable mode from the "
-            "repository (pip install -e .) or set FORECASTING_SQL_DIR to include/sql."
+            f"SQL folder {path} not found: reinstall the package (pip install .) or set "
+            "FORECASTING_SQL_DIR to the repository's include/sql."
         )
     return path
 
@@ -85,6 +108,92 @@ def make_engine(url: str | sa.URL) -> Engine:
     return sa.create_engine(parsed, pool_pre_ping=True, future=True)
 
 
+class DatabaseUnavailableError(RuntimeError):
+    """A database could not be reached (after retries); retrying later may succeed.
+
+    The message names the database without its password.
+    """
+
+
+def redact_url(url: str | sa.URL) -> str:
+    """The URL with its password masked (``***``), for logs and error messages."""
+    return sa.make_url(url).render_as_string(hide_password=True)
+
+
+def safe_identifier(name: str) -> str:
+    """Return ``name`` if it is a plain SQL identifier (letters, digits, ``_``; max 64).
+
+    Every identifier that comes from configuration (database, schema or table names)
+    passes through here before it reaches SQL text; values are always bound parameters.
+
+    Raises:
+        ValueError: For anything else (quotes, spaces, semicolons, dots, unicode ...).
+    """
+    if not isinstance(name, str) or not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not a safe SQL identifier: {name!r}")
+    return name
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether a database error is worth retrying (connection lost, server restarting,
+    lock timeouts); wrong credentials, missing tables and bad SQL are not."""
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    if isinstance(exc, InterfaceError):
+        return True
+    orig = getattr(exc, "orig", None)
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in _TRANSIENT_MYSQL_CODES
+    text = str(orig).lower()
+    return "database is locked" in text or "lost connection" in text
+
+
+def retrying(
+    action: Callable[[], T],
+    what: str,
+    url: str | sa.URL,
+    attempts: int = 3,
+    first_delay: float = 2.0,
+) -> T:
+    """Run ``action``; retry transient database errors with exponential backoff.
+
+    Args:
+        action: The work; it must be safe to repeat (a read, or one whole transaction).
+        what: What is being done, for messages (``"extract"``, ``"publish"``).
+        url: The database URL (redacted in messages).
+        attempts: Tries in total.
+        first_delay: Seconds before the second try; doubled each time.
+
+    Raises:
+        DatabaseUnavailableError: When every try failed with a transient error.
+    """
+    delay = first_delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except DBAPIError as exc:
+            if not is_transient(exc):
+                raise
+            orig = getattr(exc, "orig", exc)
+            if attempt == attempts:
+                raise DatabaseUnavailableError(
+                    f"{what}: database {redact_url(url)} unavailable after {attempts} tries: {orig}"
+                ) from exc
+            log.warning(
+                "%s: database %s unavailable (%s); retry %d/%d in %.0fs",
+                what,
+                redact_url(url),
+                orig,
+                attempt,
+                attempts - 1,
+                delay,
+            )
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
 def dialect_of(engine: Engine | Connection) -> str:
     """Return ``"mysql"`` or ``"sqlite"``.
 
@@ -106,19 +215,22 @@ def _template(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def render_sql(name: str, dialect: str) -> str:
+def render_sql(name: str, dialect: str, **identifiers: str) -> str:
     """Render ``include/sql/<name>.sql`` for a dialect.
 
     Args:
         name: Path below ``include/sql`` without the suffix, e.g. ``"extract/select_daily_demand"``.
-        dialect: ``"mysql"`` or ``"sqlite"``; the only identifier templates may branch on.
+        dialect: ``"mysql"`` or ``"sqlite"``.
+        **identifiers: Further identifiers a template may use (collation names); each is
+            checked with :func:`safe_identifier`. Values are never templated.
 
     Returns:
         SQL text that still holds its ``:name`` bind parameters.
     """
     if dialect not in _DIALECTS:
         raise ValueError(f"dialect must be one of {sorted(_DIALECTS)}, not {dialect!r}")
-    return _strip_comments(_JINJA.from_string(_template(name)).render(dialect=dialect))
+    names = {k: safe_identifier(v) for k, v in identifiers.items()}
+    return _strip_comments(_JINJA.from_string(_template(name)).render(dialect=dialect, **names))
 
 
 def _strip_comments(sql: str) -> str:
@@ -135,9 +247,28 @@ def _statements(script: str) -> list[str]:
     return [part.strip() for part in re.split(r";\s*(?:\n|$)", script) if part.strip()]
 
 
-def execute_script(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> None:
-    """Run every statement of a multi-statement SQL file inside the caller's transaction."""
-    for statement in _statements(render_sql(name, dialect_of(conn))):
+def key_collation(conn: Engine | Connection) -> str:
+    """A binary, NO PAD collation for key columns: MariaDB's or MySQL 8's name for it."""
+    return "utf8mb4_nopad_bin" if getattr(conn.dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+
+
+def execute_script(
+    conn: Connection,
+    name: str,
+    params: Mapping[str, Any] | None = None,
+    **identifiers: str,
+) -> None:
+    """Run every statement of a multi-statement SQL file inside the caller's transaction.
+
+    Args:
+        conn: Connection (in a transaction).
+        name: SQL file below ``include/sql``.
+        params: Bound values.
+        **identifiers: Identifiers the template uses (checked by :func:`safe_identifier`).
+    """
+    dialect = dialect_of(conn)
+    extra = {"key_collation": key_collation(conn)} if dialect == "mysql" else {}
+    for statement in _statements(render_sql(name, dialect, **extra, **identifiers)):
         conn.execute(sa.text(statement), dict(params or {}))
 
 
@@ -152,6 +283,25 @@ def read_frame(
     return frame
 
 
+def stream_frames(
+    engine: Engine,
+    name: str,
+    params: Mapping[str, Any],
+    chunk_rows: int = 100_000,
+) -> Iterator[pd.DataFrame]:
+    """Run a SELECT from ``include/sql`` and yield its rows as frames of ``chunk_rows``.
+
+    A server-side cursor streams the result (MySQL), so memory stays bounded by one chunk
+    however large the result is.
+    """
+    sql = sa.text(render_sql(name, dialect_of(engine)))
+    with engine.connect() as conn:
+        result = conn.execution_options(stream_results=True).execute(sql, dict(params))
+        columns = list(result.keys())
+        for part in result.partitions(chunk_rows):
+            yield pd.DataFrame.from_records(part, columns=columns)
+
+
 def insert_rows(
     conn: Connection,
     table: str,
@@ -161,13 +311,13 @@ def insert_rows(
 ) -> int:
     """Insert rows with ``executemany`` in chunks, inside the caller's transaction.
 
-    ``table`` and ``columns`` are identifiers chosen by our own code (never user input);
-    they are quoted by SQLAlchemy. Values are bound parameters.
+    ``table`` and ``columns`` are checked with :func:`safe_identifier` and quoted by
+    SQLAlchemy. Values are bound parameters.
 
     Returns:
         Number of rows inserted.
     """
-    tbl = sa.table(table, *[sa.column(c) for c in columns])
+    tbl = sa.table(safe_identifier(table), *[sa.column(safe_identifier(c)) for c in columns])
     stmt = sa.insert(tbl)
     total = 0
     chunk: list[dict[str, Any]] = []

@@ -1,288 +1,840 @@
 """The daily pipeline's steps, callable from Airflow tasks and from the CLI alike.
 
-Each step takes the logical date, :class:`~forecasting.config.Settings` and
-:class:`~forecasting.config.PipelineConfig` plus the *references* the previous step
-returned (folder paths, MLflow run ids) and returns a small JSON-ready dict. Every step
-is idempotent for its logical date: outputs are written to that date's partition
-(replaced atomically), the training run is reused when data and configuration are
-unchanged, and publishing replaces the date's rows in one transaction.
+Each step takes the run's day, :class:`~forecasting.config.Settings`,
+:class:`~forecasting.config.PipelineConfig`, the :class:`~forecasting.storage.Storage` every
+worker reaches, and the *references* earlier steps returned (storage URIs, shard ids,
+model versions); it returns a small JSON-ready dict. Steps marked *per shard* run once
+per catalogue shard (mapped tasks in the DAG); the others run once per date.
+
+Every step is idempotent for its day: outputs are written to that day's folders on
+storage and committed atomically (a new attempt replaces the last), training is skipped
+when the cadence or an identical earlier run says so, and publishing replaces the day's
+rows in one transaction. Only ``sync_source`` reads the shop's database.
+
+    sync_source -> extract* -> validate* -> check -> build_features* -> backtest* -> fit*
+                -> register -> score* -> publish                   (* per shard)
 """
 
 from __future__ import annotations
 
-import json
+import hashlib
 import logging
+import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.config import EXPERIMENT_NAME, REGISTERED_MODEL_NAME, PipelineConfig, Settings
-from forecasting.db import make_engine
-from forecasting.extraction.extract import (
-    EXTRACT_COLUMNS,
+from forecasting.db import make_engine, retrying
+from forecasting.errors import NoChampionError
+from forecasting.extraction import (
+    DemandStore,
     ExtractWindow,
-    extract_partition,
+    assemble_extract,
+    check_source_schema,
+    read_catalog,
+    read_catalog_snapshot,
+    read_line_quality,
     read_partition,
+    write_catalog_snapshot,
+    write_partition,
 )
-from forecasting.storage import atomic_dir, partition_dir
+from forecasting.names import BASELINE_MODEL
+from forecasting.sharding import Shard, resolve_shard_count
+from forecasting.storage import Storage, read_json, read_parquet, write_json, write_parquet
 
 __all__ = [
+    "backtest_step",
     "build_features_step",
+    "check_step",
     "extract_step",
+    "fit_step",
     "publish_step",
     "register_step",
     "run_pipeline",
     "score_step",
-    "train_step",
+    "sync_source_step",
     "validate_step",
 ]
 
 log = logging.getLogger(__name__)
 
 
-def extract_step(logical_date: date, settings: Settings, config: PipelineConfig) -> dict[str, Any]:
-    """Extract the run's window from the source database into its partition.
+def _fingerprint(parts: list[str]) -> str:
+    return hashlib.sha256("|".join(sorted(parts)).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- extraction
+def sync_source_step(
+    run_day: date,
+    settings: Settings,
+    config: PipelineConfig,
+    storage: Storage,
+) -> list[dict[str, Any]]:
+    """Read the source database once: schema check, catalogue, quality counts, new demand.
+
+    Brings the incremental demand store up to ``run_day`` (days not yet extracted plus
+    ``lookback_days``), snapshots the catalogue for the run, and decides the shards.
 
     Returns:
-        ``path`` of the extract folder, ``rows``, ``series``, ``fingerprint`` and the window.
-    """
-    window = ExtractWindow.for_logical_date(logical_date, config.history_days, config.horizon)
-    out = partition_dir(settings.partitions_dir, logical_date, "extract")
-    result = extract_partition(make_engine(settings.source_url), window, out)
-    return result.to_dict()
-
-
-def validate_step(extract_path: str) -> dict[str, Any]:
-    """Validate the extract with the Great Expectations suite.
-
-    Returns:
-        ``report_path``, ``expectations`` and ``rows`` when every expectation held.
+        One work order per shard (what the DAG maps over): the ``shard``, and the run's
+        ``catalog_uri``, ``store_uri``, ``window``, ``quality`` counts and ``sync`` facts
+        (rows read, seconds, rows per second).
 
     Raises:
-        ValidationFailedError: Naming the failed expectations, the table and sample rows;
-            the report is still written to ``validation.json``.
+        SchemaDriftError: If a source table or column is missing.
     """
-    from forecasting.validation import ValidationFailedError, validate_partition
-
-    manifest = json.loads((Path(extract_path) / "manifest.json").read_text())
-    window = manifest["window"]
-    last_day = ExtractWindow(
-        date.fromisoformat(window["start"]),
-        date.fromisoformat(window["end"]),
-        date.fromisoformat(window["horizon_end"]),
-    ).last_day
-    report = validate_partition(
-        extract_path, date.fromisoformat(window["start"]), last_day, EXTRACT_COLUMNS
+    engine = make_engine(settings.source_url)
+    url = settings.source_url
+    retrying(lambda: check_source_schema(engine), "check source schema", url)
+    window = ExtractWindow.for_logical_date(run_day, config.history_days, config.horizon)
+    zones = (settings.shop_timezone, settings.source_timezone)
+    catalog = retrying(
+        lambda: read_catalog(engine, window.start, run_day, window.horizon_end, *zones),
+        "read catalogue",
+        url,
     )
-    report_path = str(Path(extract_path) / "validation.json")
+    quality = retrying(lambda: read_line_quality(engine, run_day, *zones), "count lines", url)
+    store = DemandStore.for_source(storage.root, url, *zones)
+    sync = retrying(
+        lambda: store.sync(
+            engine,
+            window.start,
+            run_day,
+            lookback_days=config.lookback_days,
+            shop_tz=settings.shop_timezone,
+            source_tz=settings.source_timezone,
+            full_refresh=config.full_refresh,
+        ),
+        "extract demand",
+        url,
+    )
+    n_shards = resolve_shard_count(config.shards, len(catalog.products) * len(catalog.locations))
+    with storage.write_stage(run_day, "catalog") as folder:
+        write_catalog_snapshot(catalog, folder)
+        write_json(folder / "source.json", {"quality": quality, "sync": sync.to_dict()})
+    source = {
+        "catalog_uri": storage.uri(folder),
+        "store_uri": sync.store_uri,
+        "window": window.to_dict(),
+        "quality": quality,
+        "sync": sync.to_dict(),
+    }
+    return [{**source, "shard": s.to_dict()} for s in Shard.all(n_shards)]
+
+
+def extract_step(
+    run_day: date,
+    source: dict[str, Any],
+    config: PipelineConfig,
+    storage: Storage,
+) -> dict[str, Any]:
+    """*Per shard*: the shard's history, future covariates and events, from the store.
+
+    Args:
+        run_day: The run's day.
+        source: The shard's work order from :func:`sync_source_step`.
+        config: Run configuration.
+        storage: Shared storage.
+
+    Returns:
+        :class:`~forecasting.extraction.ExtractResult` as a dict (``uri`` of the extract)
+        and the ``catalog_uri`` validation reads.
+    """
+    part = Shard.from_dict(source["shard"])
+    window = ExtractWindow.from_dict(source["window"])
+    catalog = read_catalog_snapshot(storage.open(source["catalog_uri"]))
+    store = DemandStore(storage.path(source["store_uri"]))
+    from forecasting.extraction.extract import shard_products
+
+    skus = set(shard_products(catalog.products, part)["sku"])
+    demand = store.read(window.start, window.last_day, skus)
+    history, future, events, cleaning = assemble_extract(
+        demand,
+        catalog,
+        window,
+        part,
+        outlier_factor=config.checks.outlier_factor,
+        outlier_min_units=config.checks.outlier_min_units,
+    )
+    with storage.write_stage(run_day, "extract", part.name) as folder:
+        result = write_partition(folder, history, future, events, window, part, cleaning)
+    return {**result.to_dict(), "catalog_uri": source["catalog_uri"]}
+
+
+def validate_step(
+    run_day: date,
+    extracted: dict[str, Any],
+    config: PipelineConfig,
+    storage: Storage,
+) -> dict[str, Any]:
+    """*Per shard*: the Great Expectations suites on the shard's extract.
+
+    The report is written to storage either way (``validate/<shard>/validation.json``).
+
+    Returns:
+        ``report_uri``, ``extract_uri``, the shard and the facts the catalogue checks use.
+
+    Raises:
+        ValidationFailedError: Naming each failed rule, its table and sample rows.
+    """
+    from forecasting.validation import ValidationFailedError, validate_shard
+
+    part = Shard.from_dict(extracted["shard"])
+    window = ExtractWindow.from_dict(extracted["window"])
+    catalog = read_catalog_snapshot(storage.open(extracted["catalog_uri"]))
+    report, facts = validate_shard(
+        storage.open(extracted["uri"]),
+        catalog,
+        part,
+        window,
+        config.horizon,
+        config.active_days,
+        config.checks,
+    )
+    with storage.write_stage(run_day, "validate", part.name) as folder:
+        write_json(folder / "validation.json", report.to_dict())
+    report_uri = storage.uri(folder / "validation.json")
     if not report.success:
-        raise ValidationFailedError(report, report_path)
+        raise ValidationFailedError(report, report_uri)
     return {
-        "report_path": report_path,
-        "expectations": len(report.findings),
-        "rows": report.row_count,
+        "report_uri": report_uri,
+        "extract_uri": extracted["uri"],
+        "shard": part.to_dict(),
+        "window": extracted["window"],
+        **facts,
     }
 
 
-def build_features_step(
-    logical_date: date, extract_path: str, settings: Settings
+def check_step(
+    run_day: date,
+    validated: list[dict[str, Any]],
+    sources: list[dict[str, Any]],
+    settings: Settings,
+    config: PipelineConfig,
+    storage: Storage,
 ) -> dict[str, Any]:
-    """Turn the extract into the model-ready panel (history, future covariates, calendar).
-
-    The panel is what every model's declared features are computed from, in training and
-    in scoring alike. ``features.json`` lists the generated feature names.
+    """Catalogue-level checks, then the training decision (see
+    :mod:`forecasting.training.cadence`).
 
     Returns:
-        ``path`` of the features folder, ``series``, ``history_days``, ``future_days``,
-        ``features`` (names) and the data ``fingerprint``.
+        ``report_uri``, ``fingerprint`` (all shards), ``series``, ``active_series``,
+        ``rows``, ``decision``, ``config_hash``, ``champion`` (serving version facts),
+        ``cleaning`` and ``quality`` counts, and the published runs compared with.
+
+    Raises:
+        ValidationFailedError: If a catalogue check failed.
+    """
+    from forecasting.publishing import previous_runs
+    from forecasting.registry.models import get_champion, list_versions
+    from forecasting.registry.runs import find_date_run
+    from forecasting.registry.tracking import configure_mlflow
+    from forecasting.training import config_hash
+    from forecasting.training.cadence import decide_training
+    from forecasting.validation import ValidationFailedError, ValidationReport, catalogue_checks
+
+    source = sources[0]  # every shard's work order carries the run's source facts
+    totals: dict[str, float] = {}
+    cleaning: dict[str, float] = {}
+    for v in validated:
+        for day, units in v["daily_units"].items():
+            totals[day] = totals.get(day, 0.0) + units
+        for key, value in v["cleaning"].items():
+            cleaning[key] = cleaning.get(key, 0.0) + float(value)
+    series = sum(int(v["series"]) for v in validated)
+    active = sum(int(v["active_series"]) for v in validated)
+    rows = sum(int(v["rows"]) for v in validated)
+    fingerprint = _fingerprint([v["fingerprint"] for v in validated])
+    catalog = read_catalog_snapshot(storage.open(source["catalog_uri"]))
+    events = [
+        {"ds": str(d)[:10], "kind": str(k)}
+        for d, k in zip(catalog.events["ds"], catalog.events["kind"], strict=True)
+    ]
+    warehouse = make_engine(settings.warehouse_url)
+    previous, same = retrying(
+        lambda: previous_runs(warehouse, run_day), "read published runs", settings.warehouse_url
+    )
+    findings = catalogue_checks(
+        run_day,
+        totals=totals,
+        series=active,
+        events=events,
+        quality=source["quality"],
+        previous=previous,
+        same_date=same,
+        checks=config.checks,
+    )
+    report = ValidationReport(
+        subject=f"catalogue for {run_day} ({len(validated)} shards)",
+        success=all(f.success for f in findings),
+        tables={"demand (all shards)": rows},
+        findings=findings,
+    )
+    with storage.write_stage(run_day, "check") as folder:
+        write_json(folder / "validation.json", report.to_dict())
+    report_uri = storage.uri(folder / "validation.json")
+    if not report.success:
+        raise ValidationFailedError(report, report_uri)
+
+    experiment_id = configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
+    chash = config_hash(config.training_payload())
+    champion = get_champion(REGISTERED_MODEL_NAME)
+    decision = decide_training(
+        run_day,
+        config_hash=chash,
+        fingerprint=fingerprint,
+        series=active,
+        retrain_every_days=config.retrain_every_days,
+        force_retrain=config.force_retrain,
+        champion=champion,
+        versions=list_versions(REGISTERED_MODEL_NAME),
+        previous_run=find_date_run(experiment_id, run_day),
+    )
+    log.info("training decision for %s: %s", run_day, decision.reason)
+    return {
+        "report_uri": report_uri,
+        "fingerprint": fingerprint,
+        "series": series,
+        "active_series": active,
+        "rows": rows,
+        "config_hash": chash,
+        "decision": decision.to_dict(),
+        "champion": None
+        if champion is None
+        else {
+            "version": champion.version,
+            "data_end": champion.data_end.isoformat() if champion.data_end else None,
+            "promoted_on": champion.promoted_on.isoformat() if champion.promoted_on else None,
+            "backtest": champion.backtest,
+        },
+        "cleaning": cleaning,
+        "quality": source["quality"],
+        "sync": source["sync"],
+        "window": source["window"],
+        "warnings": sum(int(v.get("warnings", 0)) for v in validated),
+        "published": {"previous": previous, "same_date": same},
+        "validation_reports": [v["report_uri"] for v in validated],
+    }
+
+
+# --------------------------------------------------------------------------- features
+def build_features_step(
+    run_day: date, validated: dict[str, Any], storage: Storage
+) -> dict[str, Any]:
+    """*Per shard*: the panel every model's declared features are computed from.
+
+    Returns:
+        ``uri`` of the features folder, the shard, ``series``, ``history_days``,
+        ``future_days``.
     """
     from forecasting.features import FeatureSpec, Panel
 
-    demand, future, events, manifest = read_partition(extract_path)
-    panel = Panel.from_long(demand, future, events)
+    part = Shard.from_dict(validated["shard"])
+    demand, future, events, manifest = read_partition(storage.open(validated["extract_uri"]))
     spec = FeatureSpec()
-    out = partition_dir(settings.partitions_dir, logical_date, "features")
-    info = {
-        "path": str(out),
-        "series": panel.n_series,
-        "history_days": panel.n_history,
-        "future_days": len(panel.dates) - panel.n_history,
-        "features": spec.feature_names(),
-        "fingerprint": manifest["fingerprint"],
-        "window": manifest["window"],
-        "extract_rows": manifest["rows"],
-    }
-    with atomic_dir(out) as tmp:
-        panel.save(tmp / "panel")
-        (tmp / "features.json").write_text(json.dumps({"spec": spec.to_dict(), **info}, indent=2))
-    return info
+    info: dict[str, Any] = {"shard": part.to_dict(), "series": int(demand["unique_id"].nunique())}
+    with storage.write_stage(run_day, "features", part.name) as folder:
+        if info["series"]:
+            panel = Panel.from_long(demand, future, events)
+            with tempfile.TemporaryDirectory() as tmp:
+                from forecasting.storage import upload_dir
+
+                upload_dir(panel.save(Path(tmp) / "panel"), folder / "panel")
+            info.update(
+                history_days=panel.n_history, future_days=len(panel.dates) - panel.n_history
+            )
+        write_json(
+            folder / "features.json",
+            {
+                "spec": spec.to_dict(),
+                "names": spec.feature_names(),
+                "window": manifest["window"],
+                **info,
+            },
+        )
+    return {"uri": storage.uri(folder), **info}
 
 
-def _panel(features_path: str) -> Any:
+def _panel(storage: Storage, features: dict[str, Any]) -> Any:
     from forecasting.features import Panel
+    from forecasting.storage import download_dir
 
-    return Panel.load(Path(features_path) / "panel")
+    with tempfile.TemporaryDirectory() as tmp:
+        local = download_dir(storage.open(features["uri"]) / "panel", Path(tmp) / "panel")
+        return Panel.load(local)
 
 
-def train_step(
-    logical_date: date,
-    features_path: str,
+# --------------------------------------------------------------------------- training
+def _skip(step: dict[str, Any], checked: dict[str, Any], what: str) -> dict[str, Any] | None:
+    if not checked["decision"]["train"]:
+        log.info("%s skipped: %s", what, checked["decision"]["reason"])
+        return {"shard": step["shard"], "skipped": True, "reason": checked["decision"]["reason"]}
+    if not step.get("series"):
+        return {"shard": step["shard"], "skipped": True, "reason": "the shard has no series"}
+    return None
+
+
+def backtest_step(
+    run_day: date,
+    features: dict[str, Any],
+    checked: dict[str, Any],
     settings: Settings,
     config: PipelineConfig,
-    validation_report: str | None = None,
+    storage: Storage,
 ) -> dict[str, Any]:
-    """Backtest the candidates, fit the winner on all history and log it to MLflow.
+    """*Per shard*: backtest every candidate; score the serving champion's live forecasts.
 
-    A finished run for the same logical date, data fingerprint and configuration is
-    reused (unless ``config.force_retrain``), so re-running a date does not train again.
+    Skipped (returns ``skipped``) when the training decision says the run scores with an
+    existing version.
 
     Returns:
-        :class:`~forecasting.training.TrainingOutcome` as a dict.
+        ``uri`` of the backtest folder, the shard, ``series`` and ``live_days``.
     """
-    from forecasting.registry.tracking import configure_mlflow, find_finished_run
-    from forecasting.training import TrainingOutcome, config_hash, train_and_log
+    skipped = _skip(features, checked, "backtest")
+    if skipped:
+        return skipped
+    from forecasting.evaluation.live import live_stats
+    from forecasting.training.shard import backtest_shard
 
-    info = json.loads((Path(features_path) / "features.json").read_text())
-    experiment_id = configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
-    tags = {
-        "logical_date": logical_date.isoformat(),
-        "data_fingerprint": info["fingerprint"][:32],
-        "config_hash": config_hash(config.model_dump(exclude={"force_retrain"})),
+    part = Shard.from_dict(features["shard"])
+    panel = _panel(storage, features)
+    result = backtest_shard(panel, config)
+    champion = checked.get("champion")
+    live, live_days = None, 0
+    if champion and champion.get("promoted_on"):
+        warehouse = make_engine(settings.warehouse_url)
+        live, live_days = retrying(
+            lambda: live_stats(
+                warehouse,
+                REGISTERED_MODEL_NAME,
+                champion["version"],
+                date.fromisoformat(champion["promoted_on"]),
+                run_day,
+                panel,
+            ),
+            "read published forecasts",
+            settings.warehouse_url,
+        )
+    with storage.write_stage(run_day, "backtest", part.name) as folder:
+        write_parquet(result.stats, folder / "stats.parquet")
+        write_json(folder / "candidates.json", result.candidates)
+        write_parquet(result.plot, folder / "plot.parquet")
+        write_parquet(result.plot_history, folder / "plot_history.parquet")
+        if live is not None:
+            write_parquet(live, folder / "live_stats.parquet")
+    return {
+        "uri": storage.uri(folder),
+        "shard": part.to_dict(),
+        "series": panel.n_series,
+        "live_days": live_days,
     }
-    if not config.force_retrain:
-        existing = find_finished_run(experiment_id, tags)
-        if existing:
-            log.info(
-                "reusing finished run %s for %s (same data and config)", existing, logical_date
-            )
-            return _outcome_from_run(existing).to_dict()
-    outcome: TrainingOutcome = train_and_log(
-        _panel(features_path),
-        config,
-        logical_date=logical_date,
-        experiment_id=experiment_id,
-        run_tags=tags,
-        registered_model=REGISTERED_MODEL_NAME,
-        data_info={
-            "window": info["window"],
-            "extract_rows": info["extract_rows"],
-            "series": info["series"],
-        },
-        artifacts=[p for p in (validation_report, Path(features_path) / "features.json") if p],
+
+
+def _backtest_summary(
+    storage: Storage, backtests: list[dict[str, Any]]
+) -> tuple[pd.DataFrame, dict[str, dict[str, Any]]]:
+    """Every shard's statistics, and per candidate the summed seconds and non-finite rows."""
+    done = [b for b in backtests if not b.get("skipped")]
+    stats = pd.concat(
+        [read_parquet(storage.open(b["uri"]) / "stats.parquet") for b in done], ignore_index=True
     )
-    return outcome.to_dict()
+    info: dict[str, dict[str, Any]] = {}
+    for b in done:
+        for label, c in read_json(storage.open(b["uri"]) / "candidates.json").items():
+            entry = info.setdefault(label, {"seconds": 0.0, "nonfinite": 0, "peak_memory_mb": 0.0})
+            entry["seconds"] += float(c["seconds"])
+            entry["nonfinite"] += int(c["nonfinite"])
+            entry["peak_memory_mb"] = max(entry["peak_memory_mb"], float(c["peak_memory_mb"] or 0))
+    return stats, info
 
 
-def _outcome_from_run(run_id: str) -> Any:
-    import mlflow
+def _winner(
+    storage: Storage, backtests: list[dict[str, Any]], config: PipelineConfig
+) -> tuple[str, dict[str, dict[str, float]], pd.DataFrame, dict[str, dict[str, Any]]]:
+    from forecasting.training import pick_winner
+    from forecasting.training.shard import catalogue_metrics
 
-    from forecasting.training import TrainingOutcome
+    stats, info = _backtest_summary(storage, backtests)
+    metrics, windows = catalogue_metrics(stats)
+    disqualified = frozenset(k for k, v in info.items() if v["nonfinite"])
+    winner = pick_winner(metrics, config.primary_metric, config.models, disqualified)
+    return winner, metrics, windows, info
 
-    run = mlflow.MlflowClient().get_run(run_id)
-    metrics = run.data.metrics
 
-    def group(prefix: str) -> dict[str, float]:
-        return {k[len(prefix) + 1 :]: v for k, v in metrics.items() if k.startswith(prefix + "_")}
+def fit_step(
+    run_day: date,
+    features: dict[str, Any],
+    backtests: list[dict[str, Any]],
+    checked: dict[str, Any],
+    config: PipelineConfig,
+    storage: Storage,
+) -> dict[str, Any]:
+    """*Per shard*: fit the catalogue's winner on the shard's whole history.
 
-    return TrainingOutcome(
-        run_id=run_id,
-        model_uri=run.data.tags["candidate.model_uri"],
-        candidate=run.data.tags["candidate.name"],
-        metrics=group("backtest"),
-        baseline_metrics=group("baseline"),
-        champion_metrics=group("champion") or None,
-        reused=True,
+    The winner is the candidate with the best catalogue-level backtest (every shard
+    computes the same choice from the same statistics). The refit's forecast is checked
+    for plausibility; the result feeds the promotion rule.
+
+    Returns:
+        ``uri`` (the fitted model below it), the shard, ``winner``, ``plausibility``.
+    """
+    skipped = _skip(features, checked, "fit")
+    if skipped:
+        return skipped
+    from forecasting.storage import upload_dir
+    from forecasting.training.shard import fit_shard, plausibility
+
+    part = Shard.from_dict(features["shard"])
+    winner, _, _, _ = _winner(storage, backtests, config)
+    own = next(b for b in backtests if b["shard"] == features["shard"])
+    calibrator = read_json(storage.open(own["uri"]) / "candidates.json")[winner]["calibrator"]
+    panel = _panel(storage, features)
+    model = fit_shard(panel, config, winner, calibrator)
+    active = (
+        panel.active_series(panel.last_history_index, config.active_days)
+        if config.active_days
+        else np.ones(panel.n_series, dtype=bool)
     )
+    forecast = model.predict(panel, config.horizon, series=np.flatnonzero(active))
+    check = plausibility(forecast, panel, config.promotion.plausibility_factor)
+    with storage.write_stage(run_day, "fit", part.name) as folder:
+        with tempfile.TemporaryDirectory() as tmp:
+            upload_dir(model.save(Path(tmp) / "model"), folder / "model")
+        write_json(folder / "fit.json", {"winner": winner, "plausibility": check})
+    return {
+        "uri": storage.uri(folder),
+        "shard": part.to_dict(),
+        "winner": winner,
+        "plausibility": check,
+    }
 
 
 def register_step(
-    train: dict[str, Any], settings: Settings, config: PipelineConfig
+    run_day: date,
+    fitted: list[dict[str, Any]],
+    backtests: list[dict[str, Any]],
+    checked: dict[str, Any],
+    settings: Settings,
+    config: PipelineConfig,
+    storage: Storage,
 ) -> dict[str, Any]:
-    """Register the run's model and move ``@champion`` if the promotion rule says so.
-
-    The decision and its reason are logged to the training run and the model version.
+    """Log the date's MLflow run; on training days register the model and apply the
+    promotion rule; in every case pin the version this run scores with.
 
     Returns:
-        ``version``, ``promoted``, ``reason``, ``champion_version`` (after the decision).
+        ``version`` (pinned for scoring; ``None`` if no model may serve), ``promoted``,
+        ``reason``, ``run_id`` (the date's MLflow run) and the training ``decision``.
     """
-    import mlflow
-
-    from forecasting.registry.models import get_champion, register_run_model, set_champion
-    from forecasting.registry.promotion import decide_promotion
+    from forecasting.registry.runs import end_stale_runs
     from forecasting.registry.tracking import configure_mlflow
 
-    configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
+    experiment_id = configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
+    end_stale_runs(experiment_id, run_day)
+    decision = checked["decision"]
+    if decision["rule"] == "same_run":
+        return {
+            "version": decision["serve_version"],
+            "promoted": False,
+            "reason": decision["reason"],
+            "run_id": "",
+            "decision": decision,
+        }
+    from forecasting.registry.runs import COMPLETE_TAG, find_date_run, log_json, start_date_run
+
+    previous = find_date_run(experiment_id, run_day)
+    tags = {
+        "data_fingerprint": checked["fingerprint"],
+        "config_hash": checked["config_hash"],
+        "training.decision": "train" if decision["train"] else "reuse",
+        "training.rule": decision["rule"],
+        "training.reason": decision["reason"],
+    }
+    if previous and previous["fingerprint"] != checked["fingerprint"]:
+        tags["data.changed_since_run"] = previous["run_id"]
+        tags["data.previous_fingerprint"] = previous["fingerprint"]
+    params = {
+        "data": {
+            "window": checked.get("window") or "",
+            "rows": checked["rows"],
+            "series": checked["series"],
+            "active_series": checked["active_series"],
+        },
+        "config": config.model_dump(exclude={"model_params"}),
+        "model_params": config.model_params,
+    }
+    metrics = {
+        "data_rows": float(checked["rows"]),
+        "data_series": float(checked["series"]),
+        "data_active_series": float(checked["active_series"]),
+        **{f"cleaning_{k}": float(v) for k, v in checked["cleaning"].items()},
+        **{f"quality_{k}": float(v) for k, v in checked["quality"].items()},
+        "source_rows_read": float(checked["sync"]["rows"]),
+        "source_rows_per_second": float(checked["sync"].get("rows_per_second") or 0.0),
+        "validation_warnings": float(checked.get("warnings", 0)),
+    }
+    if previous and previous.get("rows") and previous["fingerprint"] != checked["fingerprint"]:
+        metrics["data_rows_change"] = float(checked["rows"]) - float(previous["rows"])
+
+    import mlflow
+
+    with start_date_run(experiment_id, run_day, tags, params) as run:
+        mlflow.log_metrics(metrics)
+        mlflow.set_tag("data.rows", str(checked["rows"]))
+        log_json(read_json(storage.open(checked["report_uri"])), "validation/catalogue.json")
+        for uri in checked["validation_reports"]:
+            log_json(
+                read_json(storage.open(uri)), f"validation/{Path(uri).parent.parent.name}.json"
+            )
+        if decision["train"]:
+            outcome = _register_trained(
+                run_day, fitted, backtests, checked, settings, config, storage, run.info.run_id
+            )
+        else:
+            outcome = {
+                "version": decision["serve_version"],
+                "promoted": False,
+                "reason": decision["reason"],
+            }
+        mlflow.set_tags(
+            {
+                "serving_version": outcome["version"] or "",
+                "promotion.decision": "promoted" if outcome["promoted"] else "not promoted",
+                "promotion.reason": outcome["reason"],
+                COMPLETE_TAG: "true",
+            }
+        )
+        run_id = run.info.run_id
+    log.info("run %s: serving version %s (%s)", run_day, outcome["version"], outcome["reason"])
+    return {**outcome, "run_id": run_id, "decision": decision}
+
+
+def _register_trained(
+    run_day: date,
+    fitted: list[dict[str, Any]],
+    backtests: list[dict[str, Any]],
+    checked: dict[str, Any],
+    settings: Settings,
+    config: PipelineConfig,
+    storage: Storage,
+    run_id: str,
+) -> dict[str, Any]:
+    """The training-day half of :func:`register_step` (inside the date's MLflow run)."""
+    import mlflow
+
+    from forecasting.evaluation.metrics import metrics_from_stats
+    from forecasting.evaluation.plots import plot_backtest_frames
+    from forecasting.models.base import load_forecaster
+    from forecasting.models.naive import SeasonalNaive
+    from forecasting.models.sharded import ShardedForecaster
+    from forecasting.registry.models import (
+        get_champion,
+        register_run_model,
+        set_champion,
+        set_version_tags,
+    )
+    from forecasting.registry.promotion import GateInputs, decide_promotion
+    from forecasting.registry.pyfunc import log_forecaster
+    from forecasting.registry.runs import log_candidates, log_frame, log_json
+    from forecasting.storage import download_dir
+    from forecasting.training import candidate_config, metrics_table
+
+    winner, metrics, windows, info = _winner(storage, backtests, config)
+    done = [f for f in fitted if not f.get("skipped")]
+    if {f["winner"] for f in done} != {winner}:
+        raise RuntimeError(f"shards disagree on the winner: {[f['winner'] for f in done]}")
+    configs = {name: candidate_config(config, name) for name in metrics}
+    log_candidates(metrics, windows, configs, info)
+    table = metrics_table(metrics, info)
+    log_frame(table, "backtest_metrics.csv")
+    log_frame(windows, "backtest_windows.csv")
+    mlflow.log_table(table, "backtest_metrics.json")
+    done_backtests = [b for b in backtests if not b.get("skipped")]
+    plot = pd.concat(
+        [read_parquet(storage.open(b["uri"]) / "plot.parquet") for b in done_backtests],
+        ignore_index=True,
+    )
+    history = pd.concat(
+        [read_parquet(storage.open(b["uri"]) / "plot_history.parquet") for b in done_backtests],
+        ignore_index=True,
+    )
+    mlflow.log_figure(
+        plot_backtest_frames(plot.loc[plot["candidate"] == winner], history), "backtest_plot.png"
+    )
+    implausible = sum(int(f["plausibility"]["implausible"]) for f in done)
+    log_json({f"shard {f['shard']['index']}": f["plausibility"] for f in done}, "plausibility.json")
+
+    def prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
+        return {f"{prefix}_{k}": v for k, v in values.items() if np.isfinite(v)}
+
+    mlflow.log_metrics(prefixed("backtest", metrics[winner]))
+    mlflow.log_metrics(prefixed("baseline", metrics[BASELINE_MODEL]))
+    mlflow.log_metric("refit_implausible_series", float(implausible))
+    live_frames = [
+        read_parquet(storage.open(b["uri"]) / "live_stats.parquet")
+        for b in done_backtests
+        if (storage.open(b["uri"]) / "live_stats.parquet").exists()
+    ]
+    live_days = max((int(b.get("live_days", 0)) for b in done_backtests), default=0)
+    champion_live = None
+    if live_frames and sum(len(f) for f in live_frames):
+        champion_live = metrics_from_stats(pd.concat(live_frames, ignore_index=True))
+        mlflow.log_metrics(prefixed("champion_live", champion_live))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        by_shard = {
+            int(f["shard"]["index"]): load_forecaster(
+                download_dir(
+                    storage.open(f["uri"]) / "model", Path(tmp) / f"shard{f['shard']['index']}"
+                )
+            )
+            for f in done
+        }
+        count = int(done[0]["shard"]["count"])
+        # A shard without series today gets seasonal naive, so a SKU that hashes there later
+        # still gets a forecast.
+        members = [by_shard.get(k) or SeasonalNaive().fitted_empty() for k in range(count)]
+        model = ShardedForecaster(members, winner)
+        example = _panel(storage, {"uri": _features_uri(storage, run_day, done[0])})
+        model_uri = log_forecaster(model, example, config.horizon)
+    mlflow.set_tags(
+        {
+            "candidate.name": winner,
+            "candidate.config_hash": checked["config_hash"],
+            "candidate.model_uri": model_uri,
+        }
+    )
+    champion = get_champion(REGISTERED_MODEL_NAME)
+    backfill = bool(checked["decision"]["backfill"])
     metric = config.primary_metric
-    run_id = train["run_id"]
     version = register_run_model(
         REGISTERED_MODEL_NAME,
         run_id,
-        train["model_uri"],
+        model_uri,
         tags={
-            "candidate": train["candidate"],
-            f"backtest_{metric}": f"{train['metrics'][metric]:.6f}",
+            "candidate": winner,
+            "config_hash": checked["config_hash"],
+            "data_end": run_day.isoformat(),
+            "series": str(checked["active_series"]),
+            "backfill": "true" if backfill else "false",
+            **{f"backtest_{k}": f"{v:.6f}" for k, v in metrics[winner].items() if np.isfinite(v)},
         },
     )
-    champion = get_champion(REGISTERED_MODEL_NAME)
-    if champion is not None and champion.version == version:
-        decision = {"promote": True, "reason": f"version {version} is already @champion"}
-    else:
-        champ_metrics = train.get("champion_metrics")
-        result = decide_promotion(
-            metric,
-            candidate=float(train["metrics"][metric]),
-            baseline=float(train["baseline_metrics"][metric]),
-            champion=None
-            if champion is None or not champ_metrics
-            else float(champ_metrics[metric]),
-            candidate_is_baseline=train["candidate"] == "seasonal_naive",
-        )
-        decision = result.to_dict()
-        if result.promote:
-            set_champion(REGISTERED_MODEL_NAME, version)
-    client = mlflow.MlflowClient()
-    client.set_tag(run_id, "promotion.decision", "promoted" if decision["promote"] else "rejected")
-    client.set_tag(run_id, "promotion.reason", str(decision["reason"]))
-    client.set_model_version_tag(
-        REGISTERED_MODEL_NAME, version, "promotion.reason", str(decision["reason"])
+    gate = GateInputs(
+        metric=metric,
+        candidate=float(metrics[winner][metric]),
+        baseline=float(metrics[BASELINE_MODEL][metric]),
+        bias=float(metrics[winner]["bias"]),
+        candidate_is_baseline=winner == BASELINE_MODEL,
+        implausible_series=implausible,
+        data_end=run_day,
+        champion_version=None if champion is None else champion.version,
+        champion_data_end=None if champion is None else champion.data_end,
+        champion_backtest=None if champion is None else champion.backtest.get(metric),
+        champion_live=None if champion_live is None else champion_live.get(metric),
+        champion_live_days=live_days,
     )
-    after = get_champion(REGISTERED_MODEL_NAME)
-    log.info("model version %s: %s", version, decision["reason"])
+    decision = decide_promotion(config.promotion, gate)
+    set_version_tags(
+        REGISTERED_MODEL_NAME,
+        version,
+        {
+            "promotion.decision": "promoted" if decision.promote else "not promoted",
+            "promotion.reason": decision.reason,
+        },
+    )
+    mlflow.set_tag("promotion.rule", decision.rule)
+    if decision.promote:
+        set_version_tags(REGISTERED_MODEL_NAME, version, {"promoted_on": run_day.isoformat()})
+        set_champion(REGISTERED_MODEL_NAME, version)
+        serving: str | None = version
+    elif backfill and decision.rule == "not_backwards":
+        serving = version  # the day's own model: never promoted, but it may serve its day
+    elif champion is not None and not backfill:
+        serving = champion.version
+    else:
+        serving = None
     return {
-        "version": version,
-        "promoted": bool(decision["promote"]),
-        "reason": str(decision["reason"]),
-        "champion_version": after.version if after else None,
+        "version": serving,
+        "promoted": decision.promote,
+        "reason": decision.reason,
+        "registered_version": version,
+        "candidate": winner,
     }
 
 
+def _features_uri(storage: Storage, run_day: date, fitted: dict[str, Any]) -> str:
+    part = Shard.from_dict(fitted["shard"])
+    committed = storage.committed(run_day, "features", part.name)
+    if committed is None:
+        raise RuntimeError(f"features of {part.name} for {run_day} are missing")
+    return storage.uri(committed)
+
+
+# --------------------------------------------------------------------------- serving
 def score_step(
-    logical_date: date, features_path: str, settings: Settings, config: PipelineConfig
+    run_day: date,
+    features: dict[str, Any],
+    registered: dict[str, Any],
+    config: PipelineConfig,
+    storage: Storage,
+    settings: Settings,
 ) -> dict[str, Any]:
-    """Forecast the next ``horizon`` days with the ``@champion`` model.
+    """*Per shard*: forecast the next ``horizon`` days with the version ``register`` pinned.
 
     Returns:
-        ``path`` of the scores folder, ``rows``, ``series``, ``model_version``, ``run_id``.
+        ``uri`` of the scores folder, the shard, ``rows``, ``series``, the model's
+        ``model_name``, ``model_version`` and ``run_id``.
 
     Raises:
-        RuntimeError: If there is no ``@champion`` yet (nothing is scored or published).
+        NoChampionError: If no version may serve (no champion yet and the candidate was
+            not promoted).
+        BadForecastError: If the forecasts break their contract.
     """
     from forecasting.registry.tracking import configure_mlflow
-    from forecasting.scoring import score_with_champion
+    from forecasting.scoring import score_panel
 
+    version = registered.get("version")
+    if not version:
+        raise NoChampionError(
+            f"no model version may serve {run_day}: {registered.get('reason')}; nothing is "
+            "scored or published"
+        )
+    part = Shard.from_dict(features["shard"])
     configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
-    panel = _panel(features_path)
-    scores, meta = score_with_champion(
-        panel, REGISTERED_MODEL_NAME, config.horizon, config.active_days
-    )
-    out = partition_dir(settings.partitions_dir, logical_date, "scores")
-    with atomic_dir(out) as tmp:
-        scores.to_parquet(tmp / "forecasts.parquet", index=False)
-        (tmp / "model.json").write_text(json.dumps(meta, indent=2))
+    if features.get("series"):
+        panel = _panel(storage, features)
+        scores, meta = score_panel(
+            panel,
+            REGISTERED_MODEL_NAME,
+            str(version),
+            config.horizon,
+            config.active_days,
+            config.promotion.plausibility_factor,
+        )
+    else:
+        scores = pd.DataFrame(
+            columns=[
+                "unique_id",
+                "sku",
+                "location_id",
+                "ds",
+                "horizon",
+                "forecast",
+                "p10",
+                "p50",
+                "p90",
+            ]
+        )
+        meta = {"model_name": REGISTERED_MODEL_NAME, "model_version": str(version), "run_id": ""}
+    with storage.write_stage(run_day, "scores", part.name) as folder:
+        write_parquet(scores, folder / "forecasts.parquet")
+        write_json(folder / "model.json", meta)
     return {
-        "path": str(out),
+        "uri": storage.uri(folder),
+        "shard": part.to_dict(),
         "rows": len(scores),
         "series": int(scores["unique_id"].nunique()),
         **meta,
@@ -290,52 +842,83 @@ def score_step(
 
 
 def publish_step(
-    logical_date: date, scores_path: str, settings: Settings, config: PipelineConfig
+    run_day: date,
+    scored: list[dict[str, Any]],
+    settings: Settings,
+    config: PipelineConfig,
+    storage: Storage,
 ) -> dict[str, Any]:
-    """Replace the date's rows in ``demand_forecast`` and ``forecast_runs`` in one transaction.
+    """Replace the day's rows in ``demand_forecast`` and ``forecast_runs``: every shard's
+    forecasts in one transaction, after the checks of
+    :func:`~forecasting.publishing.publish_forecasts`.
 
     Returns:
         ``rows`` written, the warehouse ``table`` and the run metadata.
     """
     from forecasting.publishing import PublishedRun, publish_forecasts
 
-    forecasts = pd.read_parquet(Path(scores_path) / "forecasts.parquet")
-    meta = json.loads((Path(scores_path) / "model.json").read_text())
+    frames = [read_parquet(storage.open(s["uri"]) / "forecasts.parquet") for s in scored]
+    forecasts = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else frames[0]
+    )
+    versions = {s["model_version"] for s in scored}
+    if len(versions) != 1:
+        raise RuntimeError(f"shards were scored with different versions: {sorted(versions)}")
+    run_ids = sorted({s["run_id"] for s in scored if s["run_id"]})
     run = PublishedRun(
-        run_date=logical_date,
-        model_name=meta["model_name"],
-        model_version=meta["model_version"],
-        mlflow_run_id=meta["run_id"],
+        run_date=run_day,
+        model_name=REGISTERED_MODEL_NAME,
+        model_version=versions.pop(),
+        mlflow_run_id=run_ids[0] if run_ids else "",
         horizon_days=config.horizon,
-        series_count=int(forecasts["unique_id"].nunique()),
+        series_count=int(forecasts["unique_id"].nunique()) if len(forecasts) else 0,
         row_count=len(forecasts),
     )
-    rows = publish_forecasts(make_engine(settings.warehouse_url), forecasts, run)
+    rows = publish_forecasts(
+        make_engine(settings.warehouse_url),
+        forecasts,
+        run,
+        min_series_ratio=config.checks.min_series_ratio,
+        max_key_length=config.checks.max_key_length,
+    )
     return {"rows": rows, "table": "demand_forecast", **run.to_dict()}
 
 
+# --------------------------------------------------------------------------- all steps
 def run_pipeline(
-    logical_date: date, settings: Settings, config: PipelineConfig
-) -> dict[str, dict[str, Any]]:
+    run_day: date,
+    settings: Settings,
+    config: PipelineConfig,
+    storage: Storage | None = None,
+) -> dict[str, Any]:
     """Run every step in order without Airflow (what the CLI's ``run`` does).
 
     Returns:
-        Each step's result by step name.
+        Each step's result by step name (per-shard steps as lists).
     """
-    results: dict[str, dict[str, Any]] = {}
-    results["extract"] = extract_step(logical_date, settings, config)
-    results["validate"] = validate_step(results["extract"]["path"])
-    results["build_features"] = build_features_step(
-        logical_date, results["extract"]["path"], settings
+    storage = storage or Storage.from_uri(settings.storage_uri)
+    out: dict[str, Any] = {}
+    sources = out["sync_source"] = sync_source_step(run_day, settings, config, storage)
+    extracted = [extract_step(run_day, s, config, storage) for s in sources]
+    validated = [validate_step(run_day, e, config, storage) for e in extracted]
+    checked = check_step(run_day, validated, sources, settings, config, storage)
+    features = [build_features_step(run_day, v, storage) for v in validated]
+    backtests = [backtest_step(run_day, f, checked, settings, config, storage) for f in features]
+    fitted = [fit_step(run_day, f, backtests, checked, config, storage) for f in features]
+    registered = register_step(run_day, fitted, backtests, checked, settings, config, storage)
+    scored = [score_step(run_day, f, registered, config, storage, settings) for f in features]
+    published = publish_step(run_day, scored, settings, config, storage)
+    out.update(
+        extract=extracted,
+        validate=validated,
+        check=checked,
+        build_features=features,
+        backtest=backtests,
+        fit=fitted,
+        register=registered,
+        score=scored,
+        publish=published,
     )
-    results["train"] = train_step(
-        logical_date,
-        results["build_features"]["path"],
-        settings,
-        config,
-        results["validate"]["report_path"],
-    )
-    results["register"] = register_step(results["train"], settings, config)
-    results["score"] = score_step(logical_date, results["build_features"]["path"], settings, config)
-    results["publish"] = publish_step(logical_date, results["score"]["path"], settings, config)
-    return results
+    return out

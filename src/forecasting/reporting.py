@@ -1,14 +1,13 @@
-"""Human-readable summary of one logical date's run (what ``make demo`` prints)."""
+"""Human-readable summary of one run date (what ``make demo`` prints)."""
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
 
 from forecasting.config import EXPERIMENT_NAME, REGISTERED_MODEL_NAME, Settings
-from forecasting.storage import partition_dir
+from forecasting.storage import Storage, read_json
 
 __all__ = ["run_summary"]
 
@@ -17,12 +16,60 @@ def _fmt(value: object) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def run_summary(logical_date: date, settings: Settings) -> str:
-    """Summarise a date's run from its partition, MLflow and the warehouse.
+def _extract_lines(storage: Storage, run_day: date) -> list[str]:
+    folder = storage.stage_dir(run_day, "extract")
+    manifests = []
+    if folder.exists():
+        for shard in sorted(p for p in folder.iterdir() if p.name.startswith("shard=")):
+            committed = storage.committed(run_day, "extract", shard.name)
+            if committed is not None:
+                manifests.append(read_json(committed / "manifest.json"))
+    if not manifests:
+        return [f"Extract:     none below {folder}"]
+    w = manifests[0]["window"]
+    rows = sum(m["rows"] for m in manifests)
+    series = sum(m["series"] for m in manifests)
+    outliers = sum(int(m.get("cleaning", {}).get("outlier_days", 0)) for m in manifests)
+    return [
+        f"Extract:     {rows:,} rows, {series:,} series (SKU x location) in {len(manifests)} "
+        f"shard(s), {w['start']} .. {w['end']} (exclusive); {outliers} outlier day(s) excluded"
+        f" -> {folder}"
+    ]
 
-    Lists rows extracted, the validation result, every candidate's backtest metrics, the
-    promotion decision and the ``@champion`` version, rows published, and where the MLflow
-    store is with the command that opens its UI.
+
+def _validation_lines(storage: Storage, run_day: date) -> list[str]:
+    lines = []
+    folder = storage.stage_dir(run_day, "validate")
+    reports = []
+    if folder.exists():
+        for shard in sorted(p for p in folder.iterdir() if p.name.startswith("shard=")):
+            committed = storage.committed(run_day, "validate", shard.name)
+            if committed is not None:
+                reports.append(read_json(committed / "validation.json"))
+    check = storage.committed(run_day, "check")
+    if check is not None:
+        reports.append(read_json(check / "validation.json"))
+    if not reports:
+        return ["Validation:  no report"]
+    findings = [f for r in reports for f in r["findings"]]
+    failed = [f for f in findings if not f["success"] and f.get("blocking", True)]
+    warned = [f for f in findings if not f["success"] and not f.get("blocking", True)]
+    verdict = "PASSED" if not failed else f"FAILED ({len(failed)} rules)"
+    lines.append(
+        f"Validation:  {verdict}: {len(findings)} rules (Great Expectations and catalogue checks)"
+        + (f", {len(warned)} warning(s)" if warned else "")
+        + f" -> {storage.stage_dir(run_day, 'validate')}"
+    )
+    lines += [f"             failed: {f['expectation']} on {f.get('table')}" for f in failed]
+    return lines
+
+
+def run_summary(run_day: date, settings: Settings) -> str:
+    """Summarise a date's run from storage, MLflow and the warehouse.
+
+    Lists rows extracted, the validation result, the training decision, every candidate's
+    backtest metrics, the promotion decision and the ``@champion`` version, rows
+    published, and where the MLflow store is with the command that opens its UI.
     """
     import mlflow
 
@@ -31,62 +78,51 @@ def run_summary(logical_date: date, settings: Settings) -> str:
     from forecasting.registry.models import get_champion
     from forecasting.registry.tracking import configure_mlflow
 
-    lines = [f"Demand forecast run for {logical_date.isoformat()}", ""]
-    extract = partition_dir(settings.partitions_dir, logical_date, "extract")
-    manifest_path = extract / "manifest.json"
-    if manifest_path.exists():
-        manifest = json.loads(manifest_path.read_text())
-        w = manifest["window"]
-        lines.append(
-            f"Extract:     {manifest['rows']:,} rows, {manifest['series']:,} series (SKU x location), "
-            f"{w['start']} .. {w['end']} (exclusive) -> {extract}"
-        )
-    else:
-        lines.append(f"Extract:     none at {extract}")
-    report_path = extract / "validation.json"
-    if report_path.exists():
-        report = json.loads(report_path.read_text())
-        failed = [f for f in report["findings"] if not f["success"]]
-        verdict = "PASSED" if report["success"] else f"FAILED ({len(failed)} expectations)"
-        lines.append(
-            f"Validation:  {verdict}: {len(report['findings'])} Great Expectations rules -> {report_path}"
-        )
-        lines += [f"             failed: {f['expectation']} {f['kwargs']}" for f in failed]
+    storage = Storage.from_uri(settings.storage_uri)
+    lines = [f"Demand forecast run for {run_day.isoformat()}", ""]
+    lines += _extract_lines(storage, run_day)
+    lines += _validation_lines(storage, run_day)
 
     experiment_id = configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
     client = mlflow.MlflowClient()
     runs = client.search_runs(
         [experiment_id],
-        f"tags.logical_date = '{logical_date.isoformat()}' and tags.`forecasting.complete` = 'true'",
+        f"tags.logical_date = '{run_day.isoformat()}' and tags.`forecasting.complete` = 'true'",
         order_by=["attributes.start_time DESC"],
         max_results=1,
     )
     if runs:
         run = runs[0]
+        tags = run.data.tags
+        lines.append(
+            f"Training:    {tags.get('training.decision', '?')}: {tags.get('training.reason', '')}"
+        )
         children = client.search_runs(
             [experiment_id], f"tags.`mlflow.parentRunId` = '{run.info.run_id}'", max_results=100
         )
-        cols = ("rmsse", "mase", "wape", "bias", "spl", "coverage")
-        lines += [
-            "",
-            f"Backtest ({run.data.params.get('config.n_windows', '?')} windows of "
-            f"{run.data.params.get('config.horizon', '?')} days), MLflow run {run.info.run_id}:",
-        ]
-        lines.append(f"  {'model':<24}" + "".join(f"{c:>10}" for c in cols))
-        for child in sorted(
-            children, key=lambda r: r.data.metrics.get("backtest_rmsse", float("inf"))
-        ):
-            m = child.data.metrics
-            lines.append(
-                f"  {child.data.tags.get('candidate.name', child.info.run_name):<24}"
-                + "".join(f"{_fmt(m.get('backtest_' + c, float('nan'))):>10}" for c in cols)
-            )
-        tags = run.data.tags
-        lines.append(
-            f"Candidate:   {tags.get('candidate.name')} ({tags.get('promotion.decision', 'not registered yet')})"
-        )
+        if children:
+            cols = ("rmsse", "mase", "wape", "bias", "spl", "coverage")
+            lines += [
+                "",
+                f"Backtest ({run.data.params.get('config.n_windows', '?')} windows of "
+                f"{run.data.params.get('config.horizon', '?')} days, all shards), MLflow run "
+                f"{run.info.run_id}:",
+            ]
+            lines.append(f"  {'model':<24}" + "".join(f"{c:>10}" for c in cols))
+            for child in sorted(
+                children, key=lambda r: r.data.metrics.get("backtest_rmsse", float("inf"))
+            ):
+                m = child.data.metrics
+                lines.append(
+                    f"  {child.data.tags.get('candidate.name', child.info.run_name):<24}"
+                    + "".join(f"{_fmt(m.get('backtest_' + c, float('nan'))):>10}" for c in cols)
+                )
+            lines.append(f"Candidate:   {tags.get('candidate.name')}")
         if tags.get("promotion.reason"):
             lines.append(f"Promotion:   {tags['promotion.reason']}")
+        lines.append(
+            f"Serving:     version {tags.get('serving_version') or 'none'} scored this day"
+        )
     else:
         lines.append("Training:    no finished MLflow run for this date")
     champion = get_champion(REGISTERED_MODEL_NAME)
@@ -95,9 +131,9 @@ def run_summary(logical_date: date, settings: Settings) -> str:
         + (f"version {champion.version} ({champion.candidate})" if champion else "none")
     )
     try:
-        forecasts, published = read_published(make_engine(settings.warehouse_url), logical_date)
+        forecasts, published = read_published(make_engine(settings.warehouse_url), run_day)
     except Exception as exc:  # the warehouse may be unreachable; say so, do not fail
-        lines.append(f"Published:   could not read the warehouse: {exc}")
+        lines.append(f"Published:   could not read the warehouse: {type(exc).__name__}")
     else:
         if len(published):
             row = published.iloc[0]
@@ -115,7 +151,6 @@ def run_summary(logical_date: date, settings: Settings) -> str:
         f"MLflow store: {store}  (artifacts: {settings.artifact_root})",
         f"Open the UI:  {mlflow_cmd} ui --backend-store-uri {store} --port 5000   "
         "then http://127.0.0.1:5000",
+        f"Storage:      {settings.storage_uri}",
     ]
-    if Path(settings.data_dir).exists():
-        lines.append(f"Data folder:  {settings.data_dir}")
     return "\n".join(lines)

@@ -15,11 +15,12 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
-#: Small but complete: every candidate family, two scored windows of 14 days.
+#: Small but complete: every candidate family, two scored windows of 14 days, two shards.
 FAST_CONF = {
     "history_days": 420,
     "horizon": 14,
     "n_windows": 2,
+    "shards": 2,
     "models": ["seasonal_naive", "linear", "hgb", "mlp", "ensemble"],
     "model_params": {
         "linear": {"max_origins": 15},
@@ -66,7 +67,11 @@ def airflow_home(tmp_path_factory) -> Path:
 
 @pytest.fixture()
 def dags_test(airflow_home: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    """Run ``airflow dags test demand_forecast <date> -c <conf>``; returns the process."""
+    """Run ``airflow dags test demand_forecast <logical date> -c <conf>``; returns the process.
+
+    ``dags test`` is a manual run: its data interval is the last complete day before the
+    logical date, so ``2024-07-01`` forecasts from the run day 2024-06-30.
+    """
 
     def run(
         logical_date: str,

@@ -71,26 +71,34 @@ def test_demand_forecast_structure(tmp_path: Path) -> None:
     dag = parse_dags(tmp_path)["dags"]["demand_forecast"]
     upstream = {k: v["upstream"] for k, v in dag["tasks"].items()}
     assert upstream == {
-        "extract": [],
+        "sync_source": [],
+        "extract": ["sync_source"],
         "validate": ["extract"],
-        "build_features": ["extract", "validate"],
-        "train": ["build_features"],
-        "register": ["train"],
+        "check": ["sync_source", "validate"],
+        "build_features": ["validate"],
+        "backtest": ["build_features", "check"],
+        "fit": ["backtest", "build_features", "check"],
+        "register": ["backtest", "check", "fit"],
         "score": ["build_features", "register"],
         "publish": ["score"],
     }
     assert "@daily" in dag["schedule"] or "0 0 * * *" in dag["schedule"]
 
 
-def test_demand_forecast_params_default_to_the_pipeline_config(tmp_path: Path) -> None:
-    """The DAG spells its defaults out for the trigger form; they must not drift from
-    the library's (the CLI and the benchmark use those)."""
+def test_demand_forecast_params_are_the_pipeline_config(tmp_path: Path) -> None:
+    """The trigger form shows the library's defaults: the DAG derives its params from
+    PipelineConfig (one source of truth), plus the connection ids."""
     from forecasting.config import PipelineConfig
 
     params = parse_dags(tmp_path)["dags"]["demand_forecast"]["params"]
     config = PipelineConfig()
-    for name in ("horizon", "n_windows", "history_days", "force_retrain"):
-        assert params[name] == getattr(config, name), name
-    assert tuple(params["models"]) == config.models
-    assert params["model_params"] == {}
-    PipelineConfig(models=tuple(params["models"]))  # every default name is a known model
+    assert set(params) == set(PipelineConfig.model_fields) | {
+        "source_conn_id",
+        "warehouse_conn_id",
+        "storage_conn_id",
+    }
+    for name in PipelineConfig.model_fields:
+        value = getattr(config, name)
+        value = value.model_dump() if hasattr(value, "model_dump") else value
+        assert params[name] == (list(value) if isinstance(value, tuple) else value), name
+    PipelineConfig(**{k: v for k, v in params.items() if k in PipelineConfig.model_fields})

@@ -21,7 +21,8 @@ from .conftest import FAST_CONF
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-RUN_DATE = "2024-06-30"
+LOGICAL_DATE = "2024-07-01"  # a manual run on July 1 processes the last complete day:
+RUN_DAY = date(2024, 6, 30)
 
 
 def ok(proc) -> None:
@@ -37,8 +38,8 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
     settings = Settings.from_env(env={"FORECASTING_DATA_DIR": str(data)})
     load_shop(make_engine(settings.source_url), small_shop)
 
-    ok(dags_test(RUN_DATE, data))
-    rows, runs = read_published(make_engine(settings.warehouse_url), date(2024, 6, 30))
+    ok(dags_test(LOGICAL_DATE, data))
+    rows, runs = read_published(make_engine(settings.warehouse_url), RUN_DAY)
     series = small_shop.products.shape[0] * small_shop.locations.shape[0]
     assert len(rows) == series * FAST_CONF["horizon"]
     assert rows["target_date"].astype(str).min() == "2024-07-01"
@@ -53,20 +54,27 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
     # Everything an analyst needs is in MLflow.
     experiment = configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
     parent = mlflow.search_runs(
-        [experiment], "tags.logical_date = '2024-06-30'", output_format="list"
+        [experiment],
+        "tags.logical_date = '2024-06-30' and tags.`forecasting.complete` = 'true'",
+        output_format="list",
     )
     assert len(parent) == 1
     run = parent[0]
     artifacts = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)}
     assert {
-        "validation.json",
+        "validation",
         "backtest_plot.png",
         "backtest_metrics.csv",
-        "features.json",
+        "backtest_windows.csv",
+        "plausibility.json",
     } <= artifacts
+    assert run.data.tags["candidate.model_uri"].startswith("models:/")
     assert run.data.params["git_sha"] and "versions.scikit-learn" in run.data.params
+    assert run.data.params["config.shards"] == "2"
     assert run.data.tags["promotion.decision"] == "promoted"
+    assert run.data.tags["training.rule"] == "no_champion"
     assert run.data.metrics["backtest_rmsse"] < run.data.metrics["baseline_rmsse"]
+    assert run.data.metrics["data_active_series"] == 12
     children = mlflow.search_runs(
         [experiment], f"tags.`mlflow.parentRunId` = '{run.info.run_id}'", output_format="list"
     )
@@ -78,10 +86,13 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
         "ensemble",
     }
     assert get_champion(REGISTERED_MODEL_NAME).version == "1"
+    # Every task handed over URIs on the shared storage, never a worker's folder.
+    storage = data / "storage" / "runs" / "ds=2024-06-30"
+    assert sorted(p.name for p in (storage / "fit").iterdir()) == ["shard=0-of-2", "shard=1-of-2"]
 
-    # Re-running the same logical date gives the same rows, no duplicates, no new version.
-    ok(dags_test(RUN_DATE, data))
-    again, runs_again = read_published(make_engine(settings.warehouse_url), date(2024, 6, 30))
+    # Re-running the same date gives the same rows, no duplicates, no new run or version.
+    ok(dags_test(LOGICAL_DATE, data))
+    again, runs_again = read_published(make_engine(settings.warehouse_url), RUN_DAY)
     pd.testing.assert_frame_equal(rows, again)
     assert len(runs_again) == 1
     assert (
@@ -99,10 +110,10 @@ def test_daily_run_on_mariadb(small_shop, dags_test, mysql_url: str, tmp_path: P
     load_shop(make_engine(mysql_url), small_shop)
     # One setting points the DAG at MySQL: the Airflow connection (here as an env var).
     proc = dags_test(
-        RUN_DATE, tmp_path / "data", extra_env={"AIRFLOW_CONN_FORECASTING_SOURCE": mysql_url}
+        LOGICAL_DATE, tmp_path / "data", extra_env={"AIRFLOW_CONN_FORECASTING_SOURCE": mysql_url}
     )
     ok(proc)
-    rows, runs = read_published(make_engine(mysql_url), date(2024, 6, 30))
+    rows, runs = read_published(make_engine(mysql_url), RUN_DAY)
     assert len(rows) == 12 * FAST_CONF["horizon"] and len(runs) == 1
     assert not (tmp_path / "data" / "shop.db").exists()  # nothing fell back to SQLite
 
@@ -123,17 +134,14 @@ def test_bad_data_stops_before_training_and_publishes_nothing(
     )
     load_shop(make_engine(settings.source_url), bad)
 
-    proc = dags_test(RUN_DATE, data)
+    proc = dags_test(LOGICAL_DATE, data)
     log = proc.stdout + proc.stderr
     assert "state=failed" in log
     assert "expect_column_values_to_be_between(column=price, min_value=0.0, strict_min=True)" in log
-    assert (
-        "Validation of table demand (" in log and products.loc[0, "sku"] in log
-    )  # table and sample rows
-    rows, runs = read_published(make_engine(settings.warehouse_url), date(2024, 6, 30))
+    assert "FAILED on table demand (" in log and products.loc[0, "sku"] in log  # table, rows
+    rows, runs = read_published(make_engine(settings.warehouse_url), RUN_DAY)
     assert rows.empty and runs.empty
-    assert not (
-        data / "partitions" / "ds=2024-06-30" / "features"
-    ).exists()  # nothing after validate ran
-    report = data / "partitions" / "ds=2024-06-30" / "extract" / "validation.json"
-    assert '"success": false' in report.read_text()
+    day = data / "storage" / "runs" / "ds=2024-06-30"
+    assert not (day / "features").exists() and not (day / "check").exists()  # nothing ran after
+    reports = list((day / "validate").glob("shard=*/attempt=*/validation.json"))
+    assert reports and any('"success": false' in r.read_text() for r in reports)

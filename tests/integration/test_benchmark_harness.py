@@ -99,7 +99,7 @@ def write_online_retail(root: Path, days: int = 200) -> None:
         frame.to_csv(fh, index=False)
 
 
-def run_benchmark(dataset: str, tmp_path: Path, models: str, peers: str) -> Path:
+def run_benchmark(dataset: str, tmp_path: Path, models: str, peers: str, shards: int = 1) -> Path:
     """Run ``forecasting benchmark`` on the tiny files with one window; return the future CSV."""
     out = tmp_path / "future.csv"
     code = main(
@@ -120,6 +120,8 @@ def run_benchmark(dataset: str, tmp_path: Path, models: str, peers: str) -> Path
             str(out),
             "--output-dir",
             str(tmp_path / "work"),
+            "--shards",
+            str(shards),
         ]
     )
     assert code == 0
@@ -129,9 +131,14 @@ def run_benchmark(dataset: str, tmp_path: Path, models: str, peers: str) -> Path
 def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
     write_store_item(tmp_path / "data")
     out = run_benchmark(
-        "store-item-demand", tmp_path, "seasonal_naive,linear,hgb", "sf_seasonal_naive,mlf_lgbm"
+        "store-item-demand",
+        tmp_path,
+        "seasonal_naive,linear,hgb",
+        "sf_seasonal_naive,mlf_lgbm",
+        shards=2,  # our models trained per shard, exactly as the DAG's mapped tasks do
     )
     printed = capsys.readouterr().out
+    assert "4 series in 2 shard(s)" in printed
     for name in ("seasonal_naive", "linear", "hgb", "peer:sf_seasonal_naive", "peer:mlf_lgbm"):
         assert name in printed
     table = pd.read_csv(tmp_path / "work" / "results.csv")
@@ -149,11 +156,13 @@ def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
     }
     assert table[["rmsse", "mase", "spl", "coverage"]].notna().all().all()
     future = pd.read_csv(out)
-    assert list(future.columns) == ["store", "item", "date", "p10", "p50", "p90"]
+    assert list(future.columns) == ["store", "item", "date", "forecast", "p10", "p50", "p90"]
     assert (
         len(future) == 4 * 28 and future["date"].min() == "2017-02-04"
     )  # the day after the file (2017-02-03)
     assert ((future["p10"] <= future["p50"]) & (future["p50"] <= future["p90"])).all()
+    # The point forecast is the mean (what RMSSE is computed on), not the median.
+    assert (future["forecast"] > 0).all() and not future["forecast"].equals(future["p50"])
 
 
 def test_online_retail_benchmark_target_definition(tmp_path: Path, capsys) -> None:
@@ -161,7 +170,7 @@ def test_online_retail_benchmark_target_definition(tmp_path: Path, capsys) -> No
     out = run_benchmark("online-retail", tmp_path, "seasonal_naive,linear_hurdle", "croston")
     assert "peer:croston" in capsys.readouterr().out
     future = pd.read_csv(out, dtype={"sku": str})
-    assert list(future.columns) == ["sku", "date", "p10", "p50", "p90"]
+    assert list(future.columns) == ["sku", "date", "forecast", "p10", "p50", "p90"]
     # Non-product codes (POST, m) are not series; real stock codes are.
     assert set(future["sku"]) == {"85123A", "22423", "84879"}
 

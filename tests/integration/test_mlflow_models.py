@@ -3,14 +3,17 @@
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
 from forecasting.evaluation.calibration import IntervalCalibrator
 from forecasting.models import CalibratedForecaster, make_model
+from forecasting.models.sharded import ShardedForecaster
 from forecasting.registry.models import get_champion, register_run_model, set_champion
 from forecasting.registry.pyfunc import log_forecaster, panel_to_model_input
 from forecasting.registry.tracking import configure_mlflow
+from forecasting.sharding import shard_of_many
 
 pytestmark = pytest.mark.integration
 
@@ -21,15 +24,26 @@ PARAMS = {
 }
 
 
+def sharded(name: str, panel) -> ShardedForecaster:
+    """The candidate fitted per shard (2 shards), as the DAG registers it."""
+    members = []
+    for k in range(2):
+        rows = np.flatnonzero(shard_of_many(panel.ids["sku"].to_numpy(), 2) == k)
+        members.append(
+            CalibratedForecaster(
+                make_model(name, horizon=H, seed=1, params=PARAMS[name]).fit(panel.subset(rows)),
+                IntervalCalibrator(1.2, 0.9),
+                name,
+            )
+        )
+    return ShardedForecaster(members, name)
+
+
 @pytest.mark.parametrize("name", ["hgb", "mlp"])
 def test_log_register_alias_and_serve(name: str, shop_panel, tmp_path: Path) -> None:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     experiment = configure_mlflow(uri, (tmp_path / "artifacts").as_uri(), "test")
-    model = CalibratedForecaster(
-        make_model(name, horizon=H, seed=1, params=PARAMS[name]).fit(shop_panel),
-        IntervalCalibrator(1.2, 0.9),
-        name,
-    )
+    model = sharded(name, shop_panel)
     with mlflow.start_run(experiment_id=experiment) as run:
         model_uri = log_forecaster(model, shop_panel, H)
     version = register_run_model("fc_test", run.info.run_id, model_uri, {"candidate": name})
@@ -48,7 +62,20 @@ def test_log_register_alias_and_serve(name: str, shop_panel, tmp_path: Path) -> 
     )
 
     info = mlflow.models.get_model_info("models:/fc_test@champion")
-    assert {c["name"] for c in info.signature.inputs.to_dict()} >= {"unique_id", "ds", "y", "price"}
+    assert {c["name"] for c in info.signature.inputs.to_dict()} >= {
+        "unique_id",
+        "sku",
+        "location_id",
+        "ds",
+        "y",
+        "price",
+    }
+    # The model carries this package's code and pins only what it needs at inference.
+    local = Path(mlflow.artifacts.download_artifacts("models:/fc_test@champion"))
+    assert (local / "code" / "forecasting" / "models" / "sharded.py").exists()
+    requirements = (local / "requirements.txt").read_text()
+    assert "scikit-learn==" in requirements and "apache-airflow" not in requirements
+    assert ("keras==" in requirements) == (name == "mlp")
     assert info.signature.params is not None and info.signature.params.params[0].name == "horizon"
     assert info.saved_input_example_info is not None
     keras_models = [

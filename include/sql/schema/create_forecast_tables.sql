@@ -1,10 +1,14 @@
 -- Tables the planners read. A run date's rows are replaced in one transaction.
+-- SKU and location keys are published exactly as the catalogue has them: on MySQL and
+-- MariaDB with a binary NO PAD collation (utf8mb4_nopad_bin, or MySQL 8's utf8mb4_0900_bin), so "ABC" and "ABC " stay
+-- two keys, and up to 255 characters (validation refuses longer keys before any training).
 {% set engine = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin" if dialect == "mysql" else "" %}
+{% set key = "VARCHAR(255) CHARACTER SET utf8mb4 COLLATE " ~ key_collation if dialect == "mysql" else "VARCHAR(255)" %}
 
 CREATE TABLE IF NOT EXISTS demand_forecast (
-    run_date      DATE          NOT NULL,  -- logical date of the DAG run
-    sku           VARCHAR(64)   NOT NULL,
-    location_id   VARCHAR(64)   NOT NULL,
+    run_date      DATE          NOT NULL,  -- the run's day: forecasts are made after it ends
+    sku           {{ key }}     NOT NULL,
+    location_id   {{ key }}     NOT NULL,
     target_date   DATE          NOT NULL,
     forecast      DOUBLE PRECISION NOT NULL,  -- point forecast (expected units)
     p10           DOUBLE PRECISION NOT NULL,

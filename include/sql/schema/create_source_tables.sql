@@ -51,5 +51,5 @@ CREATE TABLE IF NOT EXISTS calendar_events (
     PRIMARY KEY (event_date, name)
 ){{ engine }};
 
-CREATE INDEX {% if dialect == "sqlite" %}IF NOT EXISTS {% endif %}ix_orders_ordered_at ON orders (ordered_at);
-CREATE INDEX {% if dialect == "sqlite" %}IF NOT EXISTS {% endif %}ix_order_lines_sku ON order_lines (sku);
+-- Indexes are created by create_index.sql, only where missing (MySQL has no
+-- CREATE INDEX IF NOT EXISTS), so applying the schema twice is harmless.

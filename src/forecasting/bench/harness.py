@@ -2,16 +2,19 @@
 
 ``forecasting benchmark <dataset> --data-dir ../shared/data`` runs, for one real dataset:
 
-1. our importer into a SQLite shop database, then our extraction SQL and panel (the same
-   code the DAG runs);
-2. every candidate of the daily pipeline through :func:`forecasting.training.run_candidates`
-   (rolling-origin windows, interval calibration on earlier windows);
+1. our importer into a SQLite shop database, then our extraction (the incremental demand
+   store and the per-shard extract: the same code the DAG runs) and panel;
+2. every candidate of the daily pipeline on each shard (``--shards``, default 1), exactly as
+   the DAG's ``backtest`` tasks do (rolling-origin windows, interval calibration on earlier
+   windows), and the catalogue's metrics from every shard's statistics;
 3. the peers (:mod:`forecasting.bench.peers`) on the same scored windows and series;
 4. one table: RMSSE, MASE, WAPE, bias, scaled pinball loss at 0.1/0.5/0.9, P10-P90
    coverage, wall seconds and peak memory per model.
 
-With ``--future-csv`` it also fits the model the pipeline would promote on the whole file
-and writes its forecasts of the 28 days after the file's last date.
+With ``--future-csv`` it also fits the model the pipeline would register (the catalogue's
+winner, per shard) on the whole file and writes its forecasts of the 28 days after the
+file's last date: ``forecast`` (expected units, what the pipeline publishes as
+``forecast``; squared-error metrics belong on it) next to ``p10, p50, p90``.
 """
 
 from __future__ import annotations
@@ -34,11 +37,16 @@ from forecasting.evaluation.backtest import (
     window_cutoffs,
 )
 from forecasting.evaluation.metrics import METRIC_COLUMNS, score_forecasts
-from forecasting.extraction import ExtractWindow, extract_partition, read_partition
+from forecasting.extraction import ExtractWindow, extract_all
 from forecasting.features.panel import Panel
+from forecasting.models.base import Forecaster
+from forecasting.models.sharded import ShardedForecaster
+from forecasting.names import BASELINE_MODEL
 from forecasting.profiling import PeakMemory
+from forecasting.sharding import shard_of_many
 from forecasting.sources import ShopData, load_shop
-from forecasting.training.train import fit_final, metrics_table, pick_winner, run_candidates
+from forecasting.training import metrics_table, pick_winner
+from forecasting.training.shard import backtest_shard, catalogue_metrics, fit_shard
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "run_benchmark"]
 
@@ -61,12 +69,12 @@ DATASETS = {
     "store-item-demand": Dataset(
         "store-item-demand",
         ("sf_seasonal_naive", "auto_ets", "mlf_lgbm"),
-        ("store", "item", "date", "p10", "p50", "p90"),
+        ("store", "item", "date", "forecast", "p10", "p50", "p90"),
     ),
     "online-retail": Dataset(
         "online-retail",
         ("sf_seasonal_naive", "auto_ets", "croston", "imapa", "adida", "mlf_lgbm"),
-        ("sku", "date", "p10", "p50", "p90"),
+        ("sku", "date", "forecast", "p10", "p50", "p90"),
     ),
 }
 
@@ -94,11 +102,13 @@ def _shop(dataset: str, data_dir: str | Path) -> ShopData:
 def load_dataset(
     dataset: str, data_dir: str | Path, work_dir: Path, max_series: int | None = None
 ) -> Panel:
-    """Import a dataset into a SQLite shop and extract it with the pipeline's SQL.
+    """Import a dataset into a SQLite shop and extract it with the pipeline's code.
 
     Returns:
         The panel of the whole file, with 28 future days of covariates.
     """
+    from forecasting.storage import Storage
+
     shop = _shop(dataset, data_dir)
     last_day = pd.Timestamp(shop.orders["ordered_at"].max()).date()
     first_day = pd.Timestamp(shop.orders["ordered_at"].min()).date()
@@ -106,27 +116,37 @@ def load_dataset(
     start = time.perf_counter()
     load_shop(engine, shop)
     window = ExtractWindow.for_logical_date(last_day, (last_day - first_day).days + 1, HORIZON)
-    result = extract_partition(engine, window, work_dir / "extract")
-    demand, future, events, _ = read_partition(result.path)
+    storage = Storage.from_uri((work_dir / "storage").as_uri())
+    demand, future, events, cleaning = extract_all(engine, window, storage.root, full_refresh=True)
     if max_series:
         keep = sorted(demand["unique_id"].unique())[:max_series]
         demand = demand.loc[demand["unique_id"].isin(keep)]
         future = future.loc[future["unique_id"].isin(keep)]
     panel = Panel.from_long(demand, future, events)
     log.info(
-        "%s: %d series x %d days loaded and extracted in %.1fs",
+        "%s: %d series x %d days loaded and extracted in %.1fs (%d outlier days excluded)",
         dataset,
         panel.n_series,
         panel.n_history,
         time.perf_counter() - start,
+        cleaning["outlier_days"],
     )
     return panel
 
 
 def _history_frame(panel: Panel, cutoff: int) -> pd.DataFrame:
-    """Long ``unique_id, ds, y`` of every series with history up to ``cutoff``."""
-    y = panel.y[:, : cutoff + 1]
-    rows, cols = np.nonzero(~np.isnan(y))
+    """Long ``unique_id, ds, y`` of every series with history up to ``cutoff``.
+
+    Peers need one value per day: a day our extraction excluded (an absurd quantity) is
+    given the series' median of the 28 days before it; our models treat it as unknown.
+    """
+    y = panel.y[:, : cutoff + 1].copy()
+    started = np.maximum.accumulate(~np.isnan(y), axis=1)
+    gaps = started & np.isnan(y)
+    if gaps.any():
+        filled = pd.DataFrame(y.T).rolling(28, min_periods=1).median().shift(1).to_numpy().T
+        y[gaps] = np.nan_to_num(filled[gaps])
+    rows, cols = np.nonzero(started)
     return pd.DataFrame(
         {
             "unique_id": panel.ids["unique_id"].to_numpy()[rows],
@@ -175,24 +195,62 @@ def format_table(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def write_future_csv(
+def _shard_panels(panel: Panel, shards: int) -> list[Panel]:
+    codes = shard_of_many(panel.ids["sku"].to_numpy(), shards)
+    return [panel.subset(np.flatnonzero(codes == k)) for k in range(shards)]
+
+
+def backtest_catalogue(
+    panel: Panel, config: PipelineConfig, shards: int
+) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]], list[dict[str, dict[str, Any]]]]:
+    """Backtest every candidate shard by shard, as the DAG does.
+
+    Returns:
+        Catalogue metrics per candidate, per candidate seconds / peak memory / non-finite
+        rows (all shards), and each shard's candidate details (calibrators).
+    """
+    stats: list[pd.DataFrame] = []
+    per_shard: list[dict[str, dict[str, Any]]] = []
+    info: dict[str, dict[str, Any]] = {}
+    for k, sub in enumerate(_shard_panels(panel, shards)):
+        if sub.n_series == 0:
+            per_shard.append({})
+            continue
+        result = backtest_shard(sub, config, measure_memory=True)
+        stats.append(result.stats)
+        per_shard.append(result.candidates)
+        for label, c in result.candidates.items():
+            entry = info.setdefault(label, {"seconds": 0.0, "peak_memory_mb": 0.0, "nonfinite": 0})
+            entry["seconds"] += c["seconds"]
+            entry["peak_memory_mb"] = max(entry["peak_memory_mb"], c["peak_memory_mb"] or 0.0)
+            entry["nonfinite"] += c["nonfinite"]
+        log.info("shard %d/%d: %d series backtested", k + 1, shards, sub.n_series)
+    metrics, _ = catalogue_metrics(pd.concat(stats, ignore_index=True))
+    return metrics, info, per_shard
+
+
+def fit_catalogue(
     panel: Panel,
     config: PipelineConfig,
-    results: dict[str, ModelBacktest],
-    dataset: str,
-    path: str | Path,
-) -> tuple[str, pd.DataFrame]:
-    """Fit the candidate the pipeline would promote on all data; forecast the next 28 days."""
-    from forecasting.training.train import BASELINE, candidate_params
+    winner: str,
+    per_shard: list[dict[str, dict[str, Any]]],
+) -> Forecaster:
+    """The winner fitted on each shard's whole history: the model the DAG registers."""
+    from forecasting.models.naive import SeasonalNaive
 
-    winner = pick_winner(
-        results, config.primary_metric, exclude=tuple(k for k in results if k not in config.models)
-    )
-    if winner == BASELINE:
-        log.warning(
-            "no candidate beats seasonal naive; the pipeline would promote nothing, writing it anyway"
-        )
-    model = fit_final(panel, config, winner, candidate_params(config, winner), results[winner])
+    members: list[Forecaster] = []
+    for sub, candidates in zip(_shard_panels(panel, len(per_shard)), per_shard, strict=True):
+        if sub.n_series == 0:
+            members.append(SeasonalNaive().fitted_empty())
+        else:
+            members.append(fit_shard(sub, config, winner, candidates[winner]["calibrator"]))
+    return ShardedForecaster(members, winner)
+
+
+def write_future_csv(
+    panel: Panel, model: Forecaster, dataset: str, path: str | Path
+) -> pd.DataFrame:
+    """Forecast the 28 days after the panel's history and write them in the dataset's keys."""
     forecast = model.predict(panel, HORIZON)
     forecast = forecast.merge(panel.ids, on="unique_id", how="left")
     out = pd.DataFrame({"date": forecast["ds"].dt.strftime("%Y-%m-%d")})
@@ -203,12 +261,12 @@ def write_future_csv(
     else:
         out.insert(0, "sku", forecast["sku"])
         sort = ["sku", "date"]
-    for q in ("p10", "p50", "p90"):
-        out[q] = forecast[q].round(4).to_numpy()
+    for column in ("forecast", "p10", "p50", "p90"):
+        out[column] = forecast[column].round(4).to_numpy()
     out = out.sort_values(sort, ignore_index=True)
     out.loc[:, list(DATASETS[dataset].future_columns)].to_csv(path, index=False)
-    log.info("wrote %d forecasts of %s to %s", len(out), winner, path)
-    return winner, out
+    log.info("wrote %d forecasts to %s", len(out), path)
+    return out
 
 
 def run_benchmark(
@@ -222,6 +280,7 @@ def run_benchmark(
     peers: tuple[str, ...] | None = None,
     model_params: dict[str, dict[str, Any]] | None = None,
     output_dir: str | Path | None = None,
+    shards: int = 1,
 ) -> pd.DataFrame:
     """Run the benchmark and print the results table (see module docstring).
 
@@ -235,9 +294,11 @@ def run_benchmark(
         peers: Peers to run (default: all for the dataset).
         model_params: Per-model overrides.
         output_dir: Where the shop database, extract and results go.
+        shards: Catalogue shards our models are trained on, one model per shard (as the
+            DAG's mapped tasks do); peers always see the whole catalogue.
 
     Returns:
-        The results table (also written as CSV and Markdown next to the extract).
+        The results table (also written as CSV next to the extract).
     """
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
@@ -253,23 +314,32 @@ def run_benchmark(
         active_days=ACTIVE_DAYS,
         models=models or DEFAULT_MODELS,
         model_params=model_params or {},
+        shards=shards,
     )
     plan = BacktestPlan(
         config.horizon, config.n_windows, config.calibration_windows, config.active_days
     )
-    results = run_candidates(panel, config, measure_memory=True)
+    metrics, info, per_shard = backtest_catalogue(panel, config, shards)
     for name in peers if peers is not None else DATASETS[dataset].peers:
-        results[f"peer:{name}"] = run_peer_backtest(name, panel, plan, seed=config.seed)
-    table = metrics_table(results)
+        peer = run_peer_backtest(name, panel, plan, seed=config.seed)
+        metrics[f"peer:{name}"] = peer.metrics
+        info[f"peer:{name}"] = {"seconds": peer.seconds, "peak_memory_mb": peer.peak_memory_mb}
+    table = metrics_table(metrics, info)
     cutoffs = window_cutoffs(panel, plan)[plan.calibration_windows :]
     title = (
-        f"{dataset}: {panel.n_series} series, {windows} windows of {HORIZON} days after cutoffs "
-        f"{', '.join(str(panel.dates[c].date()) for c in cutoffs)}; series scored = positive demand "
-        f"in the {ACTIVE_DAYS} days before the cutoff"
+        f"{dataset}: {panel.n_series} series in {shards} shard(s), {windows} windows of "
+        f"{HORIZON} days after cutoffs {', '.join(str(panel.dates[c].date()) for c in cutoffs)}; "
+        f"series scored = positive demand in the {ACTIVE_DAYS} days before the cutoff"
     )
     text = f"{title}\n{format_table(table)}"
     if future_csv:
-        winner, future = write_future_csv(panel, config, results, dataset, future_csv)
+        disqualified = frozenset(k for k, v in info.items() if v.get("nonfinite"))
+        winner = pick_winner(metrics, config.primary_metric, config.models, disqualified)
+        if winner == BASELINE_MODEL:
+            log.warning("no candidate beats seasonal naive; the pipeline would promote nothing")
+        future = write_future_csv(
+            panel, fit_catalogue(panel, config, winner, per_shard), dataset, future_csv
+        )
         text += (
             f"\nFuture forecasts: {winner} fitted on all data -> {future_csv} ({len(future)} rows)"
         )

@@ -83,6 +83,8 @@ class ModelBacktest:
         fit_seconds: Wall seconds spent fitting and predicting, per window.
         peak_memory_mb: Peak resident memory above the starting level while fitting and
             predicting, in MiB (NaN unless measured).
+        nonfinite: Forecast rows with a NaN or infinite value (any: the candidate's
+            metrics are NaN, so it can never win or be promoted).
     """
 
     name: str
@@ -93,6 +95,7 @@ class ModelBacktest:
     calibrator: IntervalCalibrator = field(default_factory=IntervalCalibrator.identity)
     fit_seconds: list[float] = field(default_factory=list)
     peak_memory_mb: float = float("nan")
+    nonfinite: int = 0
 
     @property
     def seconds(self) -> float:
@@ -163,6 +166,14 @@ def backtest_model(
 def finish_backtest(result: ModelBacktest, plan: BacktestPlan) -> ModelBacktest:
     """Calibrate each scored window on the windows before it and compute metrics."""
     raw = result.raw
+    values = raw[["forecast", "p10", "p50", "p90"]].to_numpy(float)
+    result.nonfinite = int((~np.isfinite(values)).any(axis=1).sum())
+    if result.nonfinite:
+        log.warning(
+            "%s produced %d non-finite forecasts in the backtest: disqualified",
+            result.name,
+            result.nonfinite,
+        )
     scored = []
     rows = []
     for k in range(plan.calibration_windows, plan.total_windows):
@@ -172,6 +183,8 @@ def finish_backtest(result: ModelBacktest, plan: BacktestPlan) -> ModelBacktest:
         rows.append({"window": k, "cutoff": window["cutoff"].iloc[0], **score_forecasts(window)})
     result.scored = pd.concat(scored, ignore_index=True)
     result.metrics = score_forecasts(result.scored)
+    if result.nonfinite:  # never ranked on the rows that happened to be finite
+        result.metrics = {k: float("nan") for k in result.metrics}
     result.window_metrics = pd.DataFrame(rows)
     result.calibrator = IntervalCalibrator.fit(raw)
     return result

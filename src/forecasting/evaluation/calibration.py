@@ -49,12 +49,14 @@ class IntervalCalibrator:
         """Learn the factors from forecasts with known actuals.
 
         Args:
-            frame: Rows with ``y``, ``p10``, ``p50``, ``p90`` (raw, uncalibrated).
+            frame: Rows with ``y``, ``p10``, ``p50``, ``p90`` (raw, uncalibrated); rows
+                with an unknown actual are ignored.
             coverage: Target interval coverage.
 
         Returns:
             The fitted calibrator; the identity if ``frame`` is empty.
         """
+        frame = frame.loc[frame["y"].notna()]  # days excluded from accuracy (outliers)
         if frame.empty:
             return cls.identity()
         y = frame["y"].to_numpy(float)

@@ -22,12 +22,19 @@ import warnings
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOWER_IS_BETTER", "METRIC_COLUMNS", "pinball", "score_forecasts", "series_scales"]
+from forecasting.names import LOWER_IS_BETTER
 
-#: Metrics where lower is better (ranking and promotion use these).
-LOWER_IS_BETTER = frozenset(
-    {"rmsse", "mase", "wape", "spl", "spl_10", "spl_50", "spl_90", "abs_bias"}
-)
+__all__ = [
+    "LOWER_IS_BETTER",
+    "METRIC_COLUMNS",
+    "STAT_COLUMNS",
+    "metrics_from_stats",
+    "pinball",
+    "score_forecasts",
+    "series_scales",
+    "series_window_stats",
+]
+
 #: Metric columns of :func:`score_forecasts`, in report order.
 METRIC_COLUMNS = ("rmsse", "mase", "wape", "bias", "spl_10", "spl_50", "spl_90", "spl", "coverage")
 
@@ -63,28 +70,61 @@ def series_scales(y: np.ndarray, cutoff: int) -> pd.DataFrame:
         )
 
 
-def score_forecasts(frame: pd.DataFrame) -> dict[str, float]:
-    """Metrics of one model over a set of forecasts with known actuals.
+#: Columns of :func:`series_window_stats` (sums and means per series and window).
+STAT_COLUMNS = (
+    "n",
+    "ae",
+    "se",
+    "pl10",
+    "pl50",
+    "pl90",
+    "mae1",
+    "mse1",
+    "mae7",
+    "y_sum",
+    "f_sum",
+    "ae_sum",
+    "covered",
+)
+
+
+def series_window_stats(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per series and window, what every metric needs: small enough to move between tasks.
+
+    Rows whose actual is unknown (``y`` NaN: days excluded as outliers or stock-outs) are
+    left out.
 
     Args:
-        frame: One row per series, window and target day with ``unique_id``, ``window``,
-            ``y`` (actual), ``forecast``, ``p10``, ``p50``, ``p90`` and the series'
-            ``mae1``, ``mse1``, ``mae7`` for that window (see :func:`series_scales`).
+        frame: See :func:`score_forecasts`.
 
     Returns:
-        The metrics in :data:`METRIC_COLUMNS` plus ``abs_bias`` and ``n_series``
-        (series-windows scored).
+        One row per ``unique_id, window`` with :data:`STAT_COLUMNS`: the row count ``n``,
+        the mean absolute and squared error, the mean pinball losses, the series' scales,
+        and the sums of actuals, forecasts, absolute errors and covered actuals.
     """
-    if frame.empty:
-        raise ValueError("no forecasts to score")
-    f = frame.assign(
-        ae=(frame["y"] - frame["forecast"]).abs(),
-        se=(frame["y"] - frame["forecast"]) ** 2,
-        pl10=pinball(frame["y"].to_numpy(), frame["p10"].to_numpy(), 0.1),
-        pl50=pinball(frame["y"].to_numpy(), frame["p50"].to_numpy(), 0.5),
-        pl90=pinball(frame["y"].to_numpy(), frame["p90"].to_numpy(), 0.9),
+    frame = frame.loc[frame["y"].notna()]
+    y = frame["y"].to_numpy(float)
+    f = frame["forecast"].to_numpy(float)
+    err = np.abs(y - f)
+    work = pd.DataFrame(
+        {
+            "unique_id": frame["unique_id"].to_numpy(),
+            "window": frame["window"].to_numpy(),
+            "ae": err,
+            "se": err * err,
+            "pl10": pinball(y, frame["p10"].to_numpy(float), 0.1),
+            "pl50": pinball(y, frame["p50"].to_numpy(float), 0.5),
+            "pl90": pinball(y, frame["p90"].to_numpy(float), 0.9),
+            "mae1": frame["mae1"].to_numpy(float),
+            "mse1": frame["mse1"].to_numpy(float),
+            "mae7": frame["mae7"].to_numpy(float),
+            "y": y,
+            "f": f,
+            "covered": (frame["p10"].to_numpy(float) <= y) & (y <= frame["p90"].to_numpy(float)),
+        }
     )
-    per = f.groupby(["unique_id", "window"], sort=False).agg(
+    stats = work.groupby(["unique_id", "window"], sort=False).agg(
+        n=("ae", "size"),
         ae=("ae", "mean"),
         se=("se", "mean"),
         pl10=("pl10", "mean"),
@@ -93,25 +133,55 @@ def score_forecasts(frame: pd.DataFrame) -> dict[str, float]:
         mae1=("mae1", "first"),
         mse1=("mse1", "first"),
         mae7=("mae7", "first"),
+        y_sum=("y", "sum"),
+        f_sum=("f", "sum"),
+        ae_sum=("ae", "sum"),
+        covered=("covered", "sum"),
     )
+    return stats.reset_index()
+
+
+def metrics_from_stats(stats: pd.DataFrame) -> dict[str, float]:
+    """The metrics of :func:`score_forecasts` from :func:`series_window_stats` rows (which
+    may come from several shards: the result is the same as scoring all rows at once)."""
+    if stats.empty or stats["n"].sum() == 0:
+        raise ValueError("no forecasts with known actuals to score")
 
     def scaled(num: pd.Series, den: pd.Series) -> float:
         ok = den > 0
         return float((num[ok] / den[ok]).mean()) if ok.any() else float("nan")
 
-    total = float(f["y"].sum())
-    bias = float((f["forecast"] - f["y"]).sum() / total) if total > 0 else float("nan")
+    total = float(stats["y_sum"].sum())
+    bias = float((stats["f_sum"].sum() - total) / total) if total > 0 else float("nan")
     out = {
-        "rmsse": scaled(np.sqrt(per["se"]), np.sqrt(per["mse1"])),
-        "mase": scaled(per["ae"], per["mae7"]),
-        "wape": float(f["ae"].sum() / total) if total > 0 else float("nan"),
+        "rmsse": scaled(np.sqrt(stats["se"]), np.sqrt(stats["mse1"])),
+        "mase": scaled(stats["ae"], stats["mae7"]),
+        "wape": float(stats["ae_sum"].sum() / total) if total > 0 else float("nan"),
         "bias": bias,
-        "spl_10": scaled(per["pl10"], per["mae1"]),
-        "spl_50": scaled(per["pl50"], per["mae1"]),
-        "spl_90": scaled(per["pl90"], per["mae1"]),
-        "coverage": float(((f["p10"] <= f["y"]) & (f["y"] <= f["p90"])).mean()),
+        "spl_10": scaled(stats["pl10"], stats["mae1"]),
+        "spl_50": scaled(stats["pl50"], stats["mae1"]),
+        "spl_90": scaled(stats["pl90"], stats["mae1"]),
+        "coverage": float(stats["covered"].sum() / stats["n"].sum()),
     }
     out["spl"] = float(np.mean([out["spl_10"], out["spl_50"], out["spl_90"]]))
     out["abs_bias"] = abs(bias)
-    out["n_series"] = float(len(per))
+    out["n_series"] = float(len(stats))
     return out
+
+
+def score_forecasts(frame: pd.DataFrame) -> dict[str, float]:
+    """Metrics of one model over a set of forecasts with known actuals.
+
+    Args:
+        frame: One row per series, window and target day with ``unique_id``, ``window``,
+            ``y`` (actual; NaN rows are left out), ``forecast``, ``p10``, ``p50``, ``p90``
+            and the series' ``mae1``, ``mse1``, ``mae7`` for that window (see
+            :func:`series_scales`).
+
+    Returns:
+        The metrics in :data:`METRIC_COLUMNS` plus ``abs_bias`` and ``n_series``
+        (series-windows scored).
+    """
+    if frame.empty:
+        raise ValueError("no forecasts to score")
+    return metrics_from_stats(series_window_stats(frame))

@@ -1,17 +1,43 @@
-"""Extraction: SQL from ``include/sql/extract`` into a parquet partition per logical date."""
+"""Extraction: the source database into an incremental demand store, and each run's
+per-shard extract (history, future covariates, events) on shared storage."""
 
 from forecasting.extraction.extract import (
     EXTRACT_COLUMNS,
+    FUTURE_COLUMNS,
     ExtractResult,
-    ExtractWindow,
-    extract_partition,
+    assemble_extract,
+    extract_all,
+    read_catalog_snapshot,
     read_partition,
+    write_catalog_snapshot,
+    write_partition,
 )
+from forecasting.extraction.source import (
+    Catalog,
+    SchemaDriftError,
+    check_source_schema,
+    read_catalog,
+    read_line_quality,
+)
+from forecasting.extraction.store import DemandStore, SyncResult
+from forecasting.extraction.window import ExtractWindow
 
 __all__ = [
     "EXTRACT_COLUMNS",
+    "FUTURE_COLUMNS",
+    "Catalog",
+    "DemandStore",
     "ExtractResult",
     "ExtractWindow",
-    "extract_partition",
+    "SchemaDriftError",
+    "SyncResult",
+    "assemble_extract",
+    "check_source_schema",
+    "extract_all",
+    "read_catalog",
+    "read_catalog_snapshot",
+    "read_line_quality",
     "read_partition",
+    "write_catalog_snapshot",
+    "write_partition",
 ]

@@ -1,126 +1,120 @@
-"""Extract daily demand and its covariates for one data window into a partition.
+"""A shard's extract for one run: daily demand and its covariates, ready to validate.
 
-A partition folder holds:
+Built from the demand store (:mod:`forecasting.extraction.store`) and the catalogue that
+``sync_source`` read, never from the source database. The extract folder holds:
 
 * ``demand.parquet`` -- history: one row per series (SKU x location) and day from the
-  series' start (launch date or first sale) to the end of the window, zeros filled;
-  columns :data:`EXTRACT_COLUMNS`.
-* ``future.parquet`` -- the same covariates for the ``horizon`` days after the window
+  series' start (launch date or first sale) to the run's day, zeros filled; columns
+  :data:`EXTRACT_COLUMNS`. ``y`` is empty (NaN) on days excluded from training and
+  accuracy, and ``excluded`` says why (``outlier``: an absurd quantity, see
+  :func:`flag_outliers`).
+* ``future.parquet`` -- the covariates of the ``horizon`` days after the run's day
   (planned promotions, list prices), without ``y``.
 * ``events.parquet`` -- calendar events from the window start to the horizon end.
-* ``manifest.json`` -- window, row counts and a content fingerprint.
+* ``manifest.json`` -- window, shard, row counts, cleaning counts and a content fingerprint.
 
-No customer id leaves extraction: demand is aggregated per SKU, location and day.
+No customer id is read: demand is aggregated per SKU, location and day.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-from dataclasses import asdict, dataclass
-from datetime import date, timedelta
-from pathlib import Path
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
+from upath import UPath
 
-from forecasting.db import read_frame
-from forecasting.storage import atomic_dir
+from forecasting.config import DataChecks
+from forecasting.extraction.source import Catalog
+from forecasting.extraction.window import ExtractWindow
+from forecasting.sharding import Shard, shard_of_many
+from forecasting.storage import read_json, read_parquet, write_json, write_parquet
 
 __all__ = [
     "EXTRACT_COLUMNS",
+    "FUTURE_COLUMNS",
+    "SEPARATOR",
     "ExtractResult",
-    "ExtractWindow",
-    "extract_partition",
+    "assemble_extract",
+    "extract_all",
+    "flag_outliers",
+    "read_catalog_snapshot",
     "read_partition",
+    "shard_products",
+    "write_catalog_snapshot",
+    "write_partition",
 ]
 
 log = logging.getLogger(__name__)
 
-#: Columns of ``demand.parquet`` in order (``future.parquet`` has all but ``y``).
-EXTRACT_COLUMNS = ("unique_id", "sku", "location_id", "ds", "y", "price", "promo_discount")
-#: Product category that is not demand (postage, fees, vouchers).
-NON_PRODUCT_CATEGORY = "non-product"
+#: Columns of ``demand.parquet`` in order.
+EXTRACT_COLUMNS = (
+    "unique_id",
+    "sku",
+    "location_id",
+    "ds",
+    "y",
+    "price",
+    "promo_discount",
+    "excluded",
+)
+#: Columns of ``future.parquet`` in order.
+FUTURE_COLUMNS = ("unique_id", "sku", "location_id", "ds", "price", "promo_discount")
+#: Joins SKU and location into a series id.
 SEPARATOR = "@"
 
 
 @dataclass(frozen=True)
-class ExtractWindow:
-    """Days of history and of future covariates one run extracts.
-
-    Attributes:
-        start: First history day (inclusive).
-        end: Day after the last history day (exclusive): the data interval's end.
-        horizon_end: Day after the last forecast day (exclusive).
-    """
-
-    start: date
-    end: date
-    horizon_end: date
-
-    @classmethod
-    def for_logical_date(cls, logical_date: date, history_days: int, horizon: int) -> ExtractWindow:
-        """Window for a daily run: history up to and including ``logical_date``.
-
-        A daily DAG run for logical date D covers the data interval [D, D + 1 day): its
-        history ends with day D and it forecasts D + 1 ... D + horizon.
-        """
-        end = logical_date + timedelta(days=1)
-        return cls(end - timedelta(days=history_days), end, end + timedelta(days=horizon))
-
-    @property
-    def last_day(self) -> date:
-        """Last history day."""
-        return self.end - timedelta(days=1)
-
-    def params(self) -> dict[str, str]:
-        """Bound parameters for the SQL files.
-
-        Strings in the stored formats compare correctly in both dialects: timestamps as
-        ``YYYY-MM-DD HH:MM:SS`` (for ``DATETIME`` columns), days as ``YYYY-MM-DD`` (for
-        ``DATE`` columns; SQLite keeps both as text).
-        """
-        return {
-            "window_start": f"{self.start.isoformat()} 00:00:00",
-            "window_end": f"{self.end.isoformat()} 00:00:00",
-            "start_day": self.start.isoformat(),
-            "horizon_end_day": self.horizon_end.isoformat(),
-            "excluded_category": NON_PRODUCT_CATEGORY,
-        }
-
-    def to_dict(self) -> dict[str, str]:
-        """JSON-ready form."""
-        return {k: v.isoformat() for k, v in asdict(self).items()}
-
-
-@dataclass(frozen=True)
 class ExtractResult:
-    """What :func:`extract_partition` wrote.
+    """What :func:`write_partition` wrote.
 
     Attributes:
-        path: Partition folder.
+        uri: Extract folder (a committed attempt on storage).
+        shard: The shard.
         window: The extracted window.
         rows: Rows of ``demand.parquet``.
         series: Number of series.
         future_rows: Rows of ``future.parquet``.
         fingerprint: SHA-256 over the extracted content (not the file bytes).
+        cleaning: Counts of the cleaning rules applied.
     """
 
-    path: str
+    uri: str
+    shard: dict[str, int]
     window: ExtractWindow
     rows: int
     series: int
     future_rows: int
     fingerprint: str
+    cleaning: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (what the manifest holds)."""
+        """JSON-ready form (what the manifest and XCom hold)."""
         out = asdict(self)
         out["window"] = self.window.to_dict()
         return out
+
+
+def write_catalog_snapshot(catalog: Catalog, folder: UPath) -> None:
+    """Write the catalogue read by ``sync_source`` (one parquet file per frame)."""
+    for name in Catalog.FRAMES:
+        write_parquet(getattr(catalog, name), folder / f"{name}.parquet")
+
+
+def read_catalog_snapshot(folder: UPath) -> Catalog:
+    """Read a catalogue written by :func:`write_catalog_snapshot`."""
+    frames = {name: read_parquet(folder / f"{name}.parquet") for name in Catalog.FRAMES}
+    return Catalog(**frames)
+
+
+def shard_products(products: pd.DataFrame, shard: Shard) -> pd.DataFrame:
+    """The catalogue rows of one shard."""
+    return products.loc[shard_of_many(products["sku"].to_numpy(), shard.count) == shard.index]
 
 
 def _promo_discount(keys: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray:
@@ -133,6 +127,9 @@ def _promo_discount(keys: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray:
         ends_on=pd.to_datetime(promotions["ends_on"]),
         discount=promotions["discount_pct"].astype(float) / 100.0,
     )
+    promos = promos.loc[promos["sku"].isin(keys["sku"].unique())]
+    if promos.empty:
+        return result
     days = [
         pd.date_range(s, e, freq="D")
         for s, e in zip(promos["starts_on"], promos["ends_on"], strict=True)
@@ -150,14 +147,25 @@ def _promo_discount(keys: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray:
     return result
 
 
+def _covariates(frame: pd.DataFrame, products: pd.DataFrame, promotions: pd.DataFrame) -> None:
+    """Add ``unique_id``, ``promo_discount`` and ``price`` (list price net of promotion), in place.
+
+    The price is what is known ahead of time (catalogue list price and planned
+    promotions), never a price observed from the day's own sales, which would leak the
+    target.
+    """
+    frame["promo_discount"] = _promo_discount(frame[["sku", "location_id", "ds"]], promotions)
+    list_price = frame["sku"].map(products.set_index("sku")["list_price"].astype(float))
+    frame["price"] = (list_price * (1.0 - frame["promo_discount"])).round(4)
+    frame["unique_id"] = frame["sku"] + SEPARATOR + frame["location_id"]
+
+
 def _history(demand: pd.DataFrame, products: pd.DataFrame, window: ExtractWindow) -> pd.DataFrame:
     """Zero-filled daily history from each series' start to the window's last day."""
-    demand = demand.assign(ds=pd.to_datetime(demand["ds"]), y=demand["y"].astype(float))
     first_sale = demand.groupby(["sku", "location_id"], as_index=False)["ds"].min()
     launched = pd.to_datetime(products.set_index("sku")["launched_on"])
     first_sale["launch"] = first_sale["sku"].map(launched)
-    start = first_sale[["ds", "launch"]].min(axis=1)
-    start = start.clip(lower=pd.Timestamp(window.start))
+    start = first_sale[["ds", "launch"]].min(axis=1).clip(lower=pd.Timestamp(window.start))
     last = pd.Timestamp(window.last_day)
     lengths = ((last - start).dt.days + 1).to_numpy()
     offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -168,63 +176,84 @@ def _history(demand: pd.DataFrame, products: pd.DataFrame, window: ExtractWindow
             "ds": np.repeat(start.to_numpy(), lengths) + pd.to_timedelta(offsets, unit="D"),
         }
     )
-    history = grid.merge(demand, on=["sku", "location_id", "ds"], how="left")
+    history = grid.merge(demand[["sku", "location_id", "ds", "y"]], on=_KEYS, how="left")
     history["y"] = history["y"].fillna(0.0)
     return history
 
 
-def _covariates(
-    frame: pd.DataFrame, products: pd.DataFrame, promotions: pd.DataFrame
-) -> pd.DataFrame:
-    """Add ``unique_id``, ``promo_discount`` and ``price`` (list price net of promotion).
-
-    The price is what is known ahead of time (catalog list price and planned promotions),
-    never a price observed from the day's own sales, which would leak the target.
-    """
-    frame = frame.copy()
-    frame["promo_discount"] = _promo_discount(frame[["sku", "location_id", "ds"]], promotions)
-    list_price = frame["sku"].map(products.set_index("sku")["list_price"].astype(float))
-    frame["price"] = (list_price * (1.0 - frame["promo_discount"])).round(4)
-    frame["unique_id"] = frame["sku"] + SEPARATOR + frame["location_id"]
-    return frame
+_KEYS = ["sku", "location_id", "ds"]
 
 
-def _fingerprint(*frames: pd.DataFrame) -> str:
-    digest = hashlib.sha256()
-    for frame in frames:
-        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
-        digest.update(",".join(frame.columns).encode())
-    return digest.hexdigest()
+def flag_outliers(
+    history: pd.DataFrame, factor: float, min_units: float
+) -> tuple[np.ndarray, float]:
+    """Days whose demand is a data error rather than demand.
 
-
-def extract_partition(engine: Engine, window: ExtractWindow, out_dir: str | Path) -> ExtractResult:
-    """Run the extraction SQL for ``window`` and write the partition to ``out_dir``.
-
-    Re-running with the same source data and window writes identical files (rows are
-    sorted; no timestamps are recorded). The folder is replaced atomically.
+    A day is flagged when its units exceed both ``min_units`` and ``factor`` times the
+    series' 99th percentile of daily demand, the percentile taken without the series'
+    top 1 % of days (so one absurd day cannot raise its own bar). One order line of
+    1,000,000 units for a SKU that sells a few a day is flagged; Christmas peaks and real
+    bulk orders of a few times the usual level are not.
 
     Args:
-        engine: Source database.
-        window: Days to extract.
-        out_dir: Partition folder (replaced).
+        history: Zero-filled ``unique_id``/``sku, location_id``, ``ds``, ``y``, sorted by
+            series and day.
+        factor: Multiple of the reference level above which a day is flagged.
+        min_units: Days with fewer units are never flagged.
 
     Returns:
-        Paths and counts.
-
-    Raises:
-        ValueError: If the window holds no demand at all.
+        A boolean mask over the rows, and the units on flagged days.
     """
-    params = window.params()
-    demand = read_frame(engine, "extract/select_daily_demand", params)
-    products = read_frame(engine, "extract/select_products", params)
-    promotions = read_frame(engine, "extract/select_promotions", params)
-    events = read_frame(engine, "extract/select_calendar_events", params)
+    y = history["y"].to_numpy(float)
+    if len(y) == 0:
+        return np.zeros(0, dtype=bool), 0.0
+    groups = history.groupby(["sku", "location_id"], sort=False).ngroup().to_numpy()
+    frame = pd.DataFrame({"g": groups, "y": y})
+    rank = frame.groupby("g")["y"].rank(method="first", ascending=False).to_numpy()
+    size = frame.groupby("g")["y"].transform("size").to_numpy()
+    top = np.maximum(1, np.ceil(0.01 * size))
+    rest = frame.loc[(rank > top) | (size <= 1)]
+    reference = rest.groupby("g")["y"].quantile(0.99)
+    ref = reference.reindex(np.arange(groups.max() + 1)).fillna(0.0).to_numpy()[groups]
+    flagged = (y > min_units) & (y > factor * np.maximum(ref, 1.0))
+    return flagged, float(y[flagged].sum())
+
+
+def assemble_extract(
+    demand: pd.DataFrame,
+    catalog: Catalog,
+    window: ExtractWindow,
+    shard: Shard,
+    *,
+    outlier_factor: float,
+    outlier_min_units: float,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Turn a shard's stored daily demand into the run's history, future and events.
+
+    Args:
+        demand: Stored demand of the shard's SKUs (``sku, location_id, ds, y``) in the window.
+        catalog: The run's catalogue snapshot.
+        window: The run's window.
+        shard: The shard (for the catalogue's SKUs).
+        outlier_factor: See :func:`flag_outliers`.
+        outlier_min_units: See :func:`flag_outliers`.
+
+    Returns:
+        ``(history, future, events, cleaning)``; ``cleaning`` counts the rules applied.
+    """
+    products = shard_products(catalog.products, shard)
+    demand = demand.loc[demand["sku"].isin(products["sku"]) & (demand["y"] > 0)]
     if demand.empty:
-        raise ValueError(
-            f"no demand between {window.start} and {window.last_day}: nothing to forecast "
-            "(is the source database loaded, and is the logical date inside its history?)"
-        )
-    history = _covariates(_history(demand, products, window), products, promotions)
+        history = pd.DataFrame({c: pd.Series(dtype=object) for c in [*_KEYS, "y"]})
+    else:
+        history = _history(demand, products, window)
+    history = history.sort_values(_KEYS, ignore_index=True)
+    flagged, flagged_units = flag_outliers(history, outlier_factor, outlier_min_units)
+    history["excluded"] = pd.Series(np.where(flagged, "outlier", ""), dtype=object).replace(
+        "", None
+    )
+    history.loc[flagged, "y"] = np.nan
+    _covariates(history, products, catalog.promotions)
     history = history.loc[:, list(EXTRACT_COLUMNS)].sort_values(
         ["unique_id", "ds"], ignore_index=True
     )
@@ -237,42 +266,125 @@ def extract_partition(engine: Engine, window: ExtractWindow, out_dir: str | Path
             "ds": np.tile(days.to_numpy(), len(series)),
         }
     )
-    future = _covariates(future, products, promotions)
-    future = future.loc[:, [c for c in EXTRACT_COLUMNS if c != "y"]]
-    future = future.sort_values(["unique_id", "ds"], ignore_index=True)
-    events = events.assign(ds=pd.to_datetime(events["ds"]))[["ds", "name", "kind"]]
+    _covariates(future, products, catalog.promotions)
+    future = future.loc[:, list(FUTURE_COLUMNS)].sort_values(["unique_id", "ds"], ignore_index=True)
+    events = catalog.events.loc[:, ["ds", "name", "kind"]].copy()
+    events["ds"] = pd.to_datetime(events["ds"])
+    launched = pd.to_datetime(products["launched_on"])
+    cleaning = {
+        "outlier_days": int(flagged.sum()),
+        "outlier_units": flagged_units,
+        "series_launched_last_7_days": int(
+            (launched > pd.Timestamp(window.last_day) - pd.Timedelta(days=7)).sum()
+        ),
+    }
+    return history, future, events, cleaning
+
+
+def extract_all(
+    engine: Engine,
+    window: ExtractWindow,
+    storage_root: UPath,
+    *,
+    shard: Shard | None = None,
+    checks: DataChecks | None = None,
+    shop_tz: str = "UTC",
+    source_tz: str = "UTC",
+    full_refresh: bool = False,
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Source database to one shard's extract in one call (benchmarks, notebooks, tests).
+
+    The same steps as the DAG's ``sync_source`` and ``extract``: the catalogue, the demand
+    store brought up to the window's last day (``storage_root/store``), and the assembly.
+
+    Returns:
+        ``(history, future, events, cleaning)`` as :func:`assemble_extract` gives them.
+    """
+    from forecasting.config import DataChecks
+    from forecasting.extraction.source import read_catalog
+    from forecasting.extraction.store import DemandStore
+
+    checks = checks or DataChecks()
+    shard = shard or Shard(0, 1)
+    catalog = read_catalog(
+        engine, window.start, window.last_day, window.horizon_end, shop_tz, source_tz
+    )
+    store = DemandStore.for_source(storage_root, str(engine.url), shop_tz, source_tz)
+    store.sync(
+        engine,
+        window.start,
+        window.last_day,
+        lookback_days=0,
+        shop_tz=shop_tz,
+        source_tz=source_tz,
+        full_refresh=full_refresh,
+    )
+    skus = set(shard_products(catalog.products, shard)["sku"])
+    return assemble_extract(
+        store.read(window.start, window.last_day, skus),
+        catalog,
+        window,
+        shard,
+        outlier_factor=checks.outlier_factor,
+        outlier_min_units=checks.outlier_min_units,
+    )
+
+
+def _fingerprint(*frames: pd.DataFrame) -> str:
+    digest = hashlib.sha256()
+    for frame in frames:
+        digest.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+        digest.update(",".join(frame.columns).encode())
+    return digest.hexdigest()
+
+
+def write_partition(
+    folder: UPath,
+    history: pd.DataFrame,
+    future: pd.DataFrame,
+    events: pd.DataFrame,
+    window: ExtractWindow,
+    shard: Shard,
+    cleaning: dict[str, float],
+) -> ExtractResult:
+    """Write a shard's extract into ``folder`` (an attempt folder) with its manifest.
+
+    The same store content and window give identical files (rows are sorted; nothing
+    time-dependent is recorded).
+    """
     result = ExtractResult(
-        path=str(Path(out_dir)),
+        uri=str(folder),
+        shard=shard.to_dict(),
         window=window,
         rows=len(history),
-        series=len(series),
+        series=int(history["unique_id"].nunique()),
         future_rows=len(future),
         fingerprint=_fingerprint(history, future, events),
+        cleaning=cleaning,
     )
-    with atomic_dir(out_dir) as tmp:
-        history.to_parquet(tmp / "demand.parquet", index=False)
-        future.to_parquet(tmp / "future.parquet", index=False)
-        events.to_parquet(tmp / "events.parquet", index=False)
-        (tmp / "manifest.json").write_text(json.dumps(result.to_dict(), indent=2))
+    write_parquet(history, folder / "demand.parquet")
+    write_parquet(future, folder / "future.parquet")
+    write_parquet(events, folder / "events.parquet")
+    write_json(folder / "manifest.json", result.to_dict())
     log.info(
-        "extracted %d rows, %d series for %s..%s",
+        "extract %s: %d rows, %d series for %s..%s (%d outlier days excluded)",
+        shard.name,
         result.rows,
         result.series,
         window.start,
         window.last_day,
+        cleaning.get("outlier_days", 0),
     )
     return result
 
 
 def read_partition(
-    path: str | Path,
+    folder: UPath,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Read an extract partition: ``(demand, future, events, manifest)``."""
-    path = Path(path)
-    manifest = json.loads((path / "manifest.json").read_text())
+    """Read an extract: ``(demand, future, events, manifest)``."""
     return (
-        pd.read_parquet(path / "demand.parquet"),
-        pd.read_parquet(path / "future.parquet"),
-        pd.read_parquet(path / "events.parquet"),
-        manifest,
+        read_parquet(folder / "demand.parquet"),
+        read_parquet(folder / "future.parquet"),
+        read_parquet(folder / "events.parquet"),
+        read_json(folder / "manifest.json"),
     )

@@ -44,10 +44,19 @@ class Prediction:
     p90: np.ndarray
 
     def clean(self) -> Prediction:
-        """Non-negative, finite, and P10 <= P50 <= P90 (sorting fixes crossed quantiles)."""
-        q = np.column_stack([self.p10, self.p50, self.p90])
-        q = np.sort(np.clip(np.nan_to_num(q, nan=0.0, posinf=0.0), 0.0, None), axis=1)
-        point = np.clip(np.nan_to_num(self.forecast, nan=0.0, posinf=0.0), 0.0, None)
+        """Non-negative and P10 <= P50 <= P90 (sorting fixes crossed quantiles).
+
+        A row with a NaN or infinite value becomes NaN throughout: it is never turned into
+        zero demand. Scoring refuses such forecasts (naming the series); a backtest
+        disqualifies the candidate.
+        """
+        q = np.column_stack([self.p10, self.p50, self.p90]).astype(float)
+        point = np.asarray(self.forecast, dtype=float)
+        bad = ~np.isfinite(q).all(axis=1) | ~np.isfinite(point)
+        q = np.sort(np.clip(np.where(bad[:, None], 0.0, q), 0.0, None), axis=1)
+        point = np.clip(np.where(bad, 0.0, point), 0.0, None)
+        q[bad] = np.nan
+        point = np.where(bad, np.nan, point)
         return Prediction(point, q[:, 0], q[:, 1], q[:, 2])
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import ClassVar
 
 import numpy as np
@@ -35,6 +36,13 @@ class SeasonalNaive(Forecaster):
         # Stateless: the panel passed to predict() holds everything needed.
         self.season_ = self.season
 
+    def fitted_empty(self) -> SeasonalNaive:
+        """This model marked fitted without data (it needs none): the stand-in for a shard
+        that had no series when a sharded model was trained."""
+        self.season_ = self.season
+        self.n_series_fit_ = 0
+        return self
+
     def _predict(self, panel: Panel, rows: Rows) -> Prediction:
         m = self.season
         y = panel.y
@@ -44,10 +52,13 @@ class SeasonalNaive(Forecaster):
         point = np.full(len(rows), np.nan)
         ok = src >= 0
         point[ok] = y[rows.series[ok], src[ok]]
-        # Series younger than a season: fall back to their recent mean.
-        recent = (
-            np.nanmean(y[:, max(0, last - m + 1) : last + 1], axis=1) if y.size else np.zeros(0)
-        )
+        # Series younger than a season, or whose value a season back is unknown (a day
+        # excluded as an outlier): the mean of the last season, else of the last quarter.
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows
+            recent = np.nanmean(y[:, max(0, last - m + 1) : last + 1], axis=1)
+            quarter = np.nanmean(y[:, max(0, last - 90) : last + 1], axis=1)
+        recent = np.where(np.isnan(recent), np.nan_to_num(quarter), recent)
         missing = np.isnan(point)
         point[missing] = recent[rows.series[missing]]
         start = max(m, last - self.residual_days + 1)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from forecasting.config import DEFAULT_MODELS
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.base import Forecaster
+from forecasting.names import MODEL_NAMES
 
 __all__ = [
     "DEFAULT_ENSEMBLE_MEMBERS",
@@ -16,9 +16,6 @@ __all__ = [
     "make_model",
 ]
 
-#: Every candidate name the pipeline and the benchmark understand: today all of them are
-#: in the default line-up (a model left out of it would be added here).
-MODEL_NAMES: tuple[str, ...] = DEFAULT_MODELS
 #: Members of the ``ensemble`` candidate unless ``model_params["ensemble"]["members"]`` says
 #: otherwise: their point forecasts are averaged. Quantiles come from the gradient-boosting
 #: member only: its negative-binomial quantiles had the lowest pinball loss on both

@@ -1,8 +1,15 @@
 """Write a run date's forecasts into ``demand_forecast`` and ``forecast_runs``.
 
-One transaction deletes the run date's rows and inserts the new ones, so a re-run of the
-same date replaces its rows (never duplicates them) and readers see either the old or the
-new forecasts, never a mix or a half-written set.
+One transaction deletes the run date's rows and inserts the new ones (every shard's), so
+a re-run of the same date replaces its rows (never duplicates them) and readers see
+either the old or the new forecasts, never a mix or a half-written set. Before anything
+is written, the forecasts are checked (keys, values, order of quantiles) and compared
+with what was published before: a run that would publish far fewer series than the
+previous run, or than this date already has, fails and leaves the tables as they were.
+
+Publishing needs only ``SELECT``, ``INSERT`` and ``DELETE`` on the two tables: they are
+created by :func:`create_forecast_tables` (an administrator's step) and only created here
+when missing (the embedded SQLite demo).
 """
 
 from __future__ import annotations
@@ -10,19 +17,37 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from forecasting.db import dialect_of, read_frame, render_sql
+from forecasting.db import dialect_of, read_frame, render_sql, retrying
+from forecasting.errors import NonRetryableError
 from forecasting.sources.shop import create_forecast_tables
 
-__all__ = ["PublishedRun", "publish_forecasts", "read_published"]
+__all__ = [
+    "FORECAST_TABLES",
+    "PublishGuardError",
+    "PublishedRun",
+    "ensure_forecast_tables",
+    "guard_against_shrinking",
+    "previous_runs",
+    "publish_forecasts",
+    "read_published",
+]
 
 log = logging.getLogger(__name__)
 
 _VALUE_COLUMNS = ("forecast", "p10", "p50", "p90")
+#: The tables this module writes.
+FORECAST_TABLES = ("demand_forecast", "forecast_runs")
+_CHUNK = 20_000
+
+
+class PublishGuardError(NonRetryableError):
+    """Publishing would make the tables worse than they are (far fewer series, nothing)."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +69,18 @@ class PublishedRun:
         return out
 
 
-def _check(forecasts: pd.DataFrame) -> None:
+def ensure_forecast_tables(engine: Engine) -> None:
+    """Create the forecast tables if they are missing; never touch existing ones.
+
+    With tables created by an administrator, a publisher with only ``SELECT``, ``INSERT``
+    and ``DELETE`` grants never issues DDL.
+    """
+    inspector = sa.inspect(engine)
+    if not all(inspector.has_table(t) for t in FORECAST_TABLES):
+        create_forecast_tables(engine)
+
+
+def _check(forecasts: pd.DataFrame, max_key_length: int) -> None:
     required = {"sku", "location_id", "ds", *_VALUE_COLUMNS}
     missing = required - set(forecasts.columns)
     if missing:
@@ -56,26 +92,89 @@ def _check(forecasts: pd.DataFrame) -> None:
         raise ValueError("forecasts violate P10 <= P50 <= P90; nothing was published")
     if forecasts.duplicated(["sku", "location_id", "ds"]).any():
         raise ValueError("forecasts hold duplicate keys; nothing was published")
+    for column in ("sku", "location_id"):
+        too_long = forecasts.loc[forecasts[column].astype(str).str.len() > max_key_length, column]
+        if len(too_long):
+            raise ValueError(
+                f"{column} longer than {max_key_length} characters (e.g. {too_long.iloc[0][:40]!r}); "
+                "nothing was published"
+            )
 
 
-def publish_forecasts(engine: Engine, forecasts: pd.DataFrame, run: PublishedRun) -> int:
+def previous_runs(
+    engine: Engine, run_date: date
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The ``forecast_runs`` rows of the latest earlier run date and of ``run_date``.
+
+    Returns:
+        ``(previous, same_date)``, each a dict or ``None``; both ``None`` when nothing was
+        ever published (or the tables do not exist yet).
+    """
+    if not sa.inspect(engine).has_table("forecast_runs"):
+        return None, None
+    rows = read_frame(engine, "publish/select_previous_runs", {"run_date": run_date.isoformat()})
+    previous = same = None
+    for row in rows.to_dict(orient="records"):
+        row["run_date"] = str(row["run_date"])[:10]
+        if row["run_date"] == run_date.isoformat():
+            same = row
+        else:
+            previous = row
+    return previous, same
+
+
+def guard_against_shrinking(
+    series: int, previous: dict[str, Any] | None, same_date: dict[str, Any] | None, min_ratio: float
+) -> None:
+    """Refuse to publish far fewer series than before.
+
+    Raises:
+        PublishGuardError: If ``series`` is 0, or below ``min_ratio`` of the series the
+            previous run published or this date already has.
+    """
+    if series == 0:
+        raise PublishGuardError("no forecasts to publish: the published rows are left as they are")
+    for label, row in (("the previous run", previous), ("this date's published run", same_date)):
+        if row and series < min_ratio * int(row["series_count"]):
+            raise PublishGuardError(
+                f"would publish {series} series, fewer than {min_ratio:.0%} of the "
+                f"{row['series_count']} that {label} ({row['run_date']}) published: the "
+                "published rows are left as they are"
+            )
+
+
+def publish_forecasts(
+    engine: Engine,
+    forecasts: pd.DataFrame,
+    run: PublishedRun,
+    *,
+    min_series_ratio: float = 0.0,
+    max_key_length: int = 255,
+) -> int:
     """Replace the run date's forecasts and run row in one transaction.
 
     Args:
         engine: Warehouse database.
-        forecasts: ``sku, location_id, ds, forecast, p10, p50, p90``.
+        forecasts: ``sku, location_id, ds, forecast, p10, p50, p90`` (all shards).
         run: Run metadata (``row_count`` and ``series_count`` should match ``forecasts``).
+        min_series_ratio: See :func:`guard_against_shrinking` (0 disables the guard).
+        max_key_length: Longest key the tables hold.
 
     Returns:
         Rows written to ``demand_forecast``.
 
     Raises:
         ValueError: If the forecasts are inconsistent (checked before anything is written).
+        PublishGuardError: If they would shrink what is published.
     """
-    _check(forecasts)
-    create_forecast_tables(engine)
+    _check(forecasts, max_key_length)
+    ensure_forecast_tables(engine)
+    if min_series_ratio > 0:
+        previous, same = previous_runs(engine, run.run_date)
+        guard_against_shrinking(run.series_count, previous, same, min_series_ratio)
     dialect = dialect_of(engine)
     key = {"run_date": run.run_date.isoformat()}
+    frame = forecasts.loc[:, ["sku", "location_id", "ds", *_VALUE_COLUMNS]]
     rows = [
         {
             "run_date": key["run_date"],
@@ -89,19 +188,22 @@ def publish_forecasts(engine: Engine, forecasts: pd.DataFrame, run: PublishedRun
             "model_name": run.model_name,
             "model_version": run.model_version,
         }
-        for sku, loc, ds, f, p10, p50, p90 in forecasts[
-            ["sku", "location_id", "ds", *_VALUE_COLUMNS]
-        ].itertuples(index=False, name=None)
+        for sku, loc, ds, f, p10, p50, p90 in frame.itertuples(index=False, name=None)
     ]
-    with engine.begin() as conn:
-        conn.execute(sa.text(render_sql("publish/delete_demand_forecast", dialect)), key)
-        for start in range(0, len(rows), 20_000):
-            conn.execute(
-                sa.text(render_sql("publish/insert_demand_forecast", dialect)),
-                rows[start : start + 20_000],
-            )
-        conn.execute(sa.text(render_sql("publish/delete_forecast_run", dialect)), key)
-        conn.execute(sa.text(render_sql("publish/insert_forecast_run", dialect)), run.to_dict())
+    delete_rows = sa.text(render_sql("publish/delete_demand_forecast", dialect))
+    insert_rows = sa.text(render_sql("publish/insert_demand_forecast", dialect))
+    delete_run = sa.text(render_sql("publish/delete_forecast_run", dialect))
+    insert_run = sa.text(render_sql("publish/insert_forecast_run", dialect))
+
+    def transaction() -> None:
+        with engine.begin() as conn:
+            conn.execute(delete_rows, key)
+            for start in range(0, len(rows), _CHUNK):
+                conn.execute(insert_rows, rows[start : start + _CHUNK])
+            conn.execute(delete_run, key)
+            conn.execute(insert_run, run.to_dict())
+
+    retrying(transaction, "publish", engine.url)
     log.info(
         "published %d forecast rows for %s (model %s v%s)",
         len(rows),
@@ -114,7 +216,7 @@ def publish_forecasts(engine: Engine, forecasts: pd.DataFrame, run: PublishedRun
 
 def read_published(engine: Engine, run_date: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A run date's ``demand_forecast`` rows and ``forecast_runs`` row (both may be empty)."""
-    create_forecast_tables(engine)
+    ensure_forecast_tables(engine)
     params = {"run_date": run_date.isoformat()}
     return (
         read_frame(engine, "publish/select_demand_forecast", params),

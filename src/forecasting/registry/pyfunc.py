@@ -1,16 +1,22 @@
 """Every forecaster is served the same way: as an MLflow pyfunc model.
 
 The model's input is the long panel frame (:data:`MODEL_INPUT_COLUMNS`): history rows
-with ``y`` and future rows without it (covariates only), one row per series and day; the
-``horizon`` is an inference parameter. Its output is the forecast frame
+with ``y`` and future rows without it (covariates only), one row per series and day, with
+the series' SKU and location; the ``horizon`` is an inference parameter. Its output is the forecast frame
 (:data:`forecasting.models.base.FORECAST_COLUMNS`). Scoring in the DAG, the CLI and any
 ``mlflow models serve`` endpoint therefore run the same code for scikit-learn, Keras
 and ensemble models alike.
+
+The model is deployable on its own, as MLflow users expect: it carries this package's
+code (``code_paths``) and pins exactly the libraries it needs (Keras and TensorFlow only
+when it contains a network), so ``mlflow.pyfunc.load_model("models:/demand_forecast@champion")``
+works in a fresh virtualenv built from the model's own ``requirements.txt``.
 """
 
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import warnings
 from pathlib import Path
@@ -23,13 +29,13 @@ from mlflow.pyfunc.model import PythonModel
 
 from forecasting.features.panel import Panel
 from forecasting.models.base import Forecaster, load_forecaster
-from forecasting.registry.tracking import package_versions
 
 __all__ = [
     "MODEL_INPUT_COLUMNS",
     "ForecasterModel",
     "log_forecaster",
     "model_input_to_panel",
+    "model_requirements",
     "panel_to_model_input",
 ]
 
@@ -37,6 +43,8 @@ log = logging.getLogger(__name__)
 
 MODEL_INPUT_COLUMNS = (
     "unique_id",
+    "sku",
+    "location_id",
     "ds",
     "y",
     "price",
@@ -57,6 +65,10 @@ def panel_to_model_input(
     day = np.tile(np.arange(n_days), sub.n_series)
     frame["is_holiday"] = cal["is_holiday"].to_numpy()[day]
     frame["is_shopping_day"] = cal["is_shopping_day"].to_numpy()[day]
+    for column in ("sku", "location_id"):
+        frame[column] = np.repeat(sub.ids[column].astype(str).to_numpy(), n_days)
+    # History rows whose demand is unknown (excluded days, days before a series started)
+    # are left out: the panel rebuilt from the input treats missing days as unknown too.
     keep = ~np.isnan(frame["y"].to_numpy()) | (day >= sub.n_history)
     if last_days is not None:
         keep &= day >= sub.n_history - last_days
@@ -82,7 +94,9 @@ def model_input_to_panel(frame: pd.DataFrame) -> Panel:
         ],
         ignore_index=True,
     )
-    history = frame.loc[known, ["unique_id", "ds", "y", "price", "promo_discount"]]
+    history = frame.loc[
+        known, ["unique_id", "sku", "location_id", "ds", "y", "price", "promo_discount"]
+    ]
     future = frame.loc[~known, ["unique_id", "ds", "price", "promo_discount"]]
     return Panel.from_long(history, future, events)
 
@@ -103,24 +117,48 @@ class ForecasterModel(PythonModel):
 
 
 def _keras_networks(model: Forecaster, prefix: str = "") -> list[tuple[str, Any]]:
-    """Keras networks inside a (possibly wrapped or ensembled) forecaster."""
+    """Keras networks inside a (possibly wrapped, sharded or ensembled) forecaster."""
     found: list[tuple[str, Any]] = []
     if hasattr(model, "network_"):
         found.append((prefix or model.family, model.network_))
     inner = getattr(model, "forecaster", None)
     if isinstance(inner, Forecaster):
         found += _keras_networks(inner, prefix)
-    for name, member in getattr(model, "members", []) or []:
-        found += _keras_networks(member, name)
+    for k, member in enumerate(getattr(model, "members", None) or []):
+        name, member = member if isinstance(member, tuple) else (f"shard{k}", member)
+        found += _keras_networks(member, f"{prefix}_{name}" if prefix else name)
     return found
 
 
+#: What every logged model needs at inference (the package itself travels as code).
+_RUNTIME_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "joblib")
+#: What a model with a Keras network needs in addition.
+_KERAS_PACKAGES = ("keras", "tensorflow-cpu", "tensorflow")
+
+
+def model_requirements(model: Forecaster) -> list[str]:
+    """Exact pins of the libraries the model needs to predict (not Airflow, GX or SQL)."""
+    import importlib.metadata
+
+    wanted = list(_RUNTIME_PACKAGES)
+    if _keras_networks(model):
+        wanted += _KERAS_PACKAGES
+    pins = []
+    for package in wanted:
+        try:
+            pins.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue  # tensorflow-cpu or tensorflow: whichever is installed
+    return pins
+
+
 def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "model") -> str:
-    """Log a fitted forecaster to the active run as a pyfunc model with signature and
-    input example; Keras networks inside it are also logged with MLflow's Keras flavour.
+    """Log a fitted forecaster to the active run as a pyfunc model with signature, input
+    example, this package's code and pinned requirements; Keras networks inside it are
+    also logged with MLflow's Keras flavour.
 
     Args:
-        model: Fitted forecaster (usually a :class:`CalibratedForecaster`).
+        model: Fitted forecaster (a :class:`ShardedForecaster` in the pipeline).
         panel: Panel the example input is cut from.
         horizon: Default ``horizon`` parameter of the signature.
         name: Model name within the run.
@@ -128,10 +166,9 @@ def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "m
     Returns:
         The logged model's URI.
     """
-    versions = package_versions()
-    requirements = [
-        f"{p}=={v}" for p, v in versions.items() if p not in ("forecasting", "apache-airflow")
-    ]
+    import forecasting
+
+    requirements = model_requirements(model)
     # A small but complete example: two series with enough history for every feature.
     example_series = np.arange(min(2, panel.n_series))
     example = panel_to_model_input(panel, example_series, last_days=400)
@@ -139,8 +176,11 @@ def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "m
     with warnings.catch_warnings():  # "integer columns cannot hold NaN": ours never do
         warnings.simplefilter("ignore", UserWarning)
         signature = mlflow.models.infer_signature(example, output, params={"horizon": horizon})
+    package_dir = Path(forecasting.__file__).resolve().parent
     with tempfile.TemporaryDirectory() as tmp:
         folder = model.save(Path(tmp) / "forecaster")
+        code = Path(tmp) / "code" / "forecasting"
+        shutil.copytree(package_dir, code, ignore=shutil.ignore_patterns("__pycache__"))
         info = mlflow.pyfunc.log_model(
             name=name,
             python_model=ForecasterModel(),
@@ -148,6 +188,7 @@ def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "m
             signature=signature,
             input_example=(example, {"horizon": horizon}),
             pip_requirements=requirements,
+            code_paths=[str(code)],
         )
     for net_name, network in _keras_networks(model):
         from mlflow import keras as mlflow_keras

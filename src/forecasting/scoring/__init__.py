@@ -1,5 +1,5 @@
-"""Batch scoring with the registered ``@champion`` model."""
+"""Batch scoring with the model version a run was pinned to."""
 
-from forecasting.scoring.score import score_with_champion
+from forecasting.scoring.score import BadForecastError, score_panel
 
-__all__ = ["score_with_champion"]
+__all__ = ["BadForecastError", "score_panel"]

@@ -58,10 +58,21 @@ class ShopData:
         return {f.name: len(getattr(self, f.name)) for f in fields(self)}
 
 
+#: Indexes of the source tables extraction relies on: ``(index, table, column)``.
+SOURCE_INDEXES = (
+    ("ix_orders_ordered_at", "orders", "ordered_at"),
+    ("ix_order_lines_sku", "order_lines", "sku"),
+)
+
+
 def create_source_tables(engine: Engine) -> None:
-    """Create the shop's tables if they do not exist (idempotent)."""
+    """Create the shop's tables and indexes where they do not exist (idempotent)."""
     with engine.begin() as conn:
         execute_script(conn, "schema/create_source_tables")
+        inspector = sa.inspect(conn)
+        for index, table, column in SOURCE_INDEXES:
+            if index not in {i["name"] for i in inspector.get_indexes(table)}:
+                execute_script(conn, "schema/create_index", index=index, table=table, column=column)
 
 
 def create_forecast_tables(engine: Engine) -> None:
@@ -99,7 +110,7 @@ def load_shop(engine: Engine, data: ShopData, replace: bool = True) -> dict[str,
     with engine.begin() as conn:
         if replace:
             for table in reversed(TABLE_COLUMNS):
-                conn.execute(sa.text(f"DELETE FROM {table}"))  # our own identifiers
+                execute_script(conn, "schema/delete_all_rows", table=table)
         for table, columns in TABLE_COLUMNS.items():
             written[table] = insert_rows(
                 conn, table, columns, _records(getattr(data, table), columns)

@@ -1,11 +1,22 @@
-"""Training: backtest every candidate, pick the winner, fit it on all data, log to MLflow."""
+"""Training: backtest every candidate on each shard, choose one winner for the catalogue,
+fit it per shard, and decide on which days training runs at all (the cadence)."""
 
 from forecasting.training.train import (
-    TrainingOutcome,
+    candidate_config,
     candidate_params,
     config_hash,
+    fit_final,
+    metrics_table,
+    pick_winner,
     run_candidates,
-    train_and_log,
 )
 
-__all__ = ["TrainingOutcome", "candidate_params", "config_hash", "run_candidates", "train_and_log"]
+__all__ = [
+    "candidate_config",
+    "candidate_params",
+    "config_hash",
+    "fit_final",
+    "metrics_table",
+    "pick_winner",
+    "run_candidates",
+]

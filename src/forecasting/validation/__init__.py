@@ -1,19 +1,28 @@
-"""Data validation with Great Expectations 1.x, behind a thin module of our own."""
+"""Data validation: Great Expectations suites per shard, catalogue-level checks, and the
+report both produce. Validation returns findings; the pipeline turns failures into
+:class:`ValidationFailedError`, which stops the run before training and publishing."""
 
+from forecasting.validation.checks import catalogue_checks, daily_units
+from forecasting.validation.shard import validate_shard
 from forecasting.validation.suite import (
     Finding,
     ValidationFailedError,
     ValidationReport,
+    catalogue_price_expectations,
     demand_expectations,
+    future_expectations,
     validate_frame,
-    validate_partition,
 )
 
 __all__ = [
     "Finding",
     "ValidationFailedError",
     "ValidationReport",
+    "catalogue_checks",
+    "catalogue_price_expectations",
+    "daily_units",
     "demand_expectations",
+    "future_expectations",
     "validate_frame",
-    "validate_partition",
+    "validate_shard",
 ]

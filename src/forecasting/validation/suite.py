@@ -1,9 +1,17 @@
-"""The Great Expectations suite for the demand extract.
+"""Great Expectations suites for a shard's extract, and the report they produce.
 
 Validation *returns findings* (:class:`ValidationReport`); the pipeline turns a failed
 report into :class:`ValidationFailedError`, which stops the run before training and
-publishing. The report is written next to the data as ``validation.json`` so a person
-can read what failed, and the training run logs it to MLflow.
+publishing. A finding names the rule, the table and up to five sample rows. Findings of
+``warning`` severity are reported but do not stop the run.
+
+Tables validated per shard:
+
+* ``demand`` -- the history (:func:`demand_expectations`);
+* ``future`` -- the covariates of the horizon (:func:`future_expectations`): every series
+  and horizon day present, prices > 0, discounts in [0, 1);
+* ``catalogue_prices`` -- each SKU's list price against what customers paid
+  (:func:`catalogue_price_expectations`).
 
 GX is imported lazily (about 3 s) and used through an ephemeral context: nothing is
 written to a GX project folder.
@@ -15,45 +23,53 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass, field
-from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from forecasting.config import DataChecks
 from forecasting.errors import NonRetryableError
+from forecasting.extraction.window import ExtractWindow
 
 __all__ = [
     "Finding",
     "ValidationFailedError",
     "ValidationReport",
+    "catalogue_price_expectations",
     "demand_expectations",
+    "future_expectations",
     "validate_frame",
-    "validate_partition",
 ]
 
 log = logging.getLogger(__name__)
 
 KEY_COLUMNS = ("unique_id", "ds")
 SAMPLE_ROWS = 5
+#: Surrounding whitespace in a key (``"ABC "``): published verbatim, reported as a warning.
+_PADDED = r"^\s|\s$"
 
 
 @dataclass(frozen=True)
 class Finding:
-    """The outcome of one expectation.
+    """The outcome of one rule.
 
     Attributes:
-        expectation: GX expectation type, e.g. ``expect_column_values_to_be_between``.
+        expectation: The rule: a GX expectation type (``expect_column_values_to_be_between``)
+            or one of the pipeline's own checks (``latest_day_volume`` ...).
         kwargs: Its arguments (column, bounds ...), as strings.
         success: Whether the data met it.
-        unexpected_count: Rows that broke it (if it is a row-level expectation).
+        table: The table (and file) it was checked on.
+        blocking: ``False`` for warnings, which are reported but do not stop the run.
+        unexpected_count: Rows that broke it (for row-level rules).
         sample_rows: Up to five offending rows (key columns and the offending value).
-        observed: GX's observed value for table-level expectations.
+        observed: The observed value for table-level rules.
     """
 
     expectation: str
     kwargs: dict[str, str]
     success: bool
+    table: str = ""
+    blocking: bool = True
     unexpected_count: int | None = None
     sample_rows: list[dict[str, str]] = field(default_factory=list)
     observed: str | None = None
@@ -76,79 +92,157 @@ class ValidationReport:
     """Findings of one validation.
 
     Attributes:
-        table: What was validated (name and file).
-        success: True if every expectation held.
-        row_count: Rows validated.
-        findings: One per expectation.
+        subject: What was validated (e.g. ``extract shard=0-of-2 for 2024-06-30``).
+        success: True if every blocking rule held.
+        tables: Rows validated per table.
+        findings: One per rule.
     """
 
-    table: str
+    subject: str
     success: bool
-    row_count: int
+    tables: dict[str, int]
     findings: list[Finding]
 
     @property
     def failures(self) -> list[Finding]:
-        """Findings that failed."""
-        return [f for f in self.findings if not f.success]
+        """Blocking findings that failed."""
+        return [f for f in self.findings if not f.success and f.blocking]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """Non-blocking findings that failed."""
+        return [f for f in self.findings if not f.success and not f.blocking]
+
+    @property
+    def row_count(self) -> int:
+        """Rows validated, all tables together."""
+        return sum(self.tables.values())
 
     def summary(self) -> str:
-        """Multi-line summary naming the table, the failed expectations and sample rows."""
+        """Multi-line summary naming each failed rule, its table and sample rows."""
+        passed = sum(1 for f in self.findings if f.success or not f.blocking)
         head = (
-            f"Validation of table {self.table}: {len(self.findings) - len(self.failures)}/"
-            f"{len(self.findings)} expectations passed on {self.row_count} rows."
+            f"Validation of {self.subject}: {passed}/{len(self.findings)} rules passed on "
+            + ", ".join(f"table {t} ({n} rows)" for t, n in self.tables.items())
+            + "."
         )
-        return "\n".join([head, *(f"  FAILED {f.describe()}" for f in self.failures)])
+        lines = [head]
+        lines += [f"  FAILED on table {f.table}: {f.describe()}" for f in self.failures]
+        lines += [f"  WARNING on table {f.table}: {f.describe()}" for f in self.warnings]
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return asdict(self)
 
-    def write(self, path: str | Path) -> Path:
-        """Write the report as JSON."""
-        path = Path(path)
-        path.write_text(json.dumps(self.to_dict(), indent=2, default=str))
-        return path
+    @classmethod
+    def combine(cls, subject: str, reports: list[ValidationReport]) -> ValidationReport:
+        """One report over several (e.g. every shard's)."""
+        tables: dict[str, int] = {}
+        for r in reports:
+            for t, n in r.tables.items():
+                tables[t] = tables.get(t, 0) + n
+        return cls(
+            subject,
+            all(r.success for r in reports),
+            tables,
+            [f for r in reports for f in r.findings],
+        )
+
+    def to_json(self) -> str:
+        """The report as JSON text."""
+        return json.dumps(self.to_dict(), indent=2, default=str)
 
 
 class ValidationFailedError(NonRetryableError):
     """Raised by the pipeline when a report failed; the message is the report summary."""
 
-    def __init__(self, report: ValidationReport, report_path: str | Path | None = None) -> None:
+    def __init__(self, report: ValidationReport, report_uri: str | None = None) -> None:
         self.report = report
-        self.report_path = None if report_path is None else str(report_path)
-        suffix = f"\nFull report: {report_path}" if report_path else ""
+        self.report_uri = report_uri
+        suffix = f"\nFull report: {report_uri}" if report_uri else ""
         super().__init__(report.summary() + suffix)
 
 
 def demand_expectations(
-    window_start: date,
-    window_last_day: date,
-    columns: tuple[str, ...],
-    max_rows: int = 50_000_000,
+    window: ExtractWindow, columns: tuple[str, ...], checks: DataChecks
 ) -> list[Any]:
     """The expectation suite for ``demand.parquet`` of one window.
 
-    Rules: exact column list (schema drift), keys and values not null, one row per
-    series and day, quantities non-negative, dates inside the window, prices positive,
-    discounts in [0, 1), and a row count between one and ``max_rows``.
+    Rules: exact column list (schema drift), keys and values not null (``y`` may be empty
+    only on days excluded with a reason), one row per series and day, quantities
+    non-negative, dates inside the window, prices positive, discounts in [0, 1), keys no
+    longer than the published columns, and a row count between one and 200 million.
+    Keys with surrounding whitespace are a warning (they are published verbatim).
     """
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.metadata_types import FailureSeverity
 
-    start, last = pd.Timestamp(window_start), pd.Timestamp(window_last_day)
+    start, last = pd.Timestamp(window.start), pd.Timestamp(window.last_day)
     return [
         gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(columns)),
-        gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=max_rows),
+        gxe.ExpectTableRowCountToBeBetween(min_value=1, max_value=200_000_000),
         *[
             gxe.ExpectColumnValuesToNotBeNull(column=c)
-            for c in ("unique_id", "sku", "location_id", "ds", "y", "price")
+            for c in ("unique_id", "sku", "location_id", "ds", "price")
         ],
+        gxe.ExpectColumnValuesToNotBeNull(
+            column="y", row_condition="excluded.isnull()", condition_parser="pandas"
+        ),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=list(KEY_COLUMNS)),
         gxe.ExpectColumnValuesToBeBetween(column="y", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="ds", min_value=start, max_value=last),
         gxe.ExpectColumnValuesToBeBetween(column="price", min_value=0, strict_min=True),
         gxe.ExpectColumnValuesToBeBetween(
             column="promo_discount", min_value=0, max_value=1, strict_max=True
+        ),
+        *[
+            gxe.ExpectColumnValueLengthsToBeBetween(
+                column=c, min_value=1, max_value=checks.max_key_length
+            )
+            for c in ("sku", "location_id")
+        ],
+        *[
+            gxe.ExpectColumnValuesToNotMatchRegex(
+                column=c, regex=_PADDED, severity=FailureSeverity.WARNING
+            )
+            for c in ("sku", "location_id")
+        ],
+    ]
+
+
+def future_expectations(window: ExtractWindow, series: int, horizon: int) -> list[Any]:
+    """The suite for ``future.parquet``: every series and horizon day, valid covariates."""
+    import great_expectations.expectations as gxe
+
+    first, last = pd.Timestamp(window.end), pd.Timestamp(window.horizon_end) - pd.Timedelta(days=1)
+    return [
+        gxe.ExpectTableRowCountToEqual(value=series * horizon),
+        *[
+            gxe.ExpectColumnValuesToNotBeNull(column=c)
+            for c in ("unique_id", "ds", "price", "promo_discount")
+        ],
+        gxe.ExpectCompoundColumnsToBeUnique(column_list=list(KEY_COLUMNS)),
+        gxe.ExpectColumnValuesToBeBetween(column="ds", min_value=first, max_value=last),
+        gxe.ExpectColumnValuesToBeBetween(column="price", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="promo_discount", min_value=0, max_value=1, strict_max=True
+        ),
+    ]
+
+
+def catalogue_price_expectations(checks: DataChecks) -> list[Any]:
+    """The suite for the ``catalogue_prices`` frame (``sku, list_price, avg_unit_price,
+    price_ratio``): list prices positive and within ``max_price_ratio`` of what
+    customers paid over the last 91 days."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectColumnValuesToBeBetween(column="list_price", min_value=0, strict_min=True),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="price_ratio",
+            min_value=1.0 / checks.max_price_ratio,
+            max_value=checks.max_price_ratio,
         ),
     ]
 
@@ -159,10 +253,12 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def _finding(result: Any) -> Finding:
+def _finding(result: Any, table: str) -> Finding:
     config = result.expectation_config
     kwargs = {
-        k: _short(v) for k, v in config.kwargs.items() if k not in ("batch_id", "result_format")
+        k: _short(v)
+        for k, v in config.kwargs.items()
+        if k not in ("batch_id", "result_format", "condition_parser") and v is not None
     }
     res = result.result or {}
     samples = [
@@ -180,26 +276,35 @@ def _finding(result: Any) -> Finding:
     )
     if messages:
         observed = "error: " + "; ".join(messages)
+    severity = str(getattr(getattr(config, "severity", None), "value", "critical"))
     return Finding(
         expectation=config.type,
         kwargs=kwargs,
         success=bool(result.success),
+        table=table,
+        blocking=severity == "critical",
         unexpected_count=res.get("unexpected_count"),
         sample_rows=samples[:SAMPLE_ROWS],
         observed=None if observed is None else _short(observed),
     )
 
 
-def validate_frame(frame: pd.DataFrame, expectations: list[Any], table: str) -> ValidationReport:
+def validate_frame(
+    frame: pd.DataFrame,
+    expectations: list[Any],
+    table: str,
+    index_columns: tuple[str, ...] = KEY_COLUMNS,
+) -> list[Finding]:
     """Validate a DataFrame with Great Expectations.
 
     Args:
         frame: Data to validate.
         expectations: GX expectation objects (e.g. from :func:`demand_expectations`).
-        table: Name used in the report and error messages.
+        table: Name used in findings and error messages (table and file).
+        index_columns: Columns that identify a sample row.
 
     Returns:
-        The report (validation does not raise on bad data).
+        One finding per expectation (validation does not raise on bad data).
     """
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
@@ -207,51 +312,31 @@ def validate_frame(frame: pd.DataFrame, expectations: list[Any], table: str) -> 
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    name = table.split()[0]
     batch_def = (
         context.data_sources.add_pandas("extract")
-        .add_dataframe_asset(table.split()[0])
+        .add_dataframe_asset(name)
         .add_batch_definition_whole_dataframe("whole")
     )
-    suite = context.suites.add(gx.ExpectationSuite(name=f"{table.split()[0]}_suite"))
+    suite = context.suites.add(gx.ExpectationSuite(name=f"{name}_suite"))
     for expectation in expectations:
         suite.add_expectation(expectation)
     definition = context.validation_definitions.add(
         gx.ValidationDefinition(name="validate", data=batch_def, suite=suite)
     )
-    index_cols = [c for c in KEY_COLUMNS if c in frame.columns]
     result = definition.run(
         # GX locates sample rows by index: it must be unique.
         batch_parameters={"dataframe": frame.reset_index(drop=True)},
         result_format={
             "result_format": "SUMMARY",
             "partial_unexpected_count": SAMPLE_ROWS,
-            "unexpected_index_column_names": index_cols,
+            "unexpected_index_column_names": [c for c in index_columns if c in frame.columns],
         },
     )
     findings = sorted(
-        (_finding(r) for r in result.results), key=lambda f: (f.success, f.expectation)
+        (_finding(r, table) for r in result.results),
+        key=lambda f: (f.success, not f.blocking, f.expectation),
     )
-    report = ValidationReport(
-        table=table, success=bool(result.success), row_count=len(frame), findings=findings
-    )
-    log.info("validation of %s: %s", table, "passed" if report.success else "FAILED")
-    return report
-
-
-def validate_partition(
-    extract_dir: str | Path, window_start: date, window_last_day: date, columns: tuple[str, ...]
-) -> ValidationReport:
-    """Validate ``demand.parquet`` of an extract partition and write ``validation.json``.
-
-    Returns:
-        The report; ``validation.json`` is written next to the data either way.
-    """
-    extract_dir = Path(extract_dir)
-    frame = pd.read_parquet(extract_dir / "demand.parquet")
-    report = validate_frame(
-        frame,
-        demand_expectations(window_start, window_last_day, columns),
-        table=f"demand ({extract_dir / 'demand.parquet'})",
-    )
-    report.write(extract_dir / "validation.json")
-    return report
+    failed = sum(1 for f in findings if not f.success and f.blocking)
+    log.info("validation of %s: %s", table, "passed" if not failed else f"{failed} rules FAILED")
+    return findings

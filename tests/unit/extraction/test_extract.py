@@ -1,11 +1,22 @@
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from upath import UPath
 
 from forecasting.db import make_engine
-from forecasting.extraction import EXTRACT_COLUMNS, ExtractWindow, extract_partition, read_partition
+from forecasting.extraction import (
+    EXTRACT_COLUMNS,
+    DemandStore,
+    ExtractWindow,
+    extract_all,
+    read_partition,
+    write_partition,
+)
+from forecasting.extraction.extract import flag_outliers
+from forecasting.extraction.window import month_chunks, time_segments
+from forecasting.sharding import Shard
 from forecasting.sources import ShopData, load_shop
 
 
@@ -26,9 +37,9 @@ def tiny_shop() -> ShopData:
     )
     orders = pd.DataFrame(
         {
-            "order_id": ["o1", "o2", "o3", "o4", "o5", "o6"],
-            "customer_id": ["c1", "c2", "c1", "c3", None, "c9"],
-            "location_id": ["online", "online", "online", "store-01", "online", "online"],
+            "order_id": ["o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8"],
+            "customer_id": ["c1", "c2", "c1", "c3", None, "c9", "c4", "c5"],
+            "location_id": ["online"] * 3 + ["store-01"] + ["online"] * 4,
             "ordered_at": pd.to_datetime(
                 [
                     "2024-01-02 10:00:00",  # A x3 + POST
@@ -37,6 +48,8 @@ def tiny_shop() -> ShopData:
                     "2024-01-06 12:00:00",  # B at the store
                     "2024-01-08 00:00:00",  # after the window: not extracted
                     "2024-01-03 09:00:00",  # A with a return line (negative)
+                    "2024-01-05 09:00:00",  # CANCELLED in capitals: not demand either
+                    "2024-01-05 10:00:00",  # the same line twice (a double write): counts once
                 ]
             ),
             "status": [
@@ -46,16 +59,18 @@ def tiny_shop() -> ShopData:
                 "completed",
                 "completed",
                 "completed",
+                " CANCELLED",
+                "completed",
             ],
         }
     )
     lines = pd.DataFrame(
         {
-            "order_id": ["o1", "o1", "o2", "o3", "o4", "o5", "o6", "o6"],
-            "line_no": [1, 2, 1, 1, 1, 1, 1, 2],
-            "sku": ["A", "POST", "A", "A", "B", "A", "A", "A"],
-            "quantity": [3, 1, 2, 50, 4, 9, 1, -2],
-            "unit_price": [10.0, 1.0, 10.0, 10.0, 4.0, 10.0, 10.0, 10.0],
+            "order_id": ["o1", "o1", "o2", "o3", "o4", "o5", "o6", "o6", "o7", "o8", "o8"],
+            "line_no": [1, 2, 1, 1, 1, 1, 1, 2, 1, 1, 2],
+            "sku": ["A", "POST", "A", "A", "B", "A", "A", "A", "A", "B", "B"],
+            "quantity": [3, 1, 2, 50, 4, 9, 1, -2, 7, 2, 2],
+            "unit_price": [10.0, 1.0, 10.0, 10.0, 4.0, 10.0, 10.0, 10.0, 10.0, 4.0, 4.0],
         }
     )
     promotions = pd.DataFrame(
@@ -90,20 +105,37 @@ WINDOW = ExtractWindow.for_logical_date(date(2024, 1, 7), history_days=7, horizo
 def test_window_for_logical_date() -> None:
     assert ExtractWindow(date(2024, 1, 1), date(2024, 1, 8), date(2024, 1, 11)) == WINDOW
     assert WINDOW.last_day == date(2024, 1, 7)
-    assert WINDOW.params()["window_end"] == "2024-01-08 00:00:00"
-    assert WINDOW.params()["start_day"] == "2024-01-01"
+    assert ExtractWindow.from_dict(WINDOW.to_dict()) == WINDOW
+
+
+def test_month_chunks_cover_the_range() -> None:
+    assert month_chunks(date(2024, 1, 30), date(2024, 3, 2)) == [
+        (date(2024, 1, 30), date(2024, 1, 31)),
+        (date(2024, 2, 1), date(2024, 2, 29)),
+        (date(2024, 3, 1), date(2024, 3, 2)),
+    ]
+
+
+def test_time_segments_follow_daylight_saving() -> None:
+    utc = time_segments(date(2024, 3, 30), date(2024, 4, 1), "UTC", "UTC")
+    assert [(s.start, s.end, s.offset_seconds) for s in utc] == [
+        (datetime(2024, 3, 30), datetime(2024, 4, 2), 0)
+    ]
+    # Berlin switches to summer time at 01:00 UTC on 31 March 2024.
+    berlin = time_segments(date(2024, 3, 30), date(2024, 4, 1), "Europe/Berlin", "UTC")
+    assert [(s.start, s.end, s.offset_seconds) for s in berlin] == [
+        (datetime(2024, 3, 29, 23), datetime(2024, 3, 31, 1), 3600),
+        (datetime(2024, 3, 31, 1), datetime(2024, 4, 1, 22), 7200),
+    ]
+    assert berlin[0].params()["offset_modifier"] == "+3600 seconds"
 
 
 def test_extract_applies_demand_rules(loaded: str, tmp_path: Path) -> None:
-    result = extract_partition(make_engine(loaded), WINDOW, tmp_path / "extract")
-    demand, future, events, manifest = read_partition(result.path)
+    demand, future, events, cleaning = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path))
     assert list(demand.columns) == list(EXTRACT_COLUMNS)
     a = demand.loc[demand["unique_id"] == "A@online"].set_index("ds")["y"]
-    # Zero-filled from launch (Jan 1) to the window's last day (Jan 7); cancelled order,
-    # return line, postage and the order after the window are not demand.
-    assert a.index.min() == pd.Timestamp("2024-01-01") and a.index.max() == pd.Timestamp(
-        "2024-01-07"
-    )
+    # Zero-filled from launch (Jan 1) to the window's last day (Jan 7); cancelled orders (any
+    # letter case), the return line, postage and the order after the window are not demand.
     assert a.to_dict() == {
         pd.Timestamp("2024-01-01"): 0.0,
         pd.Timestamp("2024-01-02"): 5.0,
@@ -113,10 +145,12 @@ def test_extract_applies_demand_rules(loaded: str, tmp_path: Path) -> None:
         pd.Timestamp("2024-01-06"): 0.0,
         pd.Timestamp("2024-01-07"): 0.0,
     }
-    b = demand.loc[demand["unique_id"] == "B@store-01"]
-    assert b["ds"].min() == pd.Timestamp("2024-01-05")  # launched on Jan 5
-    assert b["y"].sum() == 4
-    assert set(demand["unique_id"]) == {"A@online", "B@store-01"}
+    b = demand.loc[demand["unique_id"] == "B@online"].set_index("ds")["y"]
+    assert b[pd.Timestamp("2024-01-05")] == 2.0  # the duplicated line counts once
+    store = demand.loc[demand["unique_id"] == "B@store-01"]
+    assert store["ds"].min() == pd.Timestamp("2024-01-05")  # launched on Jan 5
+    assert store["y"].sum() == 4
+    assert set(demand["unique_id"]) == {"A@online", "B@online", "B@store-01"}
     # Price = list price net of the promotion (A: 20 % off on Jan 3-4, every location).
     promo = demand.loc[
         (demand["unique_id"] == "A@online")
@@ -124,35 +158,97 @@ def test_extract_applies_demand_rules(loaded: str, tmp_path: Path) -> None:
     ]
     assert promo["promo_discount"].tolist() == [0.2, 0.2] and promo["price"].tolist() == [8.0, 8.0]
     # Future covariates for the horizon: planned promotion for B at the store.
-    assert len(future) == 2 * 3 and "y" not in future.columns
+    assert len(future) == 3 * 3 and "y" not in future.columns
     fb = future.loc[future["unique_id"] == "B@store-01"].set_index("ds")
     assert fb.loc["2024-01-08", "promo_discount"] == 0.5 and fb.loc["2024-01-08", "price"] == 2.0
     assert fb.loc["2024-01-10", "promo_discount"] == 0.0
     assert events["ds"].tolist() == list(pd.to_datetime(["2024-01-01", "2024-01-09"]))
-    assert manifest["rows"] == len(demand) and manifest["series"] == 2
+    assert cleaning["outlier_days"] == 0 and demand["excluded"].isna().all()
     # No customer ids leave extraction.
     assert not any("customer" in c for c in demand.columns)
 
 
-def test_extract_is_idempotent(loaded: str, tmp_path: Path) -> None:
-    first = extract_partition(make_engine(loaded), WINDOW, tmp_path / "extract")
-    before = pd.read_parquet(Path(first.path) / "demand.parquet")
-    second = extract_partition(make_engine(loaded), WINDOW, tmp_path / "extract")
+def test_days_are_counted_in_the_shops_timezone(loaded: str, tmp_path: Path) -> None:
+    # 23:59:59 UTC on Jan 2 is 00:59:59 on Jan 3 in Berlin: order o2 moves to Jan 3.
+    demand, *_ = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path), shop_tz="Europe/Berlin")
+    a = demand.loc[demand["unique_id"] == "A@online"].set_index("ds")["y"]
+    assert a[pd.Timestamp("2024-01-02")] == 3.0 and a[pd.Timestamp("2024-01-03")] == 3.0
+
+
+def test_store_is_incremental_with_a_look_back(loaded: str, tmp_path: Path) -> None:
+    engine = make_engine(loaded)
+    store = DemandStore.for_source(UPath(tmp_path), loaded, "UTC", "UTC")
+    first = store.sync(
+        engine, date(2024, 1, 1), date(2024, 1, 5), lookback_days=2, shop_tz="UTC", source_tz="UTC"
+    )
+    assert first.full and first.extracted == [["2024-01-01", "2024-01-05"]]
+    # A late correction two days back is picked up by the next day's sync...
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE order_lines SET quantity = 4 WHERE order_id = 'o6' AND line_no = 1"
+        )
+    second = store.sync(
+        engine, date(2024, 1, 1), date(2024, 1, 6), lookback_days=3, shop_tz="UTC", source_tz="UTC"
+    )
+    assert not second.full and second.extracted == [["2024-01-03", "2024-01-06"]]
+    got = store.read(date(2024, 1, 1), date(2024, 1, 6)).set_index(["sku", "location_id", "ds"])
+    assert got.loc[("A", "online", pd.Timestamp("2024-01-03")), "y"] == 4.0
+    # ...an older one only by a full refresh.
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE order_lines SET quantity = 6 WHERE order_id = 'o1' AND line_no = 1"
+        )
+    store.sync(
+        engine, date(2024, 1, 1), date(2024, 1, 6), lookback_days=1, shop_tz="UTC", source_tz="UTC"
+    )
+    stale = store.read(date(2024, 1, 2), date(2024, 1, 2))
+    assert stale["y"].sum() == 5.0
+    store.sync(
+        engine,
+        date(2024, 1, 1),
+        date(2024, 1, 6),
+        lookback_days=1,
+        shop_tz="UTC",
+        source_tz="UTC",
+        full_refresh=True,
+    )
+    assert store.read(date(2024, 1, 2), date(2024, 1, 2))["y"].sum() == 8.0
+    with pytest.raises(ValueError, match=r"covers 2024-01-01\.\.2024-01-06"):
+        store.read(date(2024, 1, 1), date(2024, 1, 7))
+
+
+def test_another_source_database_gets_its_own_store(tmp_path: Path) -> None:
+    a = DemandStore.for_source(UPath(tmp_path), "mysql://u:secret@h/shop", "UTC", "UTC")
+    b = DemandStore.for_source(UPath(tmp_path), "mysql://u:other@h/shop", "UTC", "UTC")
+    c = DemandStore.for_source(UPath(tmp_path), "mysql://u@h/other_shop", "UTC", "UTC")
+    assert a.root == b.root != c.root  # the password is not part of the identity
+    assert "secret" not in str(a.root)
+
+
+def test_absurd_quantities_are_excluded_not_trained_on() -> None:
+    days = pd.date_range("2024-01-01", periods=120)
+    y = [float(d % 3) for d in range(120)]
+    y[100] = 1_000_000.0  # one order line of a million units
+    y[50] = 12.0  # a real peak, four times the usual maximum
+    history = pd.DataFrame({"sku": "A", "location_id": "x", "ds": days, "y": y})
+    flagged, units = flag_outliers(history, factor=100.0, min_units=100.0)
+    assert flagged.tolist() == [i == 100 for i in range(120)]
+    assert units == 1_000_000.0
+
+
+def test_partition_is_idempotent(loaded: str, tmp_path: Path) -> None:
+    engine = make_engine(loaded)
+    parts = extract_all(engine, WINDOW, UPath(tmp_path / "s"))
+    first = write_partition(UPath(tmp_path / "a"), *parts[:3], WINDOW, Shard(0, 1), parts[3])
+    again = extract_all(engine, WINDOW, UPath(tmp_path / "s"))
+    second = write_partition(UPath(tmp_path / "b"), *again[:3], WINDOW, Shard(0, 1), again[3])
     assert first.fingerprint == second.fingerprint
-    pd.testing.assert_frame_equal(before, pd.read_parquet(Path(second.path) / "demand.parquet"))
-    assert sorted(p.name for p in (tmp_path / "extract").iterdir()) == [
-        "demand.parquet",
-        "events.parquet",
-        "future.parquet",
-        "manifest.json",
-    ]
-    assert not [
-        p for p in tmp_path.iterdir() if p.name.startswith(".")
-    ]  # no temporary folders left
+    pd.testing.assert_frame_equal(
+        read_partition(UPath(tmp_path / "a"))[0], read_partition(UPath(tmp_path / "b"))[0]
+    )
 
 
-def test_empty_window_is_a_clear_error(loaded: str, tmp_path: Path) -> None:
+def test_a_window_without_demand_gives_an_empty_extract(loaded: str, tmp_path: Path) -> None:
     empty = ExtractWindow.for_logical_date(date(2023, 6, 1), history_days=30, horizon=3)
-    with pytest.raises(ValueError, match="no demand between 2023-05-03 and 2023-06-01"):
-        extract_partition(make_engine(loaded), empty, tmp_path / "extract")
-    assert not (tmp_path / "extract").exists()
+    demand, future, _, _ = extract_all(make_engine(loaded), empty, UPath(tmp_path))
+    assert demand.empty and future.empty and list(demand.columns) == list(EXTRACT_COLUMNS)

@@ -4,7 +4,12 @@ import pandas as pd
 import pytest
 
 from forecasting.db import make_engine
-from forecasting.publishing import PublishedRun, publish_forecasts, read_published
+from forecasting.publishing import (
+    PublishedRun,
+    PublishGuardError,
+    publish_forecasts,
+    read_published,
+)
 
 
 def forecasts(scale: float = 1.0) -> pd.DataFrame:
@@ -68,3 +73,23 @@ def test_a_failure_inside_the_transaction_rolls_back(sqlite_url: str) -> None:
     rows, run = read_published(engine, RUN.run_date)
     assert rows["forecast"].tolist() == forecasts()["forecast"].tolist()
     assert len(run) == 1
+
+
+def test_publishing_far_fewer_series_than_before_is_refused(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    publish_forecasts(engine, forecasts(), RUN, min_series_ratio=0.8)
+    one_series = forecasts().iloc[:3]
+    shrunk = PublishedRun(date(2024, 6, 30), "demand_forecast", "4", "def", 3, 1, 3)
+    with pytest.raises(PublishGuardError, match="fewer than 80% of the 2 that this date's"):
+        publish_forecasts(engine, one_series, shrunk, min_series_ratio=0.8)
+    nothing = PublishedRun(date(2024, 7, 1), "demand_forecast", "4", "def", 3, 0, 0)
+    with pytest.raises(PublishGuardError, match="no forecasts to publish"):
+        publish_forecasts(engine, one_series.iloc[:0], nothing, min_series_ratio=0.8)
+    rows, run = read_published(engine, RUN.run_date)
+    assert len(rows) == 6 and run.loc[0, "model_version"] == "3"  # untouched
+
+
+def test_keys_longer_than_the_columns_publish_nothing(sqlite_url: str) -> None:
+    long_key = forecasts().assign(sku=lambda f: f["sku"] + "x" * 300)
+    with pytest.raises(ValueError, match="longer than 255"):
+        publish_forecasts(make_engine(sqlite_url), long_key, RUN)

@@ -1,0 +1,2 @@
+-- Empty one source table before a loader writes it again (same transaction).
+DELETE FROM {{ table }}

@@ -1,0 +1,3 @@
+-- Planners and reports read the forecast tables and nothing else.
+GRANT SELECT ON {{ database }}.demand_forecast TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.forecast_runs TO '{{ user }}'@'%'

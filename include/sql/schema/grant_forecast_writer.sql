@@ -1,0 +1,4 @@
+-- Publishing replaces a run date's rows: SELECT, INSERT and DELETE on the forecast tables,
+-- and nothing on the shop's own tables. The tables are created by the administrator.
+GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_forecast TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_runs TO '{{ user }}'@'%'

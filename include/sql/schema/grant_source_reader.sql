@@ -1,0 +1,7 @@
+-- Extraction reads the shop's tables and nothing else: SELECT on each source table.
+GRANT SELECT ON {{ database }}.products TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.locations TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.orders TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.order_lines TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.promotions TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.calendar_events TO '{{ user }}'@'%'

@@ -1,0 +1,67 @@
+"""DAG params derived from :class:`forecasting.config.PipelineConfig`: one source of truth.
+
+The trigger form shows every field of the run configuration with its default, bounds and
+description from the library; the DAG file does not repeat any of them.
+"""
+
+from __future__ import annotations
+
+from types import UnionType
+from typing import Any, Union, get_args, get_origin
+
+from airflow.sdk import Param
+
+__all__ = ["CONNECTION_PARAMS", "pipeline_params"]
+
+#: Connection ids a run reads its databases and storage through.
+CONNECTION_PARAMS = {
+    "source_conn_id": ("forecasting_source", "Airflow connection of the shop database"),
+    "warehouse_conn_id": ("forecasting_warehouse", "connection of the forecast tables"),
+    "storage_conn_id": ("forecasting_storage", "connection of the object storage (s3://...)"),
+}
+
+
+_JSON_TYPES = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    tuple: "array",
+    list: "array",
+    dict: "object",
+}
+
+
+def _schema(annotation: Any) -> dict[str, Any]:
+    """JSON-schema type of a field annotation (``int | None`` -> ``["integer", "null"]``)."""
+    args = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else ()
+    members = [a for a in args if a is not type(None)] or [annotation]
+    base = get_origin(members[0]) or members[0]
+    json_type = _JSON_TYPES.get(base, "object")  # nested settings (pydantic models): objects
+    return {"type": [json_type, "null"] if len(members) < len(args) else json_type}
+
+
+def pipeline_params() -> dict[str, Param]:
+    """One ``Param`` per :class:`PipelineConfig` field, plus the connection ids."""
+    from forecasting.config import PipelineConfig
+    from forecasting.names import MODEL_NAMES
+
+    defaults = PipelineConfig()
+    params: dict[str, Param] = {}
+    for name, field in PipelineConfig.model_fields.items():
+        default = getattr(defaults, name)
+        if hasattr(default, "model_dump"):
+            default = default.model_dump()
+        if isinstance(default, tuple):
+            default = list(default)
+        schema = _schema(field.annotation)
+        for meta in field.metadata:
+            for key, json_key in (("ge", "minimum"), ("le", "maximum")):
+                if getattr(meta, key, None) is not None:
+                    schema[json_key] = getattr(meta, key)
+        if name == "models":
+            schema["items"] = {"type": "string", "enum": list(MODEL_NAMES)}
+        params[name] = Param(default, description=field.description or name, **schema)
+    for name, (default, description) in CONNECTION_PARAMS.items():
+        params[name] = Param(default, type="string", description=description)
+    return params

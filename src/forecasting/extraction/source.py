@@ -1,0 +1,208 @@
+"""Reading the shop's source database: schema, catalogue, data-quality counts, demand.
+
+Everything here is a read with bound parameters from ``include/sql/extract``. Only the
+``sync_source`` step talks to the source database; every later task reads storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from forecasting.db import read_frame, stream_frames
+from forecasting.errors import NonRetryableError
+from forecasting.extraction.window import time_segments
+
+__all__ = [
+    "NON_PRODUCT_CATEGORY",
+    "OPTIONAL_TABLES",
+    "REQUIRED_COLUMNS",
+    "Catalog",
+    "SchemaDriftError",
+    "check_source_schema",
+    "read_catalog",
+    "read_demand",
+    "read_line_quality",
+]
+
+log = logging.getLogger(__name__)
+
+#: Product category that is not demand (postage, fees, vouchers).
+NON_PRODUCT_CATEGORY = "non-product"
+#: The source columns extraction reads, per table. A renamed or dropped one stops the run.
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "products": ("sku", "category", "list_price", "launched_on"),
+    "locations": ("location_id",),
+    "orders": ("order_id", "location_id", "ordered_at", "status"),
+    "order_lines": ("order_id", "sku", "quantity", "unit_price"),
+    "promotions": ("sku", "location_id", "starts_on", "ends_on", "discount_pct"),
+    "calendar_events": ("event_date", "name", "kind"),
+}
+#: Tables that may be absent; when present, their columns are checked too.
+OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {}
+#: Days of order lines the quality counts cover (ending with the run's day).
+QUALITY_DAYS = 28
+#: Days of order lines whose unit prices are compared with the catalogue's list prices.
+PRICE_DAYS = 91
+
+
+class SchemaDriftError(NonRetryableError):
+    """A source table or column the extraction reads is missing (renamed or dropped)."""
+
+
+def check_source_schema(engine: Engine) -> dict[str, list[str]]:
+    """Check that every table and column extraction reads exists.
+
+    Returns:
+        The columns found per table.
+
+    Raises:
+        SchemaDriftError: Naming each missing table or column and what the table has.
+    """
+    inspector = sa.inspect(engine)
+    tables = set(inspector.get_table_names())
+    found: dict[str, list[str]] = {}
+    problems: list[str] = []
+    for table, required in {**REQUIRED_COLUMNS, **OPTIONAL_TABLES}.items():
+        if table not in tables:
+            if table in REQUIRED_COLUMNS:
+                problems.append(f"table {table!r} is missing")
+            continue
+        columns = [c["name"] for c in inspector.get_columns(table)]
+        found[table] = columns
+        present = {c.lower() for c in columns}
+        for column in required:
+            if column.lower() not in present:
+                problems.append(
+                    f"table {table!r} has no column {column!r} (columns: {', '.join(columns)})"
+                )
+    if problems:
+        raise SchemaDriftError(
+            "source schema drift: "
+            + "; ".join(problems)
+            + ". Extraction reads these columns; rename them back or update include/sql/extract."
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The catalogue and calendar a run uses, read once by ``sync_source``.
+
+    Attributes:
+        products: ``sku, category, list_price, launched_on`` of sellable products.
+        locations: ``location_id``.
+        promotions: Promotions overlapping the run's window and horizon.
+        events: Calendar events in the window and horizon (``ds, name, kind``).
+        prices: Per SKU, ``avg_unit_price`` and ``lines`` of positive order lines over the
+            last :data:`PRICE_DAYS` days (for the list-price sanity check).
+    """
+
+    products: pd.DataFrame
+    locations: pd.DataFrame
+    promotions: pd.DataFrame
+    events: pd.DataFrame
+    prices: pd.DataFrame
+
+    FRAMES = ("products", "locations", "promotions", "events", "prices")
+
+
+def read_catalog(
+    engine: Engine,
+    window_start: date,
+    last_day: date,
+    horizon_end: date,
+    shop_tz: str,
+    source_tz: str,
+) -> Catalog:
+    """Read products, locations, promotions, calendar events and recent unit prices."""
+    days = {
+        "start_day": window_start.isoformat(),
+        "horizon_end_day": horizon_end.isoformat(),
+        "excluded_category": NON_PRODUCT_CATEGORY,
+    }
+    products = read_frame(engine, "extract/select_products", days)
+    products["list_price"] = products["list_price"].astype(float)
+    products["launched_on"] = pd.to_datetime(products["launched_on"])
+    locations = read_frame(engine, "extract/select_locations", {})
+    promotions = read_frame(engine, "extract/select_promotions", days)
+    promotions["discount_pct"] = promotions["discount_pct"].astype(float)
+    events = read_frame(engine, "extract/select_calendar_events", days)
+    events["ds"] = pd.to_datetime(events["ds"])
+    # Unit prices are averaged over whole days; the exact day boundaries do not matter.
+    segments = time_segments(
+        last_day - timedelta(days=PRICE_DAYS - 1), last_day, shop_tz, source_tz
+    )
+    prices = read_frame(
+        engine,
+        "extract/select_unit_prices",
+        {
+            "ts_start": segments[0].params()["ts_start"],
+            "ts_end": segments[-1].params()["ts_end"],
+            "excluded_category": NON_PRODUCT_CATEGORY,
+        },
+    )
+    prices["avg_unit_price"] = prices["avg_unit_price"].astype(float)
+    prices["line_count"] = prices["line_count"].astype("int64")
+    return Catalog(products, locations, promotions, events, prices)
+
+
+def read_line_quality(
+    engine: Engine, last_day: date, shop_tz: str, source_tz: str, days: int = QUALITY_DAYS
+) -> dict[str, int]:
+    """Count order lines of the last ``days`` days by what extraction does with them.
+
+    Returns:
+        ``lines`` and the counts of lines with a NULL or unknown SKU or location, negative
+        or zero quantities, cancelled orders, statuses not in canonical lower case,
+        unknown statuses, exact duplicates (collapsed to one), and ``future_orders``: orders
+        stamped after the run's day.
+    """
+    segments = time_segments(last_day - timedelta(days=days - 1), last_day, shop_tz, source_tz)
+    counts: dict[str, int] = {}
+    for seg in segments:
+        params = seg.params()
+        for name in ("extract/select_line_quality", "extract/select_duplicate_lines"):
+            row = read_frame(engine, name, params).iloc[0]
+            for key, value in row.items():
+                counts[str(key)] = counts.get(str(key), 0) + int(0 if pd.isna(value) else value)
+    end = segments[-1].params()["ts_end"] if segments else None
+    future = read_frame(engine, "extract/count_orders_after", {"ts_end": end}).iloc[0, 0]
+    counts["future_orders"] = int(future or 0)
+    return counts
+
+
+def read_demand(
+    engine: Engine,
+    first: date,
+    last: date,
+    shop_tz: str,
+    source_tz: str,
+    chunk_rows: int = 200_000,
+) -> Iterator[pd.DataFrame]:
+    """Stream daily demand of shop days ``first`` .. ``last`` in chunks.
+
+    Demand = units on order lines with a positive quantity, in orders whose status is not
+    ``cancelled`` (any letter case, surrounding spaces ignored), of catalogue products that
+    are not ``non-product``, at known locations; exact duplicate lines (same order, SKU,
+    quantity and unit price) count once. Days are shop days (see
+    :mod:`forecasting.extraction.window`).
+
+    Yields:
+        Frames ``sku, location_id, ds (datetime64), y (float), lines (int)``; a day split
+        across two time segments (a daylight-saving change) may appear in two chunks.
+    """
+    for seg in time_segments(first, last, shop_tz, source_tz):
+        params: dict[str, Any] = {**seg.params(), "excluded_category": NON_PRODUCT_CATEGORY}
+        for frame in stream_frames(engine, "extract/select_daily_demand", params, chunk_rows):
+            frame["ds"] = pd.to_datetime(frame["ds"])
+            frame["y"] = frame["y"].astype(float)
+            frame["line_count"] = frame["line_count"].astype("int64")
+            yield frame

@@ -1,0 +1,26 @@
+"""Names shared by configuration, the model zoo, the metrics, the DAG and the benchmark:
+candidate models and the metrics that can rank them. It imports nothing, so the DAG file
+can read it at parse time."""
+
+from __future__ import annotations
+
+__all__ = ["BASELINE_MODEL", "DEFAULT_MODELS", "LOWER_IS_BETTER", "MODEL_NAMES"]
+
+#: The baseline every candidate must beat (same weekday last week).
+BASELINE_MODEL = "seasonal_naive"
+#: Candidate models of a daily run, by name in :mod:`forecasting.models.zoo`.
+DEFAULT_MODELS: tuple[str, ...] = (
+    BASELINE_MODEL,
+    "linear",
+    "linear_hurdle",
+    "hgb",
+    "mlp",
+    "ensemble",
+)
+#: Every candidate name the pipeline and the benchmark understand: today all of them are in
+#: the default line-up (a model left out of it would be added here).
+MODEL_NAMES: tuple[str, ...] = DEFAULT_MODELS
+#: Metrics where lower is better: the ones that may rank candidates and gate promotion.
+LOWER_IS_BETTER = frozenset(
+    {"rmsse", "mase", "wape", "spl", "spl_10", "spl_50", "spl_90", "abs_bias"}
+)

@@ -1,0 +1,162 @@
+"""The MLflow run of one run date: what analysts open in the MLflow UI.
+
+One parent run per run date (named ``demand_forecast <day>``) holds the data window and
+counts, the cleaning and data-quality counts, the training decision and its reason, git sha
+and package versions, and -- on training days -- every candidate's catalogue-level
+backtest (one nested run each, metrics per window as steps), the backtest table and plot,
+the promotion decision and the registered model. Re-running a date with the same data
+and configuration adds nothing; with changed data, a new run records what changed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+
+from forecasting.evaluation.metrics import METRIC_COLUMNS
+from forecasting.registry.tracking import flatten, git_sha, package_versions
+
+__all__ = [
+    "COMPLETE_TAG",
+    "end_stale_runs",
+    "find_date_run",
+    "log_candidates",
+    "log_frame",
+    "start_date_run",
+]
+
+log = logging.getLogger(__name__)
+
+#: Set on a parent run once everything for its date was logged and decided.
+COMPLETE_TAG = "forecasting.complete"
+
+
+def find_date_run(experiment_id: str, run_day: date) -> dict[str, str] | None:
+    """The newest finished, complete parent run of a date: its id and tags."""
+    runs = mlflow.MlflowClient().search_runs(
+        [experiment_id],
+        f"tags.logical_date = '{run_day.isoformat()}' and attributes.status = 'FINISHED' "
+        f"and tags.`{COMPLETE_TAG}` = 'true'",
+        order_by=["attributes.start_time DESC"],
+        max_results=1,
+    )
+    if not runs:
+        return None
+    tags = dict(runs[0].data.tags)
+    return {
+        "run_id": runs[0].info.run_id,
+        "fingerprint": tags.get("data_fingerprint", ""),
+        "config_hash": tags.get("config_hash", ""),
+        "serving_version": tags.get("serving_version", ""),
+        "rows": tags.get("data.rows", ""),
+    }
+
+
+def end_stale_runs(experiment_id: str, run_day: date) -> int:
+    """Mark runs of a date left ``RUNNING`` by a killed attempt as ``KILLED``.
+
+    Runs of a date are only written by its ``register`` step and the DAG runs one date at
+    a time, so a ``RUNNING`` run of the date when a new attempt starts belongs to an
+    attempt that died without ending it.
+    """
+    client = mlflow.MlflowClient()
+    stale = client.search_runs(
+        [experiment_id],
+        f"tags.logical_date = '{run_day.isoformat()}' and attributes.status = 'RUNNING'",
+    )
+    for run in stale:
+        for child in client.search_runs(
+            [experiment_id],
+            f"tags.`mlflow.parentRunId` = '{run.info.run_id}' and attributes.status = 'RUNNING'",
+        ):
+            client.set_terminated(child.info.run_id, status="KILLED")
+        client.set_terminated(run.info.run_id, status="KILLED")
+        log.warning(
+            "marked run %s of %s (left RUNNING by a killed attempt) KILLED",
+            run.info.run_id,
+            run_day,
+        )
+    return len(stale)
+
+
+@contextmanager
+def start_date_run(
+    experiment_id: str,
+    run_day: date,
+    tags: dict[str, str],
+    params: dict[str, Any],
+) -> Iterator[Any]:
+    """Start the parent run of a date with its identifying tags and parameters.
+
+    The run records the host and process that run it (``forecasting.host``/``pid``), so a
+    person can tell which attempt wrote it. It ends ``FAILED`` if the block raises.
+    """
+    run_tags = {
+        "logical_date": run_day.isoformat(),
+        "forecasting.host": socket.gethostname(),
+        "forecasting.pid": str(os.getpid()),
+        **tags,
+    }
+    with mlflow.start_run(
+        experiment_id=experiment_id,
+        run_name=f"demand_forecast {run_day.isoformat()}",
+        tags=run_tags,
+    ) as run:
+        flat: dict[str, str] = {}
+        for prefix, value in params.items():
+            flat.update(flatten(prefix, value))
+        flat.update({"git_sha": git_sha(), **flatten("versions", package_versions())})
+        mlflow.log_params(flat)
+        yield run
+
+
+def log_frame(frame: pd.DataFrame, name: str) -> None:
+    """Log a frame as CSV artifact ``name`` of the active run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / name
+        frame.to_csv(path, index=False)
+        mlflow.log_artifact(str(path))
+
+
+def log_candidates(
+    metrics: dict[str, dict[str, float]],
+    windows: pd.DataFrame,
+    configs: dict[str, dict[str, Any]],
+    info: dict[str, dict[str, Any]],
+) -> None:
+    """One nested run per candidate: its parameters, catalogue metrics and metrics per
+    window (as steps), and seconds spent (all shards)."""
+    for label, m in metrics.items():
+        with mlflow.start_run(run_name=label, nested=True, tags={"candidate.name": label}):
+            mlflow.log_params(flatten("params", configs.get(label, {}).get("params", {})))
+            mlflow.log_metrics({f"backtest_{k}": v for k, v in m.items() if np.isfinite(v)})
+            for _, row in windows.loc[windows["model"] == label].iterrows():
+                mlflow.log_metrics(
+                    {
+                        f"window_{c}": float(row[c])
+                        for c in METRIC_COLUMNS
+                        if c in row and np.isfinite(row[c])
+                    },
+                    step=int(row["window"]),
+                )
+            extra = info.get(label, {})
+            mlflow.log_metric("train_seconds", float(extra.get("seconds", 0.0)))
+            if extra.get("nonfinite"):
+                mlflow.log_metric("nonfinite_forecasts", float(extra["nonfinite"]))
+
+
+def log_json(payload: Any, name: str) -> None:
+    """Log a JSON artifact to the active run."""
+    mlflow.log_text(json.dumps(payload, indent=2, default=str), name)

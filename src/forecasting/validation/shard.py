@@ -1,0 +1,95 @@
+"""Validating one shard's extract: the GX suites, plus the facts the catalogue checks need."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from upath import UPath
+
+from forecasting.config import DataChecks
+from forecasting.extraction.extract import EXTRACT_COLUMNS, read_partition, shard_products
+from forecasting.extraction.source import Catalog
+from forecasting.extraction.window import ExtractWindow
+from forecasting.sharding import Shard
+from forecasting.validation.checks import daily_units
+from forecasting.validation.suite import (
+    ValidationReport,
+    catalogue_price_expectations,
+    demand_expectations,
+    future_expectations,
+    validate_frame,
+)
+
+__all__ = ["validate_shard"]
+
+
+def _price_frame(catalog: Catalog, shard: Shard) -> pd.DataFrame:
+    products = shard_products(catalog.products, shard)[["sku", "list_price"]]
+    frame = products.merge(catalog.prices, on="sku", how="left")
+    # SKUs nobody bought lately have nothing to compare with: their ratio is 1.
+    frame["price_ratio"] = (frame["list_price"] / frame["avg_unit_price"]).where(
+        frame["avg_unit_price"] > 0, 1.0
+    )
+    frame["price_ratio"] = frame["price_ratio"].fillna(1.0)
+    return frame
+
+
+def validate_shard(
+    folder: UPath,
+    catalog: Catalog,
+    shard: Shard,
+    window: ExtractWindow,
+    horizon: int,
+    active_days: int | None,
+    checks: DataChecks,
+) -> tuple[ValidationReport, dict[str, Any]]:
+    """Validate a shard's extract (``demand``, ``future``, ``catalogue_prices``).
+
+    Returns:
+        The report, and facts for the catalogue checks: ``series``, ``active_series``
+        (sold in the last ``active_days``), ``daily_units`` (last five weeks), ``rows``.
+    """
+    demand, future, _, manifest = read_partition(folder)
+    series = int(demand["unique_id"].nunique())
+    findings = validate_frame(
+        demand,
+        demand_expectations(window, EXTRACT_COLUMNS, checks),
+        f"demand ({folder / 'demand.parquet'})",
+    )
+    findings += validate_frame(
+        future,
+        future_expectations(window, series, horizon),
+        f"future ({folder / 'future.parquet'})",
+    )
+    prices = _price_frame(catalog, shard)
+    findings += validate_frame(
+        prices,
+        catalogue_price_expectations(checks),
+        "catalogue_prices (products.list_price vs order_lines.unit_price, last 91 days)",
+        index_columns=("sku",),
+    )
+    report = ValidationReport(
+        subject=f"extract {shard.name} for {window.last_day}",
+        success=not any(not f.success and f.blocking for f in findings),
+        tables={"demand": len(demand), "future": len(future), "catalogue_prices": len(prices)},
+        findings=findings,
+    )
+    if active_days:
+        recent_first = np.datetime64(window.last_day - timedelta(days=active_days - 1))
+        recent = demand.loc[(demand["ds"] >= recent_first) & (demand["y"] > 0)]
+        active = int(recent["unique_id"].nunique())
+    else:
+        active = series
+    facts = {
+        "series": series,
+        "active_series": active,
+        "rows": len(demand),
+        "daily_units": daily_units(demand, window.last_day),
+        "fingerprint": manifest["fingerprint"],
+        "cleaning": manifest.get("cleaning", {}),
+        "warnings": len(report.warnings),
+    }
+    return report, facts
