@@ -57,5 +57,14 @@ bench-store-item: install  ## benchmark vs peers on Store Item Demand (about 13 
 bench-online-retail: install  ## benchmark vs peers on UCI Online Retail (about 10 min)
 	$(BIN)/forecasting benchmark online-retail --data-dir ../shared/data -v
 
+# The scale benchmark's database: FORECASTING_SOURCE_URL when set, else a local MariaDB one.
+SCALE_URL ?= $(or $(FORECASTING_SOURCE_URL),mysql://root@127.0.0.1:3306/forecasting_scale)
+
+scale-seed: install  ## bulk-load 3,000 SKUs x 10 locations x 3 years into MariaDB (about 5 min)
+	$(BIN)/python bench/scale.py seed --source-url $(SCALE_URL)
+
+scale-bench: install  ## the whole DAG on the scale catalogue, two days: time and memory per task
+	$(BIN)/python bench/scale.py bench --source-url $(SCALE_URL)
+
 clean:  ## remove the local data folder (SQLite shop, MLflow store, Airflow home)
 	rm -rf $(DATA)

@@ -78,7 +78,7 @@ def sql_dir() -> Path:
     return path
 
 
-def make_engine(url: str | sa.URL) -> Engine:
+def make_engine(url: str | sa.URL, **connect_args: Any) -> Engine:
     """Create a SQLAlchemy engine for a source or warehouse URL.
 
     ``mysql://`` URLs use mysqlclient when it is installed (about 3x faster reads than
@@ -87,6 +87,7 @@ def make_engine(url: str | sa.URL) -> Engine:
     Args:
         url: SQLAlchemy URL, e.g. ``sqlite:///.data/shop.db`` or
             ``mysql://user:pass@host:3306/shop``.
+        **connect_args: Passed to the driver (e.g. ``local_infile=True`` for bulk loads).
 
     Returns:
         An engine with ``pool_pre_ping`` on.
@@ -105,7 +106,7 @@ def make_engine(url: str | sa.URL) -> Engine:
         parsed = parsed.set(query=query)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(parsed, pool_pre_ping=True, future=True)
+    return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
 
 
 class DatabaseUnavailableError(RuntimeError):
@@ -219,7 +220,7 @@ def render_sql(name: str, dialect: str, **identifiers: str) -> str:
     """Render ``include/sql/<name>.sql`` for a dialect.
 
     Args:
-        name: Path below ``include/sql`` without the suffix, e.g. ``"extract/select_daily_demand"``.
+        name: Path below ``include/sql`` without the suffix, e.g. ``"extract/select_order_lines"``.
         dialect: ``"mysql"`` or ``"sqlite"``.
         **identifiers: Further identifiers a template may use (collation names); each is
             checked with :func:`safe_identifier`. Values are never templated.
@@ -291,15 +292,34 @@ def stream_frames(
 ) -> Iterator[pd.DataFrame]:
     """Run a SELECT from ``include/sql`` and yield its rows as frames of ``chunk_rows``.
 
-    A server-side cursor streams the result (MySQL), so memory stays bounded by one chunk
-    however large the result is.
+    On MySQL a server-side cursor streams the result, so memory stays bounded by one chunk
+    however large the result is. Rows go straight from the driver's cursor into frames
+    (SQLAlchemy's per-row result processing would halve the read rate).
     """
-    sql = sa.text(render_sql(name, dialect_of(engine)))
-    with engine.connect() as conn:
-        result = conn.execution_options(stream_results=True).execute(sql, dict(params))
-        columns = list(result.keys())
-        for part in result.partitions(chunk_rows):
-            yield pd.DataFrame.from_records(part, columns=columns)
+    compiled = sa.text(render_sql(name, dialect_of(engine))).compile(dialect=engine.dialect)
+    raw = engine.raw_connection()
+    try:
+        if dialect_of(engine) == "mysql":
+            import pymysql.cursors
+
+            cursor = raw.driver_connection.cursor(pymysql.cursors.SSCursor)  # type: ignore[union-attr]
+        else:
+            cursor = raw.cursor()
+        try:
+            bound = compiled.construct_params(dict(params))
+            values: Any = (
+                tuple(bound[k] for k in compiled.positiontup or ())
+                if compiled.positional
+                else bound
+            )
+            cursor.execute(str(compiled), values)
+            columns = [c[0] for c in cursor.description]
+            while rows := cursor.fetchmany(chunk_rows):
+                yield pd.DataFrame.from_records(list(rows), columns=columns)
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
 
 
 def insert_rows(

@@ -397,11 +397,11 @@ def backtest_step(
     if skipped:
         return skipped
     from forecasting.evaluation.live import live_stats
-    from forecasting.training.shard import backtest_shard
+    from forecasting.training.shard import backtest_shard, shard_config
 
     part = Shard.from_dict(features["shard"])
     panel = _panel(storage, features)
-    result = backtest_shard(panel, config)
+    result = backtest_shard(panel, shard_config(config, features["series"] / checked["series"]))
     champion = checked.get("champion")
     live, live_days = None, 0
     if champion and champion.get("promoted_on"):
@@ -485,14 +485,16 @@ def fit_step(
     if skipped:
         return skipped
     from forecasting.storage import upload_dir
-    from forecasting.training.shard import fit_shard, plausibility
+    from forecasting.training.shard import fit_shard, plausibility, shard_config
 
     part = Shard.from_dict(features["shard"])
     winner, _, _, _ = _winner(storage, backtests, config)
     own = next(b for b in backtests if b["shard"] == features["shard"])
     calibrator = read_json(storage.open(own["uri"]) / "candidates.json")[winner]["calibrator"]
     panel = _panel(storage, features)
-    model = fit_shard(panel, config, winner, calibrator)
+    model = fit_shard(
+        panel, shard_config(config, features["series"] / checked["series"]), winner, calibrator
+    )
     active = (
         panel.active_series(panel.last_history_index, config.active_days)
         if config.active_days

@@ -5,11 +5,11 @@ from forecasting.db import make_engine, render_sql
 
 
 def test_render_strips_comments_and_keeps_bind_params() -> None:
-    sql = render_sql("extract/select_daily_demand", "sqlite")
+    sql = render_sql("extract/select_order_lines", "sqlite")
     assert "--" not in sql
     assert ":ts_start" in sql and ":ts_end" in sql and ":excluded_category" in sql
     assert ":offset_modifier" in sql and ":offset_seconds" in render_sql(
-        "extract/select_daily_demand", "mysql"
+        "extract/select_order_lines", "mysql"
     )
     # Values are never templated into the text.
     assert "2024" not in sql

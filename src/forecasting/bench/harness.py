@@ -46,7 +46,7 @@ from forecasting.profiling import PeakMemory
 from forecasting.sharding import shard_of_many
 from forecasting.sources import ShopData, load_shop
 from forecasting.training import metrics_table, pick_winner
-from forecasting.training.shard import backtest_shard, catalogue_metrics, fit_shard
+from forecasting.training.shard import backtest_shard, catalogue_metrics, fit_shard, shard_config
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "run_benchmark"]
 
@@ -216,7 +216,8 @@ def backtest_catalogue(
         if sub.n_series == 0:
             per_shard.append({})
             continue
-        result = backtest_shard(sub, config, measure_memory=True)
+        share = sub.n_series / panel.n_series
+        result = backtest_shard(sub, shard_config(config, share), measure_memory=True)
         stats.append(result.stats)
         per_shard.append(result.candidates)
         for label, c in result.candidates.items():
@@ -243,7 +244,12 @@ def fit_catalogue(
         if sub.n_series == 0:
             members.append(SeasonalNaive().fitted_empty())
         else:
-            members.append(fit_shard(sub, config, winner, candidates[winner]["calibrator"]))
+            share = sub.n_series / panel.n_series
+            members.append(
+                fit_shard(
+                    sub, shard_config(config, share), winner, candidates[winner]["calibrator"]
+                )
+            )
     return ShardedForecaster(members, winner)
 
 

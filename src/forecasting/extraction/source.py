@@ -7,7 +7,6 @@ Everything here is a read with bound parameters from ``include/sql/extract``. On
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ __all__ = [
     "OPTIONAL_TABLES",
     "REQUIRED_COLUMNS",
     "Catalog",
+    "DemandChunk",
     "SchemaDriftError",
     "check_source_schema",
     "read_catalog",
@@ -160,23 +160,33 @@ def read_line_quality(
     """Count order lines of the last ``days`` days by what extraction does with them.
 
     Returns:
-        ``lines`` and the counts of lines with a NULL or unknown SKU or location, negative
-        or zero quantities, cancelled orders, statuses not in canonical lower case,
-        unknown statuses, exact duplicates (collapsed to one), and ``future_orders``: orders
-        stamped after the run's day.
+        ``line_count`` and the counts of lines with a NULL or unknown SKU or location,
+        negative or zero quantities, cancelled orders, statuses not in canonical lower case,
+        unknown statuses, and ``future_orders``: orders stamped after the run's day.
     """
     segments = time_segments(last_day - timedelta(days=days - 1), last_day, shop_tz, source_tz)
     counts: dict[str, int] = {}
     for seg in segments:
-        params = seg.params()
-        for name in ("extract/select_line_quality", "extract/select_duplicate_lines"):
-            row = read_frame(engine, name, params).iloc[0]
-            for key, value in row.items():
-                counts[str(key)] = counts.get(str(key), 0) + int(0 if pd.isna(value) else value)
+        row = read_frame(engine, "extract/select_line_quality", seg.params()).iloc[0]
+        for key, value in row.items():
+            counts[str(key)] = counts.get(str(key), 0) + int(0 if pd.isna(value) else value)
     end = segments[-1].params()["ts_end"] if segments else None
     future = read_frame(engine, "extract/count_orders_after", {"ts_end": end}).iloc[0, 0]
     counts["future_orders"] = int(future or 0)
     return counts
+
+
+@dataclass(frozen=True)
+class DemandChunk:
+    """Daily demand of some shop days, and what the duplicate rule removed.
+
+    Attributes:
+        demand: ``sku, location_id, ds (datetime64), y (float), line_count (int)``.
+        duplicate_lines: Exact duplicate lines that were counted once.
+    """
+
+    demand: pd.DataFrame
+    duplicate_lines: int
 
 
 def read_demand(
@@ -186,23 +196,39 @@ def read_demand(
     shop_tz: str,
     source_tz: str,
     chunk_rows: int = 200_000,
-) -> Iterator[pd.DataFrame]:
-    """Stream daily demand of shop days ``first`` .. ``last`` in chunks.
+) -> DemandChunk:
+    """Daily demand of shop days ``first`` .. ``last`` (keep the range to about a month).
 
     Demand = units on order lines with a positive quantity, in orders whose status is not
     ``cancelled`` (any letter case, surrounding spaces ignored), of catalogue products that
     are not ``non-product``, at known locations; exact duplicate lines (same order, SKU,
     quantity and unit price) count once. Days are shop days (see
-    :mod:`forecasting.extraction.window`).
-
-    Yields:
-        Frames ``sku, location_id, ds (datetime64), y (float), lines (int)``; a day split
-        across two time segments (a daylight-saving change) may appear in two chunks.
+    :mod:`forecasting.extraction.window`). The lines are streamed from a server-side
+    cursor and aggregated here.
     """
+    parts = []
     for seg in time_segments(first, last, shop_tz, source_tz):
         params: dict[str, Any] = {**seg.params(), "excluded_category": NON_PRODUCT_CATEGORY}
-        for frame in stream_frames(engine, "extract/select_daily_demand", params, chunk_rows):
-            frame["ds"] = pd.to_datetime(frame["ds"])
-            frame["y"] = frame["y"].astype(float)
-            frame["line_count"] = frame["line_count"].astype("int64")
-            yield frame
+        parts += list(stream_frames(engine, "extract/select_order_lines", params, chunk_rows))
+    if not parts:
+        empty = pd.DataFrame(
+            {
+                "sku": pd.Series(dtype=object),
+                "location_id": pd.Series(dtype=object),
+                "ds": pd.Series(dtype="datetime64[ns]"),
+                "y": pd.Series(dtype=float),
+                "line_count": pd.Series(dtype="int64"),
+            }
+        )
+        return DemandChunk(empty, 0)
+    lines = pd.concat(parts, ignore_index=True)
+    unique = lines.drop_duplicates(["order_id", "sku", "quantity", "unit_price"])
+    demand = (
+        unique.groupby(["sku", "location_id", "ds"], sort=False)
+        .agg(y=("quantity", "sum"), line_count=("quantity", "size"))
+        .reset_index()
+    )
+    demand["ds"] = pd.to_datetime(demand["ds"])
+    demand["y"] = demand["y"].astype(float)
+    demand["line_count"] = demand["line_count"].astype("int64")
+    return DemandChunk(demand, len(lines) - len(unique))

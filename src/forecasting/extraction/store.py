@@ -72,6 +72,7 @@ class SyncResult:
         lines: Order lines behind them.
         seconds: Wall seconds reading the source (the database part only).
         months_written: Month files replaced.
+        duplicate_lines: Exact duplicate order lines in the extracted days, counted once.
     """
 
     store_uri: str
@@ -83,6 +84,7 @@ class SyncResult:
     lines: int
     seconds: float
     months_written: int
+    duplicate_lines: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -178,14 +180,15 @@ class DemandStore:
         ranges, full = self._ranges(window_start, last_day, lookback_days, full_refresh)
         state = None if full else self.state()
         months: dict[str, dict[str, float]] = dict((state or {}).get("months", {}))
-        rows = lines = written = 0
+        rows = lines = written = duplicates = 0
         seconds = 0.0
         for first, last in ranges:
             for chunk_first, chunk_last in month_chunks(first, last):
                 started = time.perf_counter()
-                parts = list(read_demand(engine, chunk_first, chunk_last, shop_tz, source_tz))
+                chunk = read_demand(engine, chunk_first, chunk_last, shop_tz, source_tz)
                 seconds += time.perf_counter() - started
-                fresh = _combine(parts)
+                duplicates += chunk.duplicate_lines
+                fresh = _combine([chunk.demand])
                 rows += len(fresh)
                 lines += int(fresh["line_count"].sum())
                 month = chunk_first.strftime("%Y-%m")
@@ -221,6 +224,7 @@ class DemandStore:
             lines=lines,
             seconds=round(seconds, 3),
             months_written=written,
+            duplicate_lines=duplicates,
         )
         log.info(
             "store synced: %s (%d rows in %.1fs, %.0f rows/s)",

@@ -23,6 +23,10 @@ __all__ = [
 ]
 
 _SCALE_FALLBACKS = (91, 364)
+#: Above this multiple of ``max_rows`` candidate rows, training rows are drawn before the
+#: filters run, ``_PRESAMPLE_DRAW`` times ``max_rows`` of them (memory stays bounded).
+_PRESAMPLE_ABOVE = 8
+_PRESAMPLE_DRAW = 4
 
 
 @dataclass(frozen=True)
@@ -248,7 +252,8 @@ def training_rows(
     Origins step back from the last history day by ``origin_stride`` days (a stride that
     is not a multiple of 7 covers every weekday); only targets inside the history are
     kept. Rows without a scale or a known target are dropped; if more than ``max_rows``
-    remain, a seeded random subset is kept.
+    remain, a seeded random subset is kept. For large catalogues, candidates are drawn
+    before filtering so memory does not grow with series x origins x horizons.
 
     Returns:
         The feature matrix and the target ``y / scale`` of each row.
@@ -259,8 +264,18 @@ def training_rows(
     if len(origins) == 0:
         raise ValueError(f"history of {panel.n_history} days is too short to train on")
     n = panel.n_series
-    s, o, h = np.meshgrid(np.arange(n), origins, np.arange(1, horizon + 1), indexing="ij")
-    rows = Rows(s.ravel(), o.ravel(), h.ravel())
+    shape = (n, len(origins), horizon)
+    total = n * len(origins) * horizon
+    rng = np.random.default_rng(seed)
+    if max_rows is not None and total > _PRESAMPLE_ABOVE * max_rows:
+        # A large catalogue: draw candidates first instead of materialising every
+        # (series, origin, horizon) triple (tens of millions at 30,000 series).
+        flat = rng.choice(total, size=_PRESAMPLE_DRAW * max_rows, replace=False)
+        s, o_pos, h0 = np.unravel_index(np.sort(flat), shape)
+        rows = Rows(s, origins[o_pos], h0 + 1)
+    else:
+        s, o, h = np.meshgrid(np.arange(n), origins, np.arange(1, horizon + 1), indexing="ij")
+        rows = Rows(s.ravel(), o.ravel(), h.ravel())
     rows = rows.take(rows.target <= last)
     y_target = panel.y[rows.series, rows.target]
     keep = ~np.isnan(y_target)
@@ -271,7 +286,7 @@ def training_rows(
         keep &= active
     rows = rows.take(keep)
     if max_rows is not None and len(rows) > max_rows:
-        pick = np.sort(np.random.default_rng(seed).choice(len(rows), size=max_rows, replace=False))
+        pick = np.sort(rng.choice(len(rows), size=max_rows, replace=False))
         rows = rows.take(pick)
     fm = build_features(panel, rows, spec, cum)
     ok = ~np.isnan(fm.scale)

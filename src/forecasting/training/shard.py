@@ -29,10 +29,20 @@ from forecasting.features.panel import Panel
 from forecasting.models.calibrated import CalibratedForecaster
 from forecasting.training.train import candidate_params, fit_final, run_candidates
 
-__all__ = ["ShardBacktest", "backtest_shard", "catalogue_metrics", "fit_shard", "plausibility"]
+__all__ = [
+    "MIN_SHARD_ROWS",
+    "ShardBacktest",
+    "backtest_shard",
+    "catalogue_metrics",
+    "fit_shard",
+    "plausibility",
+    "shard_config",
+]
 
 log = logging.getLogger(__name__)
 
+#: A shard's models never train on fewer rows than this (unless the shard has fewer).
+MIN_SHARD_ROWS = 50_000
 #: Series per shard drawn in the backtest plot (the highest-volume ones).
 PLOT_SERIES = 4
 #: Days of history drawn before the plotted window.
@@ -57,6 +67,29 @@ class ShardBacktest:
     candidates: dict[str, dict[str, Any]]
     plot: pd.DataFrame = field(default_factory=pd.DataFrame)
     plot_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+def shard_config(config: PipelineConfig, share: float) -> PipelineConfig:
+    """The configuration a shard trains with: each model's training-row cap (``max_rows``)
+    times the shard's share of the catalogue's series (at least :data:`MIN_SHARD_ROWS`).
+
+    The catalogue then trains on about as many rows in total as one unsharded model
+    would, so sharding spreads the work over workers instead of multiplying it.
+    """
+    if share >= 1.0:
+        return config
+    from forecasting.models.zoo import make_model
+    from forecasting.names import MODEL_NAMES
+
+    params = {k: dict(v) for k, v in config.model_params.items()}
+    for name in MODEL_NAMES:
+        model = make_model(name, horizon=config.horizon, params=params.get(name))
+        base = model.get_params(deep=False).get("max_rows")
+        if base:
+            params.setdefault(name, {})["max_rows"] = max(
+                MIN_SHARD_ROWS, int(np.ceil(base * share))
+            )
+    return config.model_copy(update={"model_params": params})
 
 
 def backtest_shard(
