@@ -94,5 +94,5 @@ def shop_panel(small_shop, tmp_path_factory):
     engine = make_engine(f"sqlite:///{folder / 'shop.db'}")
     load_shop(engine, small_shop)
     window = ExtractWindow.for_logical_date(date(2024, 6, 30), history_days=420, horizon=14)
-    demand, future, events, _ = extract_all(engine, window, UPath(folder / "storage"))
-    return Panel.from_long(demand, future, events)
+    extract = extract_all(engine, window, UPath(folder / "storage"))
+    return Panel.from_long(extract.history, extract.future, extract.events)

@@ -93,7 +93,7 @@ def sync_source_step(
     window = ExtractWindow.for_logical_date(run_day, config.history_days, config.horizon)
     zones = (settings.shop_timezone, settings.source_timezone)
     catalog = retrying(
-        lambda: read_catalog(engine, window.start, run_day, window.horizon_end, *zones),
+        lambda: read_catalog(engine, window.start, window.horizon_end),
         "read catalogue",
         url,
     )
@@ -152,7 +152,7 @@ def extract_step(
 
     skus = set(shard_products(catalog.products, part)["sku"])
     demand = store.read(window.start, window.last_day, skus)
-    history, future, events, cleaning = assemble_extract(
+    extract = assemble_extract(
         demand,
         catalog,
         window,
@@ -161,7 +161,7 @@ def extract_step(
         outlier_min_units=config.checks.outlier_min_units,
     )
     with storage.write_stage(run_day, "extract", part.name) as folder:
-        result = write_partition(folder, history, future, events, window, part, cleaning)
+        result = write_partition(folder, extract, window, part)
     return {**result.to_dict(), "catalog_uri": source["catalog_uri"]}
 
 
@@ -185,10 +185,8 @@ def validate_step(
 
     part = Shard.from_dict(extracted["shard"])
     window = ExtractWindow.from_dict(extracted["window"])
-    catalog = read_catalog_snapshot(storage.open(extracted["catalog_uri"]))
     report, facts = validate_shard(
         storage.open(extracted["uri"]),
-        catalog,
         part,
         window,
         config.horizon,
@@ -333,12 +331,15 @@ def build_features_step(
     from forecasting.features import FeatureSpec, Panel
 
     part = Shard.from_dict(validated["shard"])
-    demand, future, events, manifest = read_partition(storage.open(validated["extract_uri"]))
+    extract, manifest = read_partition(storage.open(validated["extract_uri"]))
     spec = FeatureSpec()
-    info: dict[str, Any] = {"shard": part.to_dict(), "series": int(demand["unique_id"].nunique())}
+    info: dict[str, Any] = {
+        "shard": part.to_dict(),
+        "series": int(extract.history["unique_id"].nunique()),
+    }
     with storage.write_stage(run_day, "features", part.name) as folder:
         if info["series"]:
-            panel = Panel.from_long(demand, future, events)
+            panel = Panel.from_long(extract.history, extract.future, extract.events)
             with tempfile.TemporaryDirectory() as tmp:
                 from forecasting.storage import upload_dir
 

@@ -32,10 +32,10 @@ def test_mysql_and_sqlite_extracts_are_identical(
     assert collation == "utf8mb4_bin"
     a = extract_all(mysql, WINDOW, UPath(tmp_path / "mysql"))
     b = extract_all(sqlite, WINDOW, UPath(tmp_path / "sqlite"))
-    for x, y in zip(a[:3], b[:3], strict=True):
-        pd.testing.assert_frame_equal(x, y)
-    assert a[3] == b[3]
-    assert len(a[0]) > 1000 and a[0]["unique_id"].nunique() == 12
+    for name in ("history", "future", "events", "prices"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+    assert a.cleaning == b.cleaning
+    assert len(a.history) > 1000 and a.history["unique_id"].nunique() == 12
 
 
 def test_publish_to_mysql_is_transactional_and_idempotent(mysql_url: str) -> None:

@@ -1,7 +1,8 @@
 -- Order lines of [:ts_start, :ts_end) counted by what extraction does with them: lines with
 -- a missing or unknown SKU or location cannot be attributed to a series; negative and zero
 -- quantities and cancelled orders are not demand; statuses are compared case-insensitively.
-SELECT
+-- On MySQL the join starts from the orders of the range (see select_order_lines.sql).
+SELECT {% if dialect == "mysql" %}STRAIGHT_JOIN{% endif %}
     COUNT(*) AS line_count,
     SUM(CASE WHEN l.sku IS NULL THEN 1 ELSE 0 END) AS null_sku,
     SUM(CASE WHEN l.sku IS NOT NULL AND p.sku IS NULL THEN 1 ELSE 0 END) AS unknown_sku,

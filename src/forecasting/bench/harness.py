@@ -117,7 +117,13 @@ def load_dataset(
     load_shop(engine, shop)
     window = ExtractWindow.for_logical_date(last_day, (last_day - first_day).days + 1, HORIZON)
     storage = Storage.from_uri((work_dir / "storage").as_uri())
-    demand, future, events, cleaning = extract_all(engine, window, storage.root, full_refresh=True)
+    extract = extract_all(engine, window, storage.root, full_refresh=True)
+    demand, future, events, cleaning = (
+        extract.history,
+        extract.future,
+        extract.events,
+        extract.cleaning,
+    )
     if max_series:
         keep = sorted(demand["unique_id"].unique())[:max_series]
         demand = demand.loc[demand["unique_id"].isin(keep)]

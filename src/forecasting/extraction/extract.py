@@ -11,6 +11,7 @@ Built from the demand store (:mod:`forecasting.extraction.store`) and the catalo
 * ``future.parquet`` -- the covariates of the ``horizon`` days after the run's day
   (planned promotions, list prices), without ``y``.
 * ``events.parquet`` -- calendar events from the window start to the horizon end.
+* ``prices.parquet`` -- each SKU's list price against what customers paid lately.
 * ``manifest.json`` -- window, shard, row counts, cleaning counts and a content fingerprint.
 
 No customer id is read: demand is aggregated per SKU, location and day.
@@ -39,6 +40,7 @@ __all__ = [
     "EXTRACT_COLUMNS",
     "FUTURE_COLUMNS",
     "SEPARATOR",
+    "Extract",
     "ExtractResult",
     "assemble_extract",
     "extract_all",
@@ -67,6 +69,31 @@ EXTRACT_COLUMNS = (
 FUTURE_COLUMNS = ("unique_id", "sku", "location_id", "ds", "price", "promo_discount")
 #: Joins SKU and location into a series id.
 SEPARATOR = "@"
+
+
+#: Days of order lines whose average unit price is compared with the list price.
+PRICE_DAYS = 91
+
+
+@dataclass(frozen=True)
+class Extract:
+    """One shard's extract for one run (see the module docstring).
+
+    Attributes:
+        history: :data:`EXTRACT_COLUMNS`, zero-filled from each series' start.
+        future: :data:`FUTURE_COLUMNS` for the horizon.
+        events: Calendar events (``ds, name, kind``).
+        prices: Per SKU of the shard, ``list_price``, the ``avg_unit_price`` customers paid
+            over the last :data:`PRICE_DAYS` days (units-weighted), ``line_count`` and their
+            ``price_ratio`` (1 where nothing sold).
+        cleaning: Counts of the cleaning rules applied.
+    """
+
+    history: pd.DataFrame
+    future: pd.DataFrame
+    events: pd.DataFrame
+    prices: pd.DataFrame
+    cleaning: dict[str, float]
 
 
 @dataclass(frozen=True)
@@ -227,11 +254,12 @@ def assemble_extract(
     *,
     outlier_factor: float,
     outlier_min_units: float,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
-    """Turn a shard's stored daily demand into the run's history, future and events.
+) -> Extract:
+    """Turn a shard's stored daily demand into the run's history, future, events, prices.
 
     Args:
-        demand: Stored demand of the shard's SKUs (``sku, location_id, ds, y``) in the window.
+        demand: Stored demand of the shard's SKUs (``sku, location_id, ds, y, revenue``) in
+            the window.
         catalog: The run's catalogue snapshot.
         window: The run's window.
         shard: The shard (for the catalogue's SKUs).
@@ -239,10 +267,11 @@ def assemble_extract(
         outlier_min_units: See :func:`flag_outliers`.
 
     Returns:
-        ``(history, future, events, cleaning)``; ``cleaning`` counts the rules applied.
+        The extract; ``cleaning`` counts the rules applied.
     """
     products = shard_products(catalog.products, shard)
     demand = demand.loc[demand["sku"].isin(products["sku"]) & (demand["y"] > 0)]
+    prices = _prices(demand, products, window)
     if demand.empty:
         history = pd.DataFrame({c: pd.Series(dtype=object) for c in [*_KEYS, "y"]})
     else:
@@ -278,7 +307,23 @@ def assemble_extract(
             (launched > pd.Timestamp(window.last_day) - pd.Timedelta(days=7)).sum()
         ),
     }
-    return history, future, events, cleaning
+    return Extract(history, future, events, prices, cleaning)
+
+
+def _prices(demand: pd.DataFrame, products: pd.DataFrame, window: ExtractWindow) -> pd.DataFrame:
+    """List price against what customers paid per unit over the last :data:`PRICE_DAYS` days."""
+    first = pd.Timestamp(window.last_day) - pd.Timedelta(days=PRICE_DAYS - 1)
+    recent = demand.loc[demand["ds"] >= first]
+    paid = recent.groupby("sku").agg(
+        units=("y", "sum"), revenue=("revenue", "sum"), line_count=("line_count", "sum")
+    )
+    out = products[["sku", "list_price"]].merge(paid, on="sku", how="left")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["avg_unit_price"] = out["revenue"] / out["units"]
+    out["line_count"] = out["line_count"].fillna(0).astype("int64")
+    ratio = out["list_price"].astype(float) / out["avg_unit_price"]
+    out["price_ratio"] = ratio.where(out["avg_unit_price"] > 0, 1.0).fillna(1.0)
+    return out.loc[:, ["sku", "list_price", "avg_unit_price", "line_count", "price_ratio"]]
 
 
 def extract_all(
@@ -291,14 +336,14 @@ def extract_all(
     shop_tz: str = "UTC",
     source_tz: str = "UTC",
     full_refresh: bool = False,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, float]]:
+) -> Extract:
     """Source database to one shard's extract in one call (benchmarks, notebooks, tests).
 
     The same steps as the DAG's ``sync_source`` and ``extract``: the catalogue, the demand
     store brought up to the window's last day (``storage_root/store``), and the assembly.
 
     Returns:
-        ``(history, future, events, cleaning)`` as :func:`assemble_extract` gives them.
+        The extract, as :func:`assemble_extract` gives it.
     """
     from forecasting.config import DataChecks
     from forecasting.extraction.source import read_catalog
@@ -306,9 +351,7 @@ def extract_all(
 
     checks = checks or DataChecks()
     shard = shard or Shard(0, 1)
-    catalog = read_catalog(
-        engine, window.start, window.last_day, window.horizon_end, shop_tz, source_tz
-    )
+    catalog = read_catalog(engine, window.start, window.horizon_end)
     store = DemandStore.for_source(storage_root, str(engine.url), shop_tz, source_tz)
     store.sync(
         engine,
@@ -339,19 +382,14 @@ def _fingerprint(*frames: pd.DataFrame) -> str:
 
 
 def write_partition(
-    folder: UPath,
-    history: pd.DataFrame,
-    future: pd.DataFrame,
-    events: pd.DataFrame,
-    window: ExtractWindow,
-    shard: Shard,
-    cleaning: dict[str, float],
+    folder: UPath, extract: Extract, window: ExtractWindow, shard: Shard
 ) -> ExtractResult:
     """Write a shard's extract into ``folder`` (an attempt folder) with its manifest.
 
     The same store content and window give identical files (rows are sorted; nothing
     time-dependent is recorded).
     """
+    history, future, events = extract.history, extract.future, extract.events
     result = ExtractResult(
         uri=str(folder),
         shard=shard.to_dict(),
@@ -360,11 +398,12 @@ def write_partition(
         series=int(history["unique_id"].nunique()),
         future_rows=len(future),
         fingerprint=_fingerprint(history, future, events),
-        cleaning=cleaning,
+        cleaning=extract.cleaning,
     )
     write_parquet(history, folder / "demand.parquet")
     write_parquet(future, folder / "future.parquet")
     write_parquet(events, folder / "events.parquet")
+    write_parquet(extract.prices, folder / "prices.parquet")
     write_json(folder / "manifest.json", result.to_dict())
     log.info(
         "extract %s: %d rows, %d series for %s..%s (%d outlier days excluded)",
@@ -373,18 +412,19 @@ def write_partition(
         result.series,
         window.start,
         window.last_day,
-        cleaning.get("outlier_days", 0),
+        extract.cleaning.get("outlier_days", 0),
     )
     return result
 
 
-def read_partition(
-    folder: UPath,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
-    """Read an extract: ``(demand, future, events, manifest)``."""
-    return (
+def read_partition(folder: UPath) -> tuple[Extract, dict[str, Any]]:
+    """Read an extract written by :func:`write_partition`, and its manifest."""
+    manifest = read_json(folder / "manifest.json")
+    extract = Extract(
         read_parquet(folder / "demand.parquet"),
         read_parquet(folder / "future.parquet"),
         read_parquet(folder / "events.parquet"),
-        read_json(folder / "manifest.json"),
+        read_parquet(folder / "prices.parquet"),
+        manifest.get("cleaning", {}),
     )
+    return extract, manifest

@@ -49,8 +49,6 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {}
 #: Days of order lines the quality counts cover (ending with the run's day).
 QUALITY_DAYS = 28
-#: Days of order lines whose unit prices are compared with the catalogue's list prices.
-PRICE_DAYS = 91
 
 
 class SchemaDriftError(NonRetryableError):
@@ -101,28 +99,18 @@ class Catalog:
         locations: ``location_id``.
         promotions: Promotions overlapping the run's window and horizon.
         events: Calendar events in the window and horizon (``ds, name, kind``).
-        prices: Per SKU, ``avg_unit_price`` and ``lines`` of positive order lines over the
-            last :data:`PRICE_DAYS` days (for the list-price sanity check).
     """
 
     products: pd.DataFrame
     locations: pd.DataFrame
     promotions: pd.DataFrame
     events: pd.DataFrame
-    prices: pd.DataFrame
 
-    FRAMES = ("products", "locations", "promotions", "events", "prices")
+    FRAMES = ("products", "locations", "promotions", "events")
 
 
-def read_catalog(
-    engine: Engine,
-    window_start: date,
-    last_day: date,
-    horizon_end: date,
-    shop_tz: str,
-    source_tz: str,
-) -> Catalog:
-    """Read products, locations, promotions, calendar events and recent unit prices."""
+def read_catalog(engine: Engine, window_start: date, horizon_end: date) -> Catalog:
+    """Read products, locations, promotions and calendar events."""
     days = {
         "start_day": window_start.isoformat(),
         "horizon_end_day": horizon_end.isoformat(),
@@ -136,22 +124,7 @@ def read_catalog(
     promotions["discount_pct"] = promotions["discount_pct"].astype(float)
     events = read_frame(engine, "extract/select_calendar_events", days)
     events["ds"] = pd.to_datetime(events["ds"])
-    # Unit prices are averaged over whole days; the exact day boundaries do not matter.
-    segments = time_segments(
-        last_day - timedelta(days=PRICE_DAYS - 1), last_day, shop_tz, source_tz
-    )
-    prices = read_frame(
-        engine,
-        "extract/select_unit_prices",
-        {
-            "ts_start": segments[0].params()["ts_start"],
-            "ts_end": segments[-1].params()["ts_end"],
-            "excluded_category": NON_PRODUCT_CATEGORY,
-        },
-    )
-    prices["avg_unit_price"] = prices["avg_unit_price"].astype(float)
-    prices["line_count"] = prices["line_count"].astype("int64")
-    return Catalog(products, locations, promotions, events, prices)
+    return Catalog(products, locations, promotions, events)
 
 
 def read_line_quality(
@@ -181,7 +154,8 @@ class DemandChunk:
     """Daily demand of some shop days, and what the duplicate rule removed.
 
     Attributes:
-        demand: ``sku, location_id, ds (datetime64), y (float), line_count (int)``.
+        demand: ``sku, location_id, ds (datetime64), y (float), line_count (int),
+            revenue (float)``: units, lines and units x unit price per SKU, location, day.
         duplicate_lines: Exact duplicate lines that were counted once.
     """
 
@@ -218,14 +192,16 @@ def read_demand(
                 "ds": pd.Series(dtype="datetime64[ns]"),
                 "y": pd.Series(dtype=float),
                 "line_count": pd.Series(dtype="int64"),
+                "revenue": pd.Series(dtype=float),
             }
         )
         return DemandChunk(empty, 0)
     lines = pd.concat(parts, ignore_index=True)
     unique = lines.drop_duplicates(["order_id", "sku", "quantity", "unit_price"])
+    unique = unique.assign(revenue=unique["quantity"] * unique["unit_price"].astype(float))
     demand = (
         unique.groupby(["sku", "location_id", "ds"], sort=False)
-        .agg(y=("quantity", "sum"), line_count=("quantity", "size"))
+        .agg(y=("quantity", "sum"), line_count=("quantity", "size"), revenue=("revenue", "sum"))
         .reset_index()
     )
     demand["ds"] = pd.to_datetime(demand["ds"])

@@ -4,7 +4,7 @@ Reading three years of orders from the shop's database every day is what made ex
 the first cost to grow with the catalogue. The store keeps daily demand per SKU, location
 and shop day as one parquet file per calendar month::
 
-    store/demand/<identity>/month=2024-06.parquet    sku, location_id, ds, y, lines
+    store/demand/<identity>/month=2024-06.parquet    sku, location_id, ds, y, line_count, revenue
     store/demand/<identity>/_state.json              days covered, per-month counts
 
 Each run extracts only the days after the last stored day, plus ``lookback_days`` before
@@ -43,9 +43,9 @@ __all__ = ["STORE_COLUMNS", "DemandStore", "SyncResult"]
 log = logging.getLogger(__name__)
 
 #: Bump when the extraction rules change, so stores written under old rules are rebuilt.
-STORE_FORMAT = 3
+STORE_FORMAT = 4
 #: Columns of every month file.
-STORE_COLUMNS = ("sku", "location_id", "ds", "y", "line_count")
+STORE_COLUMNS = ("sku", "location_id", "ds", "y", "line_count", "revenue")
 _SCHEMA = pa.schema(
     [
         ("sku", pa.string()),
@@ -53,6 +53,7 @@ _SCHEMA = pa.schema(
         ("ds", pa.timestamp("ns")),
         ("y", pa.float64()),
         ("line_count", pa.int64()),
+        ("revenue", pa.float64()),
     ]
 )
 _KEYS = ["sku", "location_id", "ds"]
@@ -293,10 +294,12 @@ def _combine(parts: list[pd.DataFrame]) -> pd.DataFrame:
                 "ds": pd.Series(dtype="datetime64[ns]"),
                 "y": pd.Series(dtype=float),
                 "line_count": pd.Series(dtype="int64"),
+                "revenue": pd.Series(dtype=float),
             }
         )
     frame = pd.concat(parts, ignore_index=True)
     if frame.duplicated(_KEYS).any():
-        frame = frame.groupby(_KEYS, as_index=False, sort=False)[["y", "line_count"]].sum()
+        sums = ["y", "line_count", "revenue"]
+        frame = frame.groupby(_KEYS, as_index=False, sort=False)[sums].sum()
     frame["ds"] = pd.to_datetime(frame["ds"]).astype("datetime64[ns]")
     return frame.loc[:, list(STORE_COLUMNS)].sort_values(_KEYS, ignore_index=True)

@@ -6,12 +6,10 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from upath import UPath
 
 from forecasting.config import DataChecks
-from forecasting.extraction.extract import EXTRACT_COLUMNS, read_partition, shard_products
-from forecasting.extraction.source import Catalog
+from forecasting.extraction.extract import EXTRACT_COLUMNS, read_partition
 from forecasting.extraction.window import ExtractWindow
 from forecasting.sharding import Shard
 from forecasting.validation.checks import daily_units
@@ -26,20 +24,8 @@ from forecasting.validation.suite import (
 __all__ = ["validate_shard"]
 
 
-def _price_frame(catalog: Catalog, shard: Shard) -> pd.DataFrame:
-    products = shard_products(catalog.products, shard)[["sku", "list_price"]]
-    frame = products.merge(catalog.prices, on="sku", how="left")
-    # SKUs nobody bought lately have nothing to compare with: their ratio is 1.
-    frame["price_ratio"] = (frame["list_price"] / frame["avg_unit_price"]).where(
-        frame["avg_unit_price"] > 0, 1.0
-    )
-    frame["price_ratio"] = frame["price_ratio"].fillna(1.0)
-    return frame
-
-
 def validate_shard(
     folder: UPath,
-    catalog: Catalog,
     shard: Shard,
     window: ExtractWindow,
     horizon: int,
@@ -52,7 +38,8 @@ def validate_shard(
         The report, and facts for the catalogue checks: ``series``, ``active_series``
         (sold in the last ``active_days``), ``daily_units`` (last five weeks), ``rows``.
     """
-    demand, future, _, manifest = read_partition(folder)
+    extract, manifest = read_partition(folder)
+    demand, future, prices = extract.history, extract.future, extract.prices
     series = int(demand["unique_id"].nunique())
     findings = validate_frame(
         demand,
@@ -64,11 +51,11 @@ def validate_shard(
         future_expectations(window, series, horizon),
         f"future ({folder / 'future.parquet'})",
     )
-    prices = _price_frame(catalog, shard)
     findings += validate_frame(
         prices,
         catalogue_price_expectations(checks),
-        "catalogue_prices (products.list_price vs order_lines.unit_price, last 91 days)",
+        f"catalogue_prices ({folder / 'prices.parquet'}: products.list_price vs "
+        "order_lines.unit_price, last 91 days)",
         index_columns=("sku",),
     )
     report = ValidationReport(

@@ -131,7 +131,13 @@ def test_time_segments_follow_daylight_saving() -> None:
 
 
 def test_extract_applies_demand_rules(loaded: str, tmp_path: Path) -> None:
-    demand, future, events, cleaning = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path))
+    extract = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path))
+    demand, future, events, cleaning = (
+        extract.history,
+        extract.future,
+        extract.events,
+        extract.cleaning,
+    )
     assert list(demand.columns) == list(EXTRACT_COLUMNS)
     a = demand.loc[demand["unique_id"] == "A@online"].set_index("ds")["y"]
     # Zero-filled from launch (Jan 1) to the window's last day (Jan 7); cancelled orders (any
@@ -170,7 +176,9 @@ def test_extract_applies_demand_rules(loaded: str, tmp_path: Path) -> None:
 
 def test_days_are_counted_in_the_shops_timezone(loaded: str, tmp_path: Path) -> None:
     # 23:59:59 UTC on Jan 2 is 00:59:59 on Jan 3 in Berlin: order o2 moves to Jan 3.
-    demand, *_ = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path), shop_tz="Europe/Berlin")
+    demand = extract_all(
+        make_engine(loaded), WINDOW, UPath(tmp_path), shop_tz="Europe/Berlin"
+    ).history
     a = demand.loc[demand["unique_id"] == "A@online"].set_index("ds")["y"]
     assert a[pd.Timestamp("2024-01-02")] == 3.0 and a[pd.Timestamp("2024-01-03")] == 3.0
 
@@ -238,17 +246,34 @@ def test_absurd_quantities_are_excluded_not_trained_on() -> None:
 
 def test_partition_is_idempotent(loaded: str, tmp_path: Path) -> None:
     engine = make_engine(loaded)
-    parts = extract_all(engine, WINDOW, UPath(tmp_path / "s"))
-    first = write_partition(UPath(tmp_path / "a"), *parts[:3], WINDOW, Shard(0, 1), parts[3])
-    again = extract_all(engine, WINDOW, UPath(tmp_path / "s"))
-    second = write_partition(UPath(tmp_path / "b"), *again[:3], WINDOW, Shard(0, 1), again[3])
+    first = write_partition(
+        UPath(tmp_path / "a"),
+        extract_all(engine, WINDOW, UPath(tmp_path / "s")),
+        WINDOW,
+        Shard(0, 1),
+    )
+    second = write_partition(
+        UPath(tmp_path / "b"),
+        extract_all(engine, WINDOW, UPath(tmp_path / "s")),
+        WINDOW,
+        Shard(0, 1),
+    )
     assert first.fingerprint == second.fingerprint
     pd.testing.assert_frame_equal(
-        read_partition(UPath(tmp_path / "a"))[0], read_partition(UPath(tmp_path / "b"))[0]
+        read_partition(UPath(tmp_path / "a"))[0].history,
+        read_partition(UPath(tmp_path / "b"))[0].history,
     )
 
 
 def test_a_window_without_demand_gives_an_empty_extract(loaded: str, tmp_path: Path) -> None:
     empty = ExtractWindow.for_logical_date(date(2023, 6, 1), history_days=30, horizon=3)
-    demand, future, _, _ = extract_all(make_engine(loaded), empty, UPath(tmp_path))
-    assert demand.empty and future.empty and list(demand.columns) == list(EXTRACT_COLUMNS)
+    extract = extract_all(make_engine(loaded), empty, UPath(tmp_path))
+    assert extract.history.empty and extract.future.empty
+    assert list(extract.history.columns) == list(EXTRACT_COLUMNS)
+
+
+def test_list_prices_are_compared_with_what_customers_paid(loaded: str, tmp_path: Path) -> None:
+    prices = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path)).prices.set_index("sku")
+    # A sold 3 + 2 + 1 units at 10.00 (list price 10): ratio 1; B sold 4 + 2 at 4.00.
+    assert prices.loc["A", "avg_unit_price"] == 10.0 and prices.loc["A", "price_ratio"] == 1.0
+    assert prices.loc["B", "price_ratio"] == 1.0 and prices.loc["B", "line_count"] == 2
