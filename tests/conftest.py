@@ -96,3 +96,36 @@ def shop_panel(small_shop, tmp_path_factory):
     window = ExtractWindow.for_logical_date(date(2024, 6, 30), history_days=420, horizon=14)
     extract = extract_all(engine, window, UPath(folder / "storage"))
     return Panel.from_long(extract.history, extract.future, extract.events)
+
+
+#: A quick but complete pipeline configuration for tests that run many days.
+FAST_PIPELINE = {
+    "history_days": 420,
+    "horizon": 14,
+    "n_windows": 2,
+    "models": ("seasonal_naive", "linear", "hgb"),
+    "model_params": {
+        "linear": {"max_origins": 15},
+        "hgb": {"max_iter": 15, "max_origins": 15},
+    },
+}
+
+
+@pytest.fixture()
+def pipeline(tmp_path: Path):
+    """Run the whole pipeline (the CLI's code path) for a day, with this test's own MLflow
+    store and storage: ``run(day, source_url, warehouse_url=None, **config)``."""
+    from forecasting.config import PipelineConfig, Settings
+    from forecasting.pipeline import run_pipeline
+
+    def run(day, source_url: str, warehouse_url: str | None = None, **overrides):
+        settings = Settings.from_env(
+            env={},
+            data_dir=tmp_path / "data",
+            source_url=source_url,
+            warehouse_url=warehouse_url or source_url,
+        )
+        return run_pipeline(day, settings, PipelineConfig(**{**FAST_PIPELINE, **overrides}))
+
+    run.data_dir = tmp_path / "data"  # type: ignore[attr-defined]
+    return run

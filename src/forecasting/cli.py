@@ -375,11 +375,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.verbose)
     try:
         return int(args.func(args))
-    except Exception as exc:  # one clear line for people; the traceback with -v
+    except Exception as exc:  # one clear message for people; the traceback with -v
         if args.verbose:
             raise
-        print(f"forecasting {args.command}: error: {exc}", file=sys.stderr)
+        print(f"forecasting {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 1
+
+
+def _message(exc: Exception) -> str:
+    """What went wrong, for a person: a database error is the driver's one line (never the
+    SQL, the parameters or the URL with its password); validation reports keep their lines."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, DBAPIError):
+        orig = exc.orig if exc.orig is not None else exc
+        return f"database error: {' '.join(str(orig).split())}"
+    return str(exc)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,13 @@
-"""Errors the orchestrator should not retry: running again cannot fix them."""
+"""Errors that tell the orchestrator whether to retry.
+
+:class:`NonRetryableError` and its subclasses mean running again cannot help (bad data, a
+missing prerequisite); everything else -- a database or registry outage -- is worth a
+retry with backoff.
+"""
 
 from __future__ import annotations
 
-__all__ = ["NoChampionError", "NonRetryableError"]
+__all__ = ["NoChampionError", "NonRetryableError", "RegistryUnavailableError"]
 
 
 class NonRetryableError(RuntimeError):
@@ -11,3 +16,8 @@ class NonRetryableError(RuntimeError):
 
 class NoChampionError(NonRetryableError):
     """Scoring needs an ``@champion`` model version and there is none."""
+
+
+class RegistryUnavailableError(RuntimeError):
+    """The MLflow tracking store or registry could not answer (outage, timeout); retrying
+    later may succeed. Never mistaken for "there is no champion"."""

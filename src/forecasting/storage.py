@@ -43,6 +43,7 @@ __all__ = [
     "download_dir",
     "read_json",
     "read_parquet",
+    "remove_leftovers",
     "upload_dir",
     "write_bytes_atomic",
     "write_json",
@@ -141,6 +142,21 @@ def download_dir(source: UPath, local: str | Path) -> Path:
     return local
 
 
+def remove_leftovers(folder: UPath, keep: str = "") -> int:
+    """Delete what killed writers left in ``folder``: other attempt folders and temporary
+    files of interrupted atomic writes. Returns how many were removed."""
+    removed = 0
+    for other in folder.iterdir():
+        stale_attempt = other.name.startswith(ATTEMPT_PREFIX) and other.name != keep
+        if stale_attempt or ".tmp-" in other.name:
+            if other.is_dir():
+                _remove(other)
+            else:
+                other.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
 def _remove(path: UPath) -> None:
     """Delete a folder and everything below it (best effort: it may already be gone)."""
     try:
@@ -222,9 +238,7 @@ class Storage:
         }
         write_json(attempt / SUCCESS, {"files": files})
         write_json(folder / COMMITTED, {"attempt": attempt.name})
-        for other in folder.iterdir():
-            if other.name.startswith(ATTEMPT_PREFIX) and other.name != attempt.name:
-                _remove(other)
+        remove_leftovers(folder, keep=attempt.name)
 
     def committed(self, logical_date: date, stage: str, part: str | None = None) -> UPath | None:
         """The committed attempt of a stage, or ``None`` if the stage never finished."""

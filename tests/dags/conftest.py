@@ -13,6 +13,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+# Airflow puts its plugins folder on sys.path; the tests that import the glue directly do too.
+if str(REPO / "plugins") not in sys.path:
+    sys.path.insert(0, str(REPO / "plugins"))
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 #: Small but complete: every candidate family, two scored windows of 14 days, two shards.

@@ -36,7 +36,7 @@ from upath import UPath
 from forecasting.db import redact_url
 from forecasting.extraction.source import read_demand
 from forecasting.extraction.window import month_chunks
-from forecasting.storage import read_json, write_json, write_parquet
+from forecasting.storage import read_json, remove_leftovers, write_json, write_parquet
 
 __all__ = ["STORE_COLUMNS", "DemandStore", "SyncResult"]
 
@@ -178,6 +178,8 @@ class DemandStore:
         Returns:
             What was extracted, with row counts and the source read rate.
         """
+        if self.root.exists():
+            remove_leftovers(self.root)  # temporary files of a sync that was killed
         ranges, full = self._ranges(window_start, last_day, lookback_days, full_refresh)
         state = None if full else self.state()
         months: dict[str, dict[str, float]] = dict((state or {}).get("months", {}))

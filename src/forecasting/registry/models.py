@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import mlflow
 from mlflow.exceptions import MlflowException
 
+from forecasting.errors import RegistryUnavailableError
 from forecasting.registry.promotion import CHAMPION_ALIAS
 
 __all__ = [
@@ -42,10 +43,6 @@ TAG_SERIES = "series"
 TAG_BACKFILL = "backfill"
 TAG_PROMOTED_ON = "promoted_on"
 TAG_BACKTEST_PREFIX = "backtest_"
-
-
-class RegistryUnavailableError(RuntimeError):
-    """The MLflow registry could not answer (outage, timeout); retrying may succeed."""
 
 
 def _call(action: Callable[[], T], what: str) -> T:

@@ -13,7 +13,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["configure_mlflow", "find_finished_run", "git_sha", "package_versions"]
+__all__ = ["configure_mlflow", "flatten", "git_sha", "package_versions"]
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +47,17 @@ def configure_mlflow(tracking_uri: str, artifact_root: str, experiment: str) -> 
 
     mlflow.set_tracking_uri(tracking_uri)
     mlflow.set_registry_uri(tracking_uri)
+    from mlflow.exceptions import MlflowException
+
+    from forecasting.errors import RegistryUnavailableError
+
     client = mlflow.MlflowClient()
-    found = client.get_experiment_by_name(experiment)
+    try:
+        found = client.get_experiment_by_name(experiment)
+    except (MlflowException, OSError) as exc:
+        raise RegistryUnavailableError(
+            f"MLflow tracking store {_redacted(tracking_uri)} unavailable: {exc}"
+        ) from exc
     if found is not None:
         experiment_id = str(found.experiment_id)
     else:
@@ -65,20 +74,15 @@ def configure_mlflow(tracking_uri: str, artifact_root: str, experiment: str) -> 
     return experiment_id
 
 
-def find_finished_run(experiment_id: str, tags: dict[str, str]) -> str | None:
-    """Id of the newest finished, complete parent run carrying all ``tags``, if any."""
-    import mlflow
+def _redacted(uri: str) -> str:
+    """A tracking URI with any password masked."""
+    from urllib.parse import urlsplit, urlunsplit
 
-    clauses = [f"tags.`{k}` = '{v}'" for k, v in tags.items()]
-    clauses.append("attributes.status = 'FINISHED'")
-    clauses.append("tags.`forecasting.complete` = 'true'")
-    runs = mlflow.MlflowClient().search_runs(
-        [experiment_id],
-        " and ".join(clauses),
-        order_by=["attributes.start_time DESC"],
-        max_results=1,
-    )
-    return runs[0].info.run_id if runs else None
+    parts = urlsplit(uri)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return uri
 
 
 def git_sha() -> str:

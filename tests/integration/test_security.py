@@ -1,0 +1,176 @@
+"""Least privilege, secrets and SQL safety, against the real MariaDB server.
+
+* Extraction runs as a user with SELECT on the source tables only; publishing as a user
+  that can write only the forecast tables (``forecasting init-db`` creates both).
+* No credential sits in a tracked file; a password in a connection URL never reaches the
+  logs, MLflow's params or an error message.
+* Every identifier from configuration is checked against a whitelist; hostile values
+  round-trip as values.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import subprocess
+import uuid
+from datetime import date
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from forecasting.config import EXPERIMENT_NAME, Settings
+from forecasting.db import make_engine
+from forecasting.publishing import PublishedRun, publish_forecasts, read_published
+from forecasting.registry.tracking import configure_mlflow
+from forecasting.sources import load_shop
+from forecasting.sources.admin import init_database
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+DAY = date(2024, 6, 30)
+PASSWORD = "Pw-" + uuid.uuid4().hex[:12]
+
+
+def with_user(url: str, user: str, password: str) -> str:
+    return (
+        sa.make_url(url).set(username=user, password=password).render_as_string(hide_password=False)
+    )
+
+
+@pytest.fixture()
+def users(small_shop, mysql_url: str):
+    """The shop loaded by an administrator, then a reader and a writer with their grants."""
+    admin = make_engine(mysql_url)
+    load_shop(admin, small_shop)
+    suffix = uuid.uuid4().hex[:6]
+    reader, writer = f"fc_reader_{suffix}", f"fc_writer_{suffix}"
+    init_database(admin, reader=(reader, PASSWORD), writer=(writer, PASSWORD))
+    yield with_user(mysql_url, reader, PASSWORD), with_user(mysql_url, writer, PASSWORD)
+    with admin.begin() as conn:
+        for user in (reader, writer):
+            conn.execute(sa.text(f"DROP USER IF EXISTS '{user}'@'%'"))
+
+
+def test_the_pipeline_runs_with_least_privilege_users(
+    users, pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    reader, writer = users
+    caplog.set_level(logging.INFO)
+    out = pipeline(DAY, reader, warehouse_url=writer, models=("seasonal_naive", "linear"))
+    assert out["publish"]["rows"] > 0
+    # What each user can do, and nothing more.
+    def denied():
+        return pytest.raises(sa.exc.OperationalError, match="command denied")
+
+    with denied(), make_engine(reader).begin() as conn:
+        conn.execute(sa.text("DELETE FROM demand_forecast"))
+    with denied(), make_engine(writer).connect() as conn:
+        conn.execute(sa.text("SELECT COUNT(*) FROM orders"))
+    with denied(), make_engine(writer).begin() as conn:
+        conn.execute(sa.text("DROP TABLE demand_forecast"))
+    # The password never reaches the logs or MLflow's params and tags.
+    assert PASSWORD not in caplog.text
+    settings = Settings.from_env(env={}, data_dir=pipeline.data_dir)
+    configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
+    for run in mlflow.search_runs(
+        [mlflow.get_experiment_by_name(EXPERIMENT_NAME).experiment_id], output_format="list"
+    ):
+        assert PASSWORD not in repr(run.data.params) + repr(run.data.tags)
+
+
+def test_wrong_passwords_and_ports_give_one_line_without_the_password(
+    mysql_url: str, tmp_path: Path
+) -> None:
+    cli = str(Path(sys_executable()).with_name("forecasting"))
+    for url in (
+        with_user(mysql_url, "root", "Wrong-" + PASSWORD),
+        sa.make_url(mysql_url).set(port=1, password=PASSWORD).render_as_string(hide_password=False),
+    ):
+        proc = subprocess.run(
+            [cli, "run", "--date", "2024-06-30", "--source-url", url, "--data-root", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert proc.returncode == 1
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("forecasting run: error:"), proc.stderr
+        assert PASSWORD not in proc.stderr + proc.stdout
+
+
+def sys_executable() -> str:
+    import sys
+
+    return sys.executable
+
+
+def test_no_credential_in_any_tracked_file() -> None:
+    files = subprocess.run(
+        ["git", "-C", str(REPO), "ls-files"], capture_output=True, text=True, check=True
+    ).stdout.split()
+    url_with_password = re.compile(r"[a-z+]+://[^:/\s'\"@]+:([^@/\s'\"]+)@")
+    assignment = re.compile(
+        r"(?i)(password|passwd|secret|aws_secret_access_key)\s*[=:]\s*['\"]?([^\s'\",}]+)"
+    )
+    allowed = re.compile(r"^(\$\{[A-Z_]+:\?.*|\$\$?[A-Z_]+|change-me.*|\*\*\*|None|PASSWORD)$")
+    found = []
+    for name in files:
+        path = REPO / name
+        if path.suffix in (".png", ".gz", ".parquet") or not path.is_file():
+            continue
+        text = path.read_text(errors="ignore")
+        for match in url_with_password.finditer(text):
+            if not allowed.match(match.group(1)):
+                found.append(f"{name}: {match.group(0)}")
+        for match in assignment.finditer(text):
+            value = match.group(2)
+            if not allowed.match(value) and not re.match(r"^[a-z_]+(\(|\.|\[|$)", value):
+                found.append(f"{name}: {match.group(0)}")
+    assert not found, found
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["fc_reader; DROP TABLE orders", "x'@'%' IDENTIFIED BY 'p", "r\u00e9ader", "a b", "`x`"],
+)
+def test_injection_through_configurable_names_is_refused(mysql_url: str, name: str) -> None:
+    admin = make_engine(mysql_url)
+    with pytest.raises(ValueError, match="not a safe SQL identifier"):
+        init_database(admin, source_tables=False, reader=(name, "pw"))
+    hostile_db = sa.make_url(mysql_url).set(database="test; DROP DATABASE test")
+    with pytest.raises(ValueError, match="not a safe SQL identifier"):
+        init_database(make_engine(hostile_db), source_tables=False, reader=("fc_ok", "pw"))
+    with admin.connect() as conn:  # nothing happened
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM information_schema.tables")).scalar()
+
+
+def test_hostile_catalogue_values_round_trip_as_values(mysql_url: str) -> None:
+    engine = make_engine(mysql_url)
+    skus = [
+        "'; DROP TABLE demand_forecast; --",
+        'quo"te',
+        "semi;colon",
+        "\u00fcml\u00e4ut \u2603",
+        "ABC ",
+    ]
+    frame = pd.DataFrame(
+        {
+            "unique_id": [f"{s}@x" for s in skus],
+            "sku": skus,
+            "location_id": "x",
+            "ds": pd.Timestamp("2024-07-01"),
+            "forecast": 1.0,
+            "p10": 0.0,
+            "p50": 1.0,
+            "p90": 2.0,
+        }
+    )
+    run = PublishedRun(DAY, "demand_forecast", "1", "r", 1, len(skus), len(skus))
+    publish_forecasts(engine, frame, run)
+    rows, _ = read_published(engine, DAY)
+    assert sorted(rows["sku"]) == sorted(skus)
