@@ -7,6 +7,7 @@ parameter (``:name``), never formatted into the text.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -297,8 +298,10 @@ def stream_frames(
     (SQLAlchemy's per-row result processing would halve the read rate).
     """
     compiled = sa.text(render_sql(name, dialect_of(engine))).compile(dialect=engine.dialect)
-    raw = engine.raw_connection()
+    dbapi = engine.dialect.loaded_dbapi
+    raw = None
     try:
+        raw = engine.raw_connection()
         if dialect_of(engine) == "mysql":
             import pymysql.cursors
 
@@ -317,9 +320,18 @@ def stream_frames(
             while rows := cursor.fetchmany(chunk_rows):
                 yield pd.DataFrame.from_records(list(rows), columns=columns)
         finally:
-            cursor.close()
+            with contextlib.suppress(dbapi.Error):  # the connection may be gone
+                cursor.close()
+    except dbapi.Error as exc:  # the raw driver's errors, as SQLAlchemy would raise them
+        if raw is not None:
+            raw.invalidate()
+        raise sa.exc.DBAPIError.instance(
+            str(compiled), None, exc, dbapi.Error, connection_invalidated=True
+        ) from exc
     finally:
-        raw.close()
+        if raw is not None:
+            with contextlib.suppress(dbapi.Error):
+                raw.close()
 
 
 def insert_rows(

@@ -150,7 +150,7 @@ def test_late_corrections_within_the_look_back_are_picked_up(shop, tmp_path: Pat
     add_line(shop, "FIX1", "SKU-00004", "2024-06-27 10:00:00", 6)  # arrived after the 29th's run
     out = checks(shop, tmp_path, day=DAY)
     first = out["sources"][0]["sync"]
-    assert not first["full"] and first["extracted"] == [["2024-06-24", "2024-06-30"]]
+    assert not first["full"] and first["extracted"] == [["2024-06-23", "2024-06-30"]]  # 7 back
     assert out["history"]["ds"].max() == pd.Timestamp(DAY)
     assert demand(out, "SKU-00004", "2024-06-27") >= 6
 

@@ -53,9 +53,6 @@ def init_database(
     Raises:
         ValueError: For users on SQLite (it has none), or unsafe user/database names.
     """
-    if source_tables:
-        create_source_tables(engine)
-    create_forecast_tables(engine)
     users = [
         (user, grants)
         for user, grants in (
@@ -65,11 +62,17 @@ def init_database(
         )
         if user
     ]
+    if users:  # every name is checked before anything touches the database
+        if dialect_of(engine) != "mysql":
+            raise ValueError("database users and grants need MySQL or MariaDB (SQLite has none)")
+        database = safe_identifier(str(engine.url.database or ""))
+        for (user, _), _ in users:
+            safe_identifier(user)
+    if source_tables:
+        create_source_tables(engine)
+    create_forecast_tables(engine)
     if not users:
         return {"database": str(engine.url.database), "source_tables": source_tables, "users": []}
-    if dialect_of(engine) != "mysql":
-        raise ValueError("database users and grants need MySQL or MariaDB (SQLite has none)")
-    database = safe_identifier(str(engine.url.database or ""))
     with engine.begin() as conn:
         for (user, password), grants in users:
             name = safe_identifier(user)
