@@ -150,7 +150,15 @@ def test_cli_help_for_every_command() -> None:
 
     parser = build_parser()
     commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert set(commands) == {"seed-demo", "import", "init-db", "run", "summary", "benchmark"}
+    assert set(commands) == {
+        "seed-demo",
+        "import",
+        "init-db",
+        "run",
+        "summary",
+        "benchmark",
+        "customers",
+    }
     for name, sub in commands.items():
         text = sub.format_help()
         assert text.startswith(f"usage: forecasting {name}"), name

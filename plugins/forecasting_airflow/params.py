@@ -41,14 +41,19 @@ def _schema(annotation: Any) -> dict[str, Any]:
     return {"type": [json_type, "null"] if len(members) < len(args) else json_type}
 
 
-def pipeline_params() -> dict[str, Param]:
-    """One ``Param`` per :class:`PipelineConfig` field, plus the connection ids."""
+def pipeline_params(
+    config_class: Any = None, enums: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, Param]:
+    """One ``Param`` per field of ``config_class`` (default :class:`PipelineConfig`), plus
+    the connection ids; ``enums`` lists the allowed items of array fields."""
     from forecasting.config import PipelineConfig
     from forecasting.names import MODEL_NAMES
 
-    defaults = PipelineConfig()
+    config_class = config_class or PipelineConfig
+    enums = {"models": MODEL_NAMES} if enums is None else enums
+    defaults = config_class()
     params: dict[str, Param] = {}
-    for name, field in PipelineConfig.model_fields.items():
+    for name, field in config_class.model_fields.items():
         default = getattr(defaults, name)
         if hasattr(default, "model_dump"):
             default = default.model_dump()
@@ -59,8 +64,8 @@ def pipeline_params() -> dict[str, Param]:
             for key, json_key in (("ge", "minimum"), ("le", "maximum")):
                 if getattr(meta, key, None) is not None:
                     schema[json_key] = getattr(meta, key)
-        if name == "models":
-            schema["items"] = {"type": "string", "enum": list(MODEL_NAMES)}
+        if name in enums:
+            schema["items"] = {"type": "string", "enum": list(enums[name])}
         params[name] = Param(default, description=field.description or name, **schema)
     for name, (default, description) in CONNECTION_PARAMS.items():
         params[name] = Param(default, type="string", description=description)

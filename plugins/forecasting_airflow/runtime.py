@@ -17,7 +17,9 @@ from airflow.sdk import BaseHook, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
 __all__ = [
+    "CUSTOMER_KEY_ID",
     "RunContext",
+    "customer_key",
     "fail_without_retry",
     "measured",
     "run_context",
@@ -103,32 +105,68 @@ def run_day_of(context: Mapping[str, Any], shop_timezone: str) -> date:
     return local.date() - timedelta(days=1)
 
 
-def run_context(context: Mapping[str, Any]) -> RunContext:
+def run_context(context: Mapping[str, Any], config_class: Any = None) -> RunContext:
     """Build the run's day, settings, configuration and storage from a task context.
 
     * Source, warehouse and storage: the Airflow connections named by the
       ``source_conn_id``, ``warehouse_conn_id`` and ``storage_conn_id`` params when they
       exist, else ``FORECASTING_SOURCE_URL`` / ``FORECASTING_WAREHOUSE_URL`` /
       ``FORECASTING_STORAGE_URI`` from the environment, else local files.
-    * Configuration: the DAG params, validated by :class:`PipelineConfig`.
+    * Configuration: the DAG params, validated by ``config_class`` (default
+      :class:`PipelineConfig`; the customer DAG passes its ``CustomerConfig``).
     """
     from forecasting.config import PipelineConfig, Settings
     from forecasting.storage import Storage
+
+    config_class = config_class or PipelineConfig
 
     params = dict(context.get("params") or {})
     source = sqlalchemy_url(str(params.pop("source_conn_id", "forecasting_source")))
     warehouse = sqlalchemy_url(str(params.pop("warehouse_conn_id", "forecasting_warehouse")))
     storage_conn = str(params.pop("storage_conn_id", "forecasting_storage"))
     settings = Settings.from_env(source_url=source, warehouse_url=warehouse or source)
-    fields = set(PipelineConfig.model_fields)
+    fields = set(config_class.model_fields)
     try:
-        config = PipelineConfig(**{k: v for k, v in params.items() if k in fields})
+        config = config_class(**{k: v for k, v in params.items() if k in fields})
     except ValueError as exc:  # bad params never get better by retrying
         raise AirflowFailException(f"invalid DAG params: {exc}") from exc
     root = ObjectStoragePath(
         settings.storage_uri, conn_id=storage_conn if _has_connection(storage_conn) else None
     )
     return RunContext(run_day_of(context, settings.shop_timezone), settings, config, Storage(root))
+
+
+#: Airflow connection (its password) or variable holding the customer pseudonymisation key.
+CUSTOMER_KEY_ID = "forecasting_customer_key"
+
+
+def customer_key() -> bytes:
+    """The customer pseudonymisation key: the password of the Airflow connection
+    ``forecasting_customer_key``, else the Airflow variable of that name, else
+    ``$FORECASTING_CUSTOMER_KEY``. Never logged.
+
+    Raises:
+        AirflowFailException: If none is set (a missing key is never replaced by a default).
+    """
+    from airflow.sdk import Variable
+
+    from forecasting.customers.privacy import MissingKeyError
+    from forecasting.customers.privacy import customer_key as checked_key
+
+    value: str | None = None
+    try:
+        value = BaseHook.get_connection(CUSTOMER_KEY_ID).password or None
+    except AirflowNotFoundException:
+        value = None
+    if value is None:
+        try:
+            value = Variable.get(CUSTOMER_KEY_ID, default=None)
+        except Exception:  # no variable backend reachable: fall through to the environment
+            value = None
+    try:
+        return checked_key(value)
+    except MissingKeyError as exc:
+        raise AirflowFailException(str(exc)) from exc
 
 
 def fail_without_retry(func: Callable[P, R]) -> Callable[P, R]:

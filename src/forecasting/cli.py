@@ -162,6 +162,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_customers_run(args: argparse.Namespace) -> int:
+    from forecasting.customers.config import CustomerConfig
+    from forecasting.customers.pipeline import run_customer_pipeline
+    from forecasting.customers.privacy import customer_key
+    from forecasting.storage import Storage
+
+    settings = _settings(args)
+    config = CustomerConfig(force_retrain=args.force_retrain)
+    storage = Storage.from_uri(settings.storage_uri)
+    _print(run_customer_pipeline(args.date, settings, config, storage, customer_key()))
+    return 0
+
+
+def cmd_customers_map(args: argparse.Namespace) -> int:
+    from forecasting.customers.privacy import write_pseudonym_map
+    from forecasting.db import make_engine
+
+    settings = _settings(args)
+    rows = write_pseudonym_map(make_engine(settings.source_url), args.table)
+    _print({"table": args.table, "rows": rows, "source": _redact(settings.source_url)})
+    return 0
+
+
 def cmd_summary(args: argparse.Namespace) -> int:
     from forecasting.reporting import run_summary
 
@@ -171,6 +194,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
     from forecasting.bench.harness import run_benchmark
+
+    if args.dataset == "propensity":
+        from forecasting.customers.benchmark import propensity_benchmark
+
+        propensity_benchmark(args.data_dir, args.scores_csv)
+        return 0
+    if args.dataset == "recommendations":
+        from forecasting.customers.benchmark import recommendations_benchmark
+
+        recommendations_benchmark(args.data_dir, args.recs_csv)
+        return 0
 
     run_benchmark(
         args.dataset,
@@ -328,17 +362,48 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking-uri", help="MLflow tracking URI")
     p.set_defaults(func=cmd_summary)
 
+    p = sub.add_parser("customers", help="the customer models (propensity, recommendations)")
+    csub = p.add_subparsers(dest="customers_command", required=True)
+    c = csub.add_parser(
+        "run",
+        parents=[common, db],
+        help="run the customer_models steps for a day without Airflow (key: $FORECASTING_CUSTOMER_KEY)",
+    )
+    c.add_argument("--date", type=_date, required=True, help="the run's day YYYY-MM-DD")
+    c.add_argument("--warehouse-url", help="SQLAlchemy URL of the published tables")
+    c.add_argument("--tracking-uri", help="MLflow tracking URI")
+    c.add_argument("--force-retrain", action="store_true", help="train even if not due")
+    c.set_defaults(func=cmd_customers_run)
+    c = csub.add_parser(
+        "map",
+        parents=[common, db],
+        help="for the shop: write customer_id -> pseudonym into a table of its own database",
+    )
+    c.add_argument(
+        "--table",
+        default="customer_pseudonyms",
+        help="table to (re)create (default customer_pseudonyms)",
+    )
+    c.set_defaults(func=cmd_customers_map)
+
     p = sub.add_parser(
         "benchmark",
         parents=[common],
         help="our models vs open-source peers on a real dataset, same rolling-origin windows",
     )
-    p.add_argument("dataset", choices=["store-item-demand", "online-retail"])
+    p.add_argument(
+        "dataset", choices=["store-item-demand", "online-retail", "propensity", "recommendations"]
+    )
     p.add_argument(
         "--data-dir",
         default="../shared/data",
         help="folder holding the datasets (default ../shared/data)",
     )
+    p.add_argument(
+        "--scores-csv",
+        help="propensity: write customer_id,score (P(buys in the 28 days after the file)) here",
+    )
+    p.add_argument("--recs-csv", help="recommendations: write customer_id,rank,sku (top 10) here")
     p.add_argument(
         "--future-csv",
         help="also train on the whole file and write forecasts of the 28 days after it here",

@@ -81,16 +81,18 @@ def dags_test(airflow_home: Path) -> Callable[..., subprocess.CompletedProcess[s
         data_dir: Path,
         conf: dict | None = None,
         extra_env: dict[str, str] | None = None,
+        dag_id: str = "demand_forecast",
     ) -> subprocess.CompletedProcess[str]:
         env = airflow_env(airflow_home, data_dir, extra_env)
+        default = FAST_CONF if dag_id == "demand_forecast" else {}
         cmd = [
             AIRFLOW,
             "dags",
             "test",
-            "demand_forecast",
+            dag_id,
             logical_date,
             "-c",
-            json.dumps(conf or FAST_CONF),
+            json.dumps(conf if conf is not None else default),
         ]
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900, cwd=REPO)
 

@@ -28,3 +28,24 @@ CREATE TABLE IF NOT EXISTS forecast_runs (
     series_count   INTEGER      NOT NULL,
     row_count      INTEGER      NOT NULL
 ){{ engine }};
+
+-- Marketing's tables: customers only as keyed pseudonyms (forecasting.customers.privacy).
+CREATE TABLE IF NOT EXISTS customer_propensity (
+    run_date           DATE         NOT NULL,  -- scored after this day ends
+    customer_pseudonym CHAR(32)     NOT NULL,
+    probability        DOUBLE PRECISION NOT NULL,  -- P(buys in the 28 days after run_date)
+    expected_orders    DOUBLE PRECISION NOT NULL,  -- expected orders in those 28 days
+    decile             INTEGER      NOT NULL,  -- 1 = the 10 % most likely to buy
+    model_version      VARCHAR(16)  NOT NULL,
+    PRIMARY KEY (run_date, customer_pseudonym)
+){{ engine }};
+
+CREATE TABLE IF NOT EXISTS customer_recommendations (
+    run_date           DATE         NOT NULL,
+    customer_pseudonym CHAR(32)     NOT NULL,
+    `rank`             INTEGER      NOT NULL,  -- 1 = show first
+    sku                {{ key }}    NOT NULL,
+    score              DOUBLE PRECISION NOT NULL,
+    model_version      VARCHAR(16)  NOT NULL,
+    PRIMARY KEY (run_date, customer_pseudonym, `rank`)
+){{ engine }};

@@ -51,5 +51,10 @@ CREATE TABLE IF NOT EXISTS calendar_events (
     PRIMARY KEY (event_date, name)
 ){{ engine }};
 
+CREATE TABLE IF NOT EXISTS customer_optouts (
+    customer_id  VARCHAR(64)   NOT NULL PRIMARY KEY,  -- asked to be forgotten
+    opted_out_on DATE          NOT NULL
+){{ engine }};
+
 -- Indexes are created by create_index.sql, only where missing (MySQL has no
 -- CREATE INDEX IF NOT EXISTS), so applying the schema twice is harmless.

@@ -1,4 +1,7 @@
 -- Publishing replaces a run date's rows: SELECT, INSERT and DELETE on the forecast tables,
--- and nothing on the shop's own tables. The tables are created by the administrator.
+-- demand and customer tables alike, and nothing on the shop's own tables. The tables are
+-- created by the administrator.
 GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_forecast TO '{{ user }}'@'%';
-GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_runs TO '{{ user }}'@'%'
+GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_runs TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_propensity TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_recommendations TO '{{ user }}'@'%'

@@ -42,7 +42,12 @@ log = logging.getLogger(__name__)
 
 _VALUE_COLUMNS = ("forecast", "p10", "p50", "p90")
 #: The tables this module writes.
-FORECAST_TABLES = ("demand_forecast", "forecast_runs")
+FORECAST_TABLES = (
+    "demand_forecast",
+    "forecast_runs",
+    "customer_propensity",
+    "customer_recommendations",
+)
 _CHUNK = 20_000
 
 

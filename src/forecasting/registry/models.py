@@ -157,8 +157,16 @@ def _quote(value: str) -> str:
     return value.replace("'", "''")
 
 
-def register_run_model(name: str, run_id: str, model_uri: str, tags: dict[str, str]) -> str:
+def register_run_model(
+    name: str,
+    run_id: str,
+    model_uri: str,
+    tags: dict[str, str],
+    description: str = "Daily demand forecast (P10/P50/P90 per SKU, location and day).",
+) -> str:
     """Register the run's model as a new version, or return the version it already has.
+
+    ``description`` describes the registered model when this creates it.
 
     Re-running a date that reused its training run therefore does not create a second
     version of the same model.
@@ -170,9 +178,7 @@ def register_run_model(name: str, run_id: str, model_uri: str, tags: dict[str, s
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         _call(
-            lambda: client.create_registered_model(
-                name, description="Daily demand forecast (P10/P50/P90 per SKU, location and day)."
-            ),
+            lambda: client.create_registered_model(name, description=description),
             "creating the registered model",
         )
     existing = _call(

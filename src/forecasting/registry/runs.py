@@ -97,8 +97,10 @@ def start_date_run(
     run_day: date,
     tags: dict[str, str],
     params: dict[str, Any],
+    title: str = "demand_forecast",
 ) -> Iterator[Any]:
-    """Start the parent run of a date with its identifying tags and parameters.
+    """Start the parent run of a date (named ``<title> <date>``) with its identifying tags
+    and parameters.
 
     The run records the host and process that run it (``forecasting.host``/``pid``), so a
     person can tell which attempt wrote it. It ends ``FAILED`` if the block raises.
@@ -111,7 +113,7 @@ def start_date_run(
     }
     with mlflow.start_run(
         experiment_id=experiment_id,
-        run_name=f"demand_forecast {run_day.isoformat()}",
+        run_name=f"{title} {run_day.isoformat()}",
         tags=run_tags,
     ) as run:
         flat: dict[str, str] = {}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,6 +29,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "order_lines": ("order_id", "line_no", "sku", "quantity", "unit_price"),
     "promotions": ("promotion_id", "sku", "location_id", "starts_on", "ends_on", "discount_pct"),
     "calendar_events": ("event_date", "name", "kind"),
+    "customer_optouts": ("customer_id", "opted_out_on"),
 }
 
 
@@ -45,6 +46,9 @@ class ShopData:
     order_lines: pd.DataFrame
     promotions: pd.DataFrame
     calendar_events: pd.DataFrame
+    customer_optouts: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["customer_id", "opted_out_on"])
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -191,11 +191,18 @@ def generate_shop(
     ord_d = np.array([u[0] for u in uniques])
     ord_l = np.array([u[1] for u in uniques])
     n_customers = max(50, 40 * n_skus)
+    sku_index = pd.Series(np.arange(n_skus), index=skus)
     seconds = rng.integers(8 * 3600, 22 * 3600, n_orders)
     orders = pd.DataFrame(
         {
             "order_id": [f"O{c + 1:08d}" for c in range(n_orders)],
-            "customer_id": [f"C{c:06d}" for c in rng.integers(1, n_customers + 1, n_orders)],
+            "customer_id": _assign_customers(
+                ord_d,
+                category[sku_index[lines.groupby(codes)["sku"].first().to_numpy()]],
+                n_customers,
+                n_days,
+                seed,
+            ),
             "location_id": loc_ids[ord_l],
             "ordered_at": dates[ord_d] + pd.to_timedelta(seconds, unit="s"),
             "status": "completed",
@@ -215,3 +222,37 @@ def generate_shop(
     order_lines = lines.loc[:, ["order_id", "line_no", "sku", "quantity", "unit_price"]]
     order_lines = order_lines.astype({"quantity": "int64", "line_no": "int64"})
     return ShopData(products, locations, orders, order_lines, promotions, events)
+
+
+def _assign_customers(
+    order_day: np.ndarray, order_category: np.ndarray, n_customers: int, n_days: int, seed: int
+) -> list[str]:
+    """Customers for orders, like a real shop's: a few buy often and most rarely (gamma
+    activity), customers join over time and about half stop buying at some point, and each
+    prefers one category. The customer models have something to find; demand is unchanged
+    (its own random stream is not touched).
+    """
+    rng = np.random.default_rng(seed + 2)
+    activity = rng.gamma(0.6, 1.0, n_customers)
+    # Customers join over the history; about half leave at some point.
+    joins = rng.integers(0, max(1, int(n_days * 0.7)), n_customers)
+    joins[: max(1, n_customers // 5)] = 0  # a fifth were customers before the history
+    churns = np.where(
+        rng.random(n_customers) < 0.5,
+        joins + rng.integers(60, max(61, n_days), n_customers),
+        n_days + 1,
+    )
+    home = rng.choice(np.asarray(_CATEGORIES), n_customers)
+    ids = np.array([f"C{c:06d}" for c in range(1, n_customers + 1)])
+    out = np.empty(len(order_day), dtype=object)
+    frame = pd.DataFrame({"d": order_day, "c": order_category})
+    for (day, cat), idx in frame.groupby(["d", "c"]).indices.items():
+        active = (joins <= day) & (day < churns)
+        # Customers drift away before they stop: activity fades over their last 120 days
+        # (BG/NBD assumes a sudden dropout; spend trends and recent activity show it).
+        fading = np.clip((churns - day) / 120.0, 0.1, 1.0)
+        weight = activity * fading * active * np.where(home == cat, 15.0, 1.0)
+        if weight.sum() <= 0:
+            weight = activity
+        out[idx] = ids[rng.choice(n_customers, len(idx), p=weight / weight.sum())]
+    return list(out)

@@ -1,0 +1,138 @@
+"""
+### Customer models: purchase propensity and recommendations
+
+Every day, for the run's day *D* (the last complete day in the shop's timezone):
+
+1. **extract** reads `history_days` of order lines of identified customers from the shop
+   database and pseudonymises customer and order ids as they are read (HMAC-SHA256 with
+   the key in the `forecasting_customer_key` connection, variable or
+   `FORECASTING_CUSTOMER_KEY`; no key, no run). Orders without a customer and customers
+   in `customer_optouts` are left out;
+2. **validate** runs the Great Expectations suite (pseudonyms only, no nulls, sane values,
+   enough history); a failure names the rule, the table and sample rows;
+3. **train_propensity** and **train_recommendations** (in parallel): training cadence,
+   backtest on cutoffs the models never saw, an MLflow run per model and date,
+   a new registered version, the promotion rule (`@champion`); each pins the version
+   the day is scored with;
+4. **score** every customer with the pinned versions (MLflow pyfunc);
+5. **publish** `customer_propensity` and `customer_recommendations` for *D* in one
+   transaction, and delete every row of customers who asked to be forgotten.
+
+Daily, not on an Asset: the customer models read the shop database directly (the demand
+DAG's hand-off holds aggregated demand, no customers), so they need nothing from
+`demand_forecast` and a failure of one never holds up the other.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import dag, task
+from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
+from forecasting_airflow.params import pipeline_params
+from forecasting_airflow.runtime import customer_key, fail_without_retry, measured, run_context
+
+from forecasting.customers.config import PROPENSITY_MODELS, RECOMMENDERS, CustomerConfig
+
+
+@dag(
+    dag_id="customer_models",
+    schedule=CronDataIntervalTimetable(
+        "@daily", timezone=os.environ.get("FORECASTING_SHOP_TIMEZONE", "UTC")
+    ),
+    start_date=pendulum.datetime(2010, 1, 1, tz="UTC"),  # see demand_forecast
+    catchup=False,
+    max_active_runs=1,  # runs share each model's @champion
+    dagrun_timeout=timedelta(hours=4),
+    tags=["forecasting", "customers", "mlflow"],
+    doc_md=__doc__,
+    default_args={
+        "owner": "forecasting",
+        "retries": 2,
+        "retry_delay": timedelta(minutes=2),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=20),
+        "execution_timeout": timedelta(hours=2),
+    },
+    params=pipeline_params(
+        CustomerConfig,
+        {"propensity_models": PROPENSITY_MODELS, "recommenders": RECOMMENDERS},
+    ),
+)
+def customer_models() -> None:
+    @task
+    @measured
+    @fail_without_retry
+    def extract(**context: Any) -> dict[str, Any]:
+        from forecasting.customers.pipeline import extract_customers_step
+
+        ctx = run_context(context, CustomerConfig)
+        return extract_customers_step(
+            ctx.run_day, ctx.settings, ctx.config, ctx.storage, customer_key()
+        )
+
+    @task
+    @measured
+    @fail_without_retry
+    def validate(extracted: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from forecasting.customers.pipeline import validate_customers_step
+
+        ctx = run_context(context, CustomerConfig)
+        return validate_customers_step(ctx.run_day, extracted, ctx.config, ctx.storage)
+
+    @task
+    @measured
+    @fail_without_retry
+    def train_propensity(validated: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from forecasting.customers.pipeline import train_propensity_step
+
+        ctx = run_context(context, CustomerConfig)
+        return train_propensity_step(ctx.run_day, validated, ctx.settings, ctx.config, ctx.storage)
+
+    @task
+    @measured
+    @fail_without_retry
+    def train_recommendations(validated: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from forecasting.customers.pipeline import train_recommendations_step
+
+        ctx = run_context(context, CustomerConfig)
+        return train_recommendations_step(
+            ctx.run_day, validated, ctx.settings, ctx.config, ctx.storage
+        )
+
+    @task
+    @measured
+    @fail_without_retry
+    def score(
+        validated: dict[str, Any],
+        propensity: dict[str, Any],
+        recommendations: dict[str, Any],
+        **context: Any,
+    ) -> dict[str, Any]:
+        from forecasting.customers.pipeline import score_customers_step
+
+        ctx = run_context(context, CustomerConfig)
+        return score_customers_step(
+            ctx.run_day, validated, propensity, recommendations, ctx.settings, ctx.storage
+        )
+
+    @task
+    @measured
+    @fail_without_retry
+    def publish(
+        scored: dict[str, Any], validated: dict[str, Any], **context: Any
+    ) -> dict[str, Any]:
+        from forecasting.customers.pipeline import publish_customers_step
+
+        ctx = run_context(context, CustomerConfig)
+        return publish_customers_step(ctx.run_day, scored, validated, ctx.settings, ctx.storage)
+
+    validated = validate(extract())
+    scored = score(validated, train_propensity(validated), train_recommendations(validated))
+    publish(scored, validated)
+
+
+customer_models()

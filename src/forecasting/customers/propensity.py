@@ -1,0 +1,385 @@
+"""Purchase propensity: the probability that a customer buys in the next 28 days.
+
+Training rows come from several past cutoffs (features as of the cutoff, label = bought in
+the 28 days after it: time travel, never looking past it). Candidates:
+
+* ``logistic_rfm`` -- logistic regression on log recency, frequency and monetary value:
+  the baseline marketing teams already have;
+* ``bgnbd`` -- the BG/NBD model (``lifetimes``) fitted on each customer's purchase history:
+  P(alive) x P(at least one purchase in 28 days | alive), the classic CLV baseline;
+* ``hgb`` -- scikit-learn gradient boosting on every feature;
+* ``mlp`` -- a Keras network on every feature.
+
+Every candidate, baselines included, gets the same treatment: fitted on the training
+cutoffs, then calibrated with isotonic regression on a held-back calibration cutoff, then
+scored on the latest cutoffs it never saw (ROC AUC, PR AUC, log loss, Brier score,
+top-decile lift). The registered model predicts calibrated probabilities and the expected
+number of orders (a Poisson booster on the same features).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from forecasting.customers.config import PROPENSITY_BASELINES, PROPENSITY_MODELS
+from forecasting.customers.features import (
+    LABEL_DAYS,
+    RFM_FEATURES,
+    customer_features,
+    labels,
+    purchases,
+)
+
+__all__ = [
+    "BASELINES",
+    "CANDIDATES",
+    "CutoffPlan",
+    "PropensityModel",
+    "backtest_propensity",
+    "fit_propensity",
+    "propensity_metrics",
+]
+
+log = logging.getLogger(__name__)
+
+CANDIDATES = PROPENSITY_MODELS
+BASELINES = PROPENSITY_BASELINES
+#: Metrics of a propensity backtest; ROC AUC ranks candidates and gates promotion.
+METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "log_loss", "brier", "top_decile_lift")
+
+
+@dataclass(frozen=True)
+class CutoffPlan:
+    """Which past cutoffs train, calibrate and test a model for a run day.
+
+    The latest cutoff whose 28-day label is complete is ``run_day - 28``. The test cutoffs
+    are the latest ones; the calibration cutoff comes before them; the training cutoffs
+    before that, every ``step`` days. Nothing a model is scored on was seen while fitting
+    or calibrating it.
+    """
+
+    test: tuple[date, ...]
+    calibration: date
+    train: tuple[date, ...]
+
+    @classmethod
+    def for_day(
+        cls, run_day: date, n_train: int = 6, n_test: int = 1, step: int = LABEL_DAYS
+    ) -> CutoffPlan:
+        """Test cutoffs 28 days apart ending at ``run_day - 28``; the calibration cutoff 28
+        days before the oldest; ``n_train`` training cutoffs ``step`` days apart, the newest
+        28 days before the calibration cutoff (so no label window overlaps a later one)."""
+        last = run_day - timedelta(days=LABEL_DAYS)
+        test = tuple(last - timedelta(days=LABEL_DAYS * k) for k in range(n_test))
+        calibration = test[-1] - timedelta(days=LABEL_DAYS)
+        newest = calibration - timedelta(days=LABEL_DAYS)
+        train = tuple(newest - timedelta(days=step * k) for k in range(n_train))
+        return cls(test, calibration, train)
+
+    def final(self) -> CutoffPlan:
+        """The plan of the model that gets registered: the same cutoffs moved forward so
+        that it is calibrated on the latest complete label window (no test: it scores the
+        future)."""
+        shift = self.test[0] - self.calibration
+        return CutoffPlan((), self.test[0], tuple(c + shift for c in self.train))
+
+
+def _rows(
+    lines: pd.DataFrame, cutoffs: tuple[date, ...], categories: list[str]
+) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    frames, ys, counts = [], [], []
+    for c in cutoffs:
+        x = customer_features(lines, pd.Timestamp(c), categories)
+        lab = labels(lines, pd.Timestamp(c)).reindex(x.index)
+        frames.append(x.assign(_cutoff=pd.Timestamp(c)))
+        ys.append(lab["bought"].fillna(0).to_numpy(int))
+        counts.append(lab["orders"].fillna(0).to_numpy(float))
+    return pd.concat(frames), np.concatenate(ys), np.concatenate(counts)
+
+
+def _categories(lines: pd.DataFrame, cutoff: date) -> list[str]:
+    bought = purchases(lines.loc[lines["ds"] <= pd.Timestamp(cutoff)])
+    revenue = (bought["quantity"] * bought["unit_price"]).groupby(bought["category"]).sum()
+    return list(revenue.sort_values(ascending=False).index[:5])
+
+
+def _keras_classifier(n_features: int, seed: int) -> Any:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(seed)
+    init = keras.initializers.GlorotUniform(seed=seed)
+    inputs = keras.Input(shape=(n_features,))
+    x = layers.Dense(64, activation="relu", kernel_initializer=init)(inputs)
+    x = layers.Dropout(0.2, seed=seed)(x)
+    x = layers.Dense(32, activation="relu", kernel_initializer=init)(x)
+    out = layers.Dense(1, activation="sigmoid")(x)
+    net = keras.Model(inputs, out)
+    net.compile(optimizer=keras.optimizers.Adam(1e-3), loss="binary_crossentropy")
+    return net
+
+
+@dataclass
+class _Scaler:
+    """Median imputation and standardisation of log-transformed features (for the MLP)."""
+
+    median: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    std: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    def fit(self, X: np.ndarray) -> _Scaler:
+        Z = np.sign(X) * np.log1p(np.abs(X))
+        self.median = np.nanmedian(Z, axis=0)
+        Z = np.where(np.isnan(Z), self.median, Z)
+        self.mean, self.std = Z.mean(axis=0), np.maximum(Z.std(axis=0), 1e-6)
+        return self
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        Z = np.sign(X) * np.log1p(np.abs(X))
+        Z = np.where(np.isnan(Z), self.median, Z)
+        return ((Z - self.mean) / self.std).astype("float32")
+
+
+def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index) -> np.ndarray:
+    """P(at least one purchase in the next 28 days) under BG/NBD fitted up to ``cutoff``.
+
+    ``P(alive) x (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))``: with no purchase in
+    the window no dropout can happen in it (BG/NBD drops out right after purchases), so
+    the second factor is the Gamma-Poisson probability of a first purchase.
+    """
+    import warnings
+
+    from lifetimes import BetaGeoFitter
+    from lifetimes.utils import ConvergenceError, summary_data_from_transaction_data
+
+    bought = purchases(lines.loc[lines["ds"] <= cutoff])
+    summary = summary_data_from_transaction_data(
+        bought[["customer", "ds"]].drop_duplicates(),
+        "customer",
+        "ds",
+        observation_period_end=cutoff,
+    )
+    # Weeks, not days: the likelihood is badly scaled in days and the optimiser diverges
+    # (lifetimes' own advice); the penaliser is raised only if the fit does not converge.
+    x, t_x, T = summary["frequency"], summary["recency"] / 7.0, summary["T"] / 7.0
+    fitter = None
+    for penalizer in (0.001, 0.01, 0.1):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fitter = BetaGeoFitter(penalizer_coef=penalizer).fit(x, t_x, T)
+            break
+        except ConvergenceError:
+            continue
+    if fitter is None:
+        raise RuntimeError("BG/NBD did not converge even with penalizer 0.1")
+    alive = fitter.conditional_probability_alive(x, t_x, T)
+    r, alpha = fitter.params_["r"], fitter.params_["alpha"]
+    first = 1.0 - ((alpha + T) / (alpha + T + LABEL_DAYS / 7.0)) ** (r + x)
+    score = pd.Series(np.asarray(alive) * np.asarray(first), index=summary.index)
+    return score.reindex(customers).fillna(0.0).to_numpy()
+
+
+@dataclass
+class PropensityModel:
+    """A fitted, calibrated propensity candidate (what gets registered and served).
+
+    Attributes:
+        name: Candidate name.
+        categories: The categories whose revenue shares are features.
+        estimator: The fitted classifier (``None`` for ``bgnbd``, which refits on each
+            history it is given).
+        calibrator: Isotonic regression from raw scores to probabilities.
+        orders_model: Poisson booster for the expected number of orders.
+        seed: Seed of the network.
+    """
+
+    name: str
+    categories: list[str]
+    estimator: Any = None
+    calibrator: IsotonicRegression | None = None
+    orders_model: HistGradientBoostingRegressor | None = None
+    scaler: _Scaler | None = None
+    network_weights: list[np.ndarray] | None = None
+    seed: int = 42
+
+    def _raw(self, lines: pd.DataFrame, cutoff: pd.Timestamp, X: pd.DataFrame) -> np.ndarray:
+        if self.name == "bgnbd":
+            return _bgnbd_score(lines, cutoff, X.index)
+        if self.name == "logistic_rfm":
+            return np.asarray(self.estimator.predict_proba(X[list(RFM_FEATURES)].to_numpy())[:, 1])
+        if self.name == "hgb":
+            return np.asarray(self.estimator.predict_proba(X.to_numpy())[:, 1])
+        if self.name == "mlp":
+            net = self._network(X.shape[1])
+            assert self.scaler is not None
+            return np.asarray(net.predict(self.scaler.transform(X.to_numpy()), verbose=0))[:, 0]
+        raise ValueError(f"unknown propensity candidate {self.name!r}")
+
+    def _network(self, n_features: int) -> Any:
+        if getattr(self, "_net", None) is None:
+            net = _keras_classifier(n_features, self.seed)
+            net.set_weights(self.network_weights or [])
+            self._net = net
+        return self._net
+
+    def predict(self, lines: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+        """Calibrated probability and expected orders of every customer with a purchase on
+        or before ``cutoff``, for the 28 days after it.
+
+        Returns:
+            Index ``customer``; columns ``probability`` and ``expected_orders``.
+        """
+        cutoff = pd.Timestamp(cutoff)
+        X = customer_features(lines, cutoff, self.categories)
+        raw = self._raw(lines, cutoff, X) if len(X) else np.zeros(0)
+        probability = self.calibrator.predict(raw) if self.calibrator is not None else raw
+        expected = (
+            self.orders_model.predict(X.to_numpy())
+            if self.orders_model is not None and len(X)
+            else np.zeros(len(X))
+        )
+        # Consistent by construction: at least P(one order) expected orders.
+        expected = np.maximum(expected, probability)
+        return pd.DataFrame(
+            {"probability": probability, "expected_orders": expected}, index=X.index
+        )
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_net", None)
+        return state
+
+
+def _fit_raw(
+    name: str, lines: pd.DataFrame, X: pd.DataFrame, y: np.ndarray, categories: list[str], seed: int
+) -> PropensityModel:
+    model = PropensityModel(name, categories, seed=seed)
+    if name == "logistic_rfm":
+        model.estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+        model.estimator.fit(X[list(RFM_FEATURES)].to_numpy(), y)
+    elif name == "hgb":
+        model.estimator = HistGradientBoostingClassifier(
+            max_iter=300,
+            learning_rate=0.05,
+            max_leaf_nodes=15,
+            min_samples_leaf=40,
+            l2_regularization=1.0,
+            random_state=seed,
+        ).fit(X.to_numpy(), y)
+    elif name == "mlp":
+        model.scaler = _Scaler().fit(X.to_numpy())
+        net = _keras_classifier(X.shape[1], seed)
+        net.fit(
+            model.scaler.transform(X.to_numpy()),
+            y.astype("float32"),
+            epochs=30,
+            batch_size=256,
+            verbose=0,
+        )
+        model.network_weights = net.get_weights()
+        model._net = net
+    elif name != "bgnbd":
+        raise ValueError(f"unknown propensity candidate {name!r}; choose from {CANDIDATES}")
+    return model
+
+
+def fit_propensity(
+    name: str, lines: pd.DataFrame, plan: CutoffPlan, seed: int = 42
+) -> PropensityModel:
+    """Fit a candidate on the plan's training cutoffs and calibrate it on its calibration
+    cutoff; the expected-orders model is fitted on the training cutoffs too."""
+    categories = _categories(lines, plan.calibration)
+    X, y, counts = _rows(lines, plan.train, categories)
+    X = X.drop(columns="_cutoff")
+    model = _fit_raw(name, lines, X, y, categories, seed)
+    model.orders_model = HistGradientBoostingRegressor(
+        loss="poisson", max_iter=200, learning_rate=0.05, max_leaf_nodes=15, random_state=seed
+    ).fit(X.to_numpy(), counts)
+    cal = pd.Timestamp(plan.calibration)
+    Xc = customer_features(lines, cal, categories)
+    yc = labels(lines, cal)["bought"].reindex(Xc.index).fillna(0).to_numpy(int)
+    model.calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
+        model._raw(lines, cal, Xc), yc
+    )
+    return model
+
+
+def propensity_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    """ROC AUC, PR AUC, log loss, Brier score and top-decile lift of probabilities ``p``."""
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    order = np.argsort(-p, kind="stable")
+    top = order[: max(1, len(p) // 10)]
+    base = y.mean()
+    return {
+        "roc_auc": float(roc_auc_score(y, p)),
+        "pr_auc": float(average_precision_score(y, p)),
+        "log_loss": float(log_loss(y, p, labels=[0, 1])),
+        "brier": float(brier_score_loss(y, p)),
+        "top_decile_lift": float(y[top].mean() / base) if base > 0 else float("nan"),
+        "base_rate": float(base),
+        "customers": float(len(y)),
+    }
+
+
+@dataclass
+class PropensityBacktest:
+    """Every candidate's metrics on the test cutoffs, with what the plots need."""
+
+    metrics: dict[str, dict[str, float]]
+    seconds: dict[str, float]
+    scored: dict[str, pd.DataFrame]  # customer, cutoff, y, p per candidate
+
+    def table(self) -> pd.DataFrame:
+        rows = [{"model": k, **m, "seconds": self.seconds[k]} for k, m in self.metrics.items()]
+        return pd.DataFrame(rows)
+
+
+def backtest_propensity(
+    lines: pd.DataFrame, plan: CutoffPlan, candidates: tuple[str, ...] = CANDIDATES, seed: int = 42
+) -> PropensityBacktest:
+    """Fit and calibrate every candidate on the plan, score it on the test cutoffs."""
+    metrics, seconds, scored = {}, {}, {}
+    for name in candidates:
+        started = time.perf_counter()
+        model = fit_propensity(name, lines, plan, seed)
+        parts = []
+        for c in plan.test:
+            out = model.predict(lines, c)
+            y = labels(lines, pd.Timestamp(c))["bought"].reindex(out.index).fillna(0).to_numpy(int)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "customer": out.index,
+                        "cutoff": pd.Timestamp(c),
+                        "y": y,
+                        "p": out["probability"].to_numpy(),
+                    }
+                )
+            )
+        frame = pd.concat(parts, ignore_index=True)
+        seconds[name] = time.perf_counter() - started
+        metrics[name] = propensity_metrics(frame["y"].to_numpy(), frame["p"].to_numpy())
+        scored[name] = frame
+        log.info(
+            "propensity %s: %s (%.1fs)",
+            name,
+            {k: round(v, 4) for k, v in metrics[name].items()},
+            seconds[name],
+        )
+    return PropensityBacktest(metrics, seconds, scored)

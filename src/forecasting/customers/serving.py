@@ -1,0 +1,117 @@
+"""The customer models, served as MLflow pyfunc models like the demand forecast.
+
+Input: customer lines (:data:`~forecasting.customers.features.LINE_COLUMNS`, pseudonymous
+customers); the ``cutoff`` parameter is the last day the model may look at. Output: per
+customer ``probability`` and ``expected_orders`` (propensity) or the top 10 ``rank, sku,
+score`` (recommendations). The model carries this package's code and pins what it needs,
+so ``mlflow.pyfunc.load_model("models:/customer_propensity@champion")`` works on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+from mlflow.pyfunc.model import PythonModel
+
+from forecasting.customers.features import LINE_COLUMNS
+
+__all__ = ["CustomerModel", "example_lines", "log_customer_model"]
+
+log = logging.getLogger(__name__)
+
+_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "joblib")
+_EXTRA = {
+    "mlp": ("keras", "tensorflow-cpu", "tensorflow"),
+    "bgnbd": ("lifetimes", "autograd", "dill"),
+    "als": ("implicit",),
+    "blend": ("implicit",),
+}
+
+
+class CustomerModel(PythonModel):
+    """pyfunc wrapper of a fitted propensity model or recommender."""
+
+    def load_context(self, context: Any) -> None:
+        """Unpickle the fitted model from the ``model`` artifact."""
+        with open(context.artifacts["model"], "rb") as handle:
+            self.model = pickle.load(handle)
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Score every customer in ``model_input`` as of ``params["cutoff"]`` (default:
+        the last day in the input)."""
+        lines = model_input.loc[:, list(LINE_COLUMNS)].copy()
+        lines["ds"] = pd.to_datetime(lines["ds"])
+        cutoff = (params or {}).get("cutoff") or lines["ds"].max()
+        cutoff = pd.Timestamp(cutoff)
+        if hasattr(self.model, "recommend"):
+            return self.model.recommend(lines, cutoff).reset_index(drop=True)
+        return self.model.predict(lines, cutoff.date()).reset_index()
+
+
+def _requirements(name: str) -> list[str]:
+    import importlib.metadata
+
+    pins = []
+    for package in (*_PACKAGES, *_EXTRA.get(name, ())):
+        try:
+            pins.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return pins
+
+
+def example_lines(lines: pd.DataFrame, customers: int = 3) -> pd.DataFrame:
+    """A small input example with made-up pseudonyms and order ids: the shape of real
+    input without any real customer's pseudonym or history in MLflow."""
+    keep = lines["customer"].drop_duplicates().head(customers)
+    example = lines.loc[lines["customer"].isin(keep)].copy()
+    fake = {c: hashlib.sha256(f"example-{i}".encode()).hexdigest()[:32] for i, c in enumerate(keep)}
+    example["customer"] = example["customer"].map(fake)
+    example["order"] = pd.factorize(example["order"])[0].astype(str)
+    return example.reset_index(drop=True)
+
+
+def log_customer_model(model: Any, name: str, lines: pd.DataFrame, cutoff: str) -> str:
+    """Log a fitted customer model to the active run as a pyfunc model (signature, a
+    pseudonymous input example, this package's code, pinned requirements).
+
+    Returns:
+        The logged model's URI.
+    """
+    import forecasting
+
+    example = example_lines(lines)
+    output = CustomerModel()
+    output.model = model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        prediction = output.predict(None, example, {"cutoff": cutoff})
+        signature = mlflow.models.infer_signature(example, prediction, params={"cutoff": cutoff})
+    package_dir = Path(forecasting.__file__).resolve().parent
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.pkl"
+        path.write_bytes(pickle.dumps(model))
+        code = Path(tmp) / "code" / "forecasting"
+        shutil.copytree(package_dir, code, ignore=shutil.ignore_patterns("__pycache__"))
+        info = mlflow.pyfunc.log_model(
+            name=name,
+            python_model=CustomerModel(),
+            artifacts={"model": str(path)},
+            signature=signature,
+            input_example=(example, {"cutoff": cutoff}),
+            pip_requirements=_requirements(getattr(model, "name", "")),
+            code_paths=[str(code)],
+        )
+    log.info("logged %s %s as %s", name, getattr(model, "name", ""), info.model_uri)
+    return str(info.model_uri)
