@@ -146,13 +146,17 @@ class _Scaler:
         Z = np.sign(X) * np.log1p(np.abs(X))
         self.median = np.nanmedian(Z, axis=0)
         Z = np.where(np.isnan(Z), self.median, Z)
-        self.mean, self.std = Z.mean(axis=0), np.maximum(Z.std(axis=0), 1e-6)
+        # A feature constant in training (e.g. last year's orders when the history is
+        # shorter than a year) keeps unit scale: it must not explode when it later varies.
+        std = Z.std(axis=0)
+        self.mean, self.std = Z.mean(axis=0), np.where(std > 1e-6, std, 1.0)
         return self
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         Z = np.sign(X) * np.log1p(np.abs(X))
         Z = np.where(np.isnan(Z), self.median, Z)
-        return ((Z - self.mean) / self.std).astype("float32")
+        # Clipped: a customer far outside the training range saturates no unit.
+        return np.clip((Z - self.mean) / self.std, -5.0, 5.0).astype("float32")
 
 
 def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index) -> np.ndarray:
