@@ -32,7 +32,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
-from forecasting_airflow.params import pipeline_params
+from forecasting_airflow.params import DEFAULT_ARGS, pipeline_params
 from forecasting_airflow.runtime import customer_key, fail_without_retry, measured, run_context
 
 from forecasting.customers.config import PROPENSITY_MODELS, RECOMMENDERS, CustomerConfig
@@ -49,14 +49,7 @@ from forecasting.customers.config import PROPENSITY_MODELS, RECOMMENDERS, Custom
     dagrun_timeout=timedelta(hours=4),
     tags=["forecasting", "customers", "mlflow"],
     doc_md=__doc__,
-    default_args={
-        "owner": "forecasting",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=20),
-        "execution_timeout": timedelta(hours=2),
-    },
+    default_args=DEFAULT_ARGS,
     params=pipeline_params(
         CustomerConfig,
         {"propensity_models": PROPENSITY_MODELS, "recommenders": RECOMMENDERS},

@@ -37,7 +37,7 @@ from typing import Any
 import pendulum
 from airflow.sdk import dag, task
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
-from forecasting_airflow.params import pipeline_params
+from forecasting_airflow.params import DEFAULT_ARGS, pipeline_params
 from forecasting_airflow.runtime import fail_without_retry, measured, run_context
 
 
@@ -57,14 +57,7 @@ from forecasting_airflow.runtime import fail_without_retry, measured, run_contex
     dagrun_timeout=timedelta(hours=6),
     tags=["forecasting", "demand", "mlflow"],
     doc_md=__doc__,
-    default_args={
-        "owner": "forecasting",
-        "retries": 2,
-        "retry_delay": timedelta(minutes=2),
-        "retry_exponential_backoff": True,
-        "max_retry_delay": timedelta(minutes=20),
-        "execution_timeout": timedelta(hours=2),
-    },
+    default_args=DEFAULT_ARGS,
     params=pipeline_params(),
 )
 def demand_forecast() -> None:

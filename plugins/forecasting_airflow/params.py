@@ -6,12 +6,24 @@ description from the library; the DAG file does not repeat any of them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
 from airflow.sdk import Param
 
-__all__ = ["CONNECTION_PARAMS", "pipeline_params"]
+__all__ = ["CONNECTION_PARAMS", "DEFAULT_ARGS", "pipeline_params"]
+
+#: Task defaults of every forecasting DAG: retries with backoff for transient failures
+#: (bad data fails at once, see ``fail_without_retry``), and a ceiling per task.
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "forecasting",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=20),
+    "execution_timeout": timedelta(hours=2),
+}
 
 #: Connection ids a run reads its databases and storage through.
 CONNECTION_PARAMS = {

@@ -632,12 +632,7 @@ def _register_trained(
     from forecasting.models.base import load_forecaster
     from forecasting.models.naive import SeasonalNaive
     from forecasting.models.sharded import ShardedForecaster
-    from forecasting.registry.models import (
-        get_champion,
-        register_run_model,
-        set_champion,
-        set_version_tags,
-    )
+    from forecasting.registry.models import apply_decision, get_champion, register_run_model
     from forecasting.registry.promotion import GateInputs, decide_promotion
     from forecasting.registry.pyfunc import log_forecaster
     from forecasting.registry.runs import log_candidates, log_frame, log_json
@@ -740,25 +735,7 @@ def _register_trained(
         champion_live_days=live_days,
     )
     decision = decide_promotion(config.promotion, gate)
-    set_version_tags(
-        REGISTERED_MODEL_NAME,
-        version,
-        {
-            "promotion.decision": "promoted" if decision.promote else "not promoted",
-            "promotion.reason": decision.reason,
-        },
-    )
-    mlflow.set_tag("promotion.rule", decision.rule)
-    if decision.promote:
-        set_version_tags(REGISTERED_MODEL_NAME, version, {"promoted_on": run_day.isoformat()})
-        set_champion(REGISTERED_MODEL_NAME, version)
-        serving: str | None = version
-    elif backfill and decision.rule == "not_backwards":
-        serving = version  # the day's own model: never promoted, but it may serve its day
-    elif champion is not None and not backfill:
-        serving = champion.version
-    else:
-        serving = None
+    serving = apply_decision(REGISTERED_MODEL_NAME, version, decision, run_day, champion, backfill)
     return {
         "version": serving,
         "promoted": decision.promote,

@@ -216,11 +216,10 @@ def _train(
     from forecasting.customers.promotion import CustomerGate, decide_customer_promotion
     from forecasting.customers.serving import log_customer_model
     from forecasting.registry.models import (
+        apply_decision,
         get_champion,
         list_versions,
         register_run_model,
-        set_champion,
-        set_version_tags,
     )
     from forecasting.registry.runs import (
         COMPLETE_TAG,
@@ -339,25 +338,7 @@ def _train(
                 reference_kind="live" if live is not None else "backtest",
             )
             verdict = decide_customer_promotion(gate)
-            set_version_tags(
-                kind,
-                version,
-                {
-                    "promotion.decision": "promoted" if verdict.promote else "not promoted",
-                    "promotion.reason": verdict.reason,
-                },
-            )
-            mlflow.set_tag("promotion.rule", verdict.rule)
-            if verdict.promote:
-                set_version_tags(kind, version, {"promoted_on": run_day.isoformat()})
-                set_champion(kind, version)
-                serving: str | None = version
-            elif decision.backfill and verdict.rule == "not_backwards":
-                serving = version
-            elif champion is not None and not decision.backfill:
-                serving = champion.version
-            else:
-                serving = None
+            serving = apply_decision(kind, version, verdict, run_day, champion, decision.backfill)
             outcome = {
                 "version": serving,
                 "promoted": verdict.promote,
