@@ -84,3 +84,17 @@ def test_published_keys_round_trip_exactly_on_mysql(mysql_url: str) -> None:
     assert publish_forecasts(engine, frame, run) == len(skus)
     rows, _ = read_published(engine, date(2024, 6, 30))
     assert sorted(rows["sku"]) == sorted(skus)
+
+
+def test_scale_shop_bulk_loads_into_mysql(mysql_url: str, tmp_path: Path) -> None:
+    """`make scale-seed`'s path: generated TSV files, LOAD DATA, indexes rebuilt; a source
+    table without a file (customer opt-outs) stays empty instead of failing the load."""
+    from forecasting.sources.scale import bulk_load, write_scale_shop
+
+    counts = write_scale_shop(tmp_path, n_skus=4, n_locations=2, days=60)
+    loaded = bulk_load(make_engine(mysql_url), tmp_path)
+    assert loaded["order_lines"] == counts["order_lines"] > 0
+    assert loaded["customer_optouts"] == 0
+    with make_engine(mysql_url).connect() as conn:
+        stored = conn.execute(sa.text("SELECT COUNT(*) FROM order_lines")).scalar_one()
+    assert stored == counts["order_lines"]

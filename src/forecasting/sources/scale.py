@@ -110,7 +110,8 @@ def bulk_load(engine: Engine, folder: str | Path) -> dict[str, int]:
     """Load ``<table>.tsv`` files into a MySQL/MariaDB database with ``LOAD DATA``.
 
     Tables are created if missing and emptied; indexes are dropped during the load and
-    built afterwards (faster than maintaining them row by row).
+    built afterwards (faster than maintaining them row by row). A table without a file
+    (e.g. ``customer_optouts`` of a catalogue without customers) is left empty.
 
     Returns:
         Rows loaded per table.
@@ -132,6 +133,9 @@ def bulk_load(engine: Engine, folder: str | Path) -> dict[str, int]:
             execute_script(conn, "schema/delete_all_rows", table=table)
     loader = make_engine(engine.url, local_infile=True)
     for table in TABLE_COLUMNS:
+        if not (folder / f"{table}.tsv").exists():
+            loaded[table] = 0
+            continue
         sql = sa.text(render_sql("schema/load_tsv", "mysql", table=table))
         with loader.begin() as conn:
             result = conn.execute(sql, {"path": str(folder / f"{table}.tsv")})
