@@ -20,7 +20,14 @@ interval's end minus one day):
 8. **register**: MLflow run of the day, new version of `demand_forecast`, promotion rule;
    pins the version the day is scored with;
 9. **score** *(per shard)* with the pinned version (P10 <= P50 <= P90, finite, plausible);
-10. **publish** every shard to `demand_forecast` / `forecast_runs` in one transaction.
+10. **publish** every shard to `demand_forecast`, `demand_forecast_leadtime` (quantiles of
+    total demand over 7, 14 and 28 days) and `forecast_runs` in one transaction;
+11. **monitor** joins every earlier forecast with the actuals that arrived, rewrites
+    `forecast_accuracy` and the day's aggregates, and tags the champion
+    `monitoring.decay` when its live accuracy broke its backtest's promise (the next run
+    retrains; the task logs a `DECAY` warning);
+12. **report** writes the planner report (HTML, next to the run's partitions and in the
+    date's MLflow run).
 
 Tasks hand each other URIs on the storage every worker reaches (`FORECASTING_STORAGE_URI`,
 a local folder or `s3://...` through the `forecasting_storage` connection). Connections:
@@ -172,6 +179,29 @@ def demand_forecast() -> None:
         ctx = run_context(context)
         return publish_step(ctx.run_day, list(scored), ctx.settings, ctx.config, ctx.storage)
 
+    @task
+    @measured
+    def monitor(
+        features: list[dict[str, Any]],
+        sources: list[dict[str, Any]],
+        published: dict[str, Any],
+        **context: Any,
+    ) -> dict[str, Any]:
+        from forecasting.pipeline import monitor_step
+
+        ctx = run_context(context)
+        return monitor_step(
+            ctx.run_day, list(features), sources[0], ctx.settings, ctx.config, ctx.storage
+        )
+
+    @task
+    @measured
+    def report(monitored: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from forecasting.planner_report import write_report
+
+        ctx = run_context(context)
+        return write_report(ctx.run_day, ctx.settings, ctx.storage)
+
     sources = sync_source()  # one work order per catalogue shard
     extracted = extract.expand(source=sources)
     validated = validate.expand(extracted=extracted)
@@ -181,7 +211,8 @@ def demand_forecast() -> None:
     fitted = fit.partial(backtests=backtests, checked=checked).expand(features=features)
     registered = register(fitted, backtests, checked)
     scored = score.partial(registered=registered).expand(features=features)
-    publish(scored)
+    published = publish(scored)
+    report(monitor(features, sources, published))
 
 
 demand_forecast()

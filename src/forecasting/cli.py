@@ -157,8 +157,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             },
             "register": {k: v for k, v in results["register"].items() if k != "decision"},
             "publish": results["publish"],
+            "monitor": results["monitor"],
+            "report": results["report"],
         }
     )
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from forecasting.planner_report import write_report
+    from forecasting.storage import Storage
+
+    settings = _settings(args)
+    written = write_report(args.date, settings, Storage.from_uri(settings.storage_uri))
+    print(f"planner report for {args.date}: {written['uri']}")
     return 0
 
 
@@ -210,6 +222,7 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
         args.dataset,
         data_dir=args.data_dir,
         future_csv=args.future_csv,
+        leadtime_csv=args.leadtime_csv,
         windows=args.windows,
         max_series=args.max_series,
         models=None if not args.models else tuple(args.models.split(",")),
@@ -362,6 +375,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tracking-uri", help="MLflow tracking URI")
     p.set_defaults(func=cmd_summary)
 
+    p = sub.add_parser(
+        "report",
+        parents=[common, db],
+        help="rebuild the planner report (HTML) of a run date from its published tables",
+    )
+    p.add_argument("--date", type=_date, required=True, help="the run's day YYYY-MM-DD")
+    p.add_argument("--warehouse-url", help="SQLAlchemy URL the run published to")
+    p.add_argument("--tracking-uri", help="MLflow tracking URI")
+    p.set_defaults(func=cmd_report)
+
     p = sub.add_parser("customers", help="the customer models (propensity, recommendations)")
     csub = p.add_subparsers(dest="customers_command", required=True)
     c = csub.add_parser(
@@ -407,6 +430,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--future-csv",
         help="also train on the whole file and write forecasts of the 28 days after it here",
+    )
+    p.add_argument(
+        "--leadtime-csv",
+        help="with --future-csv: also write P50/P80/P90/P95/P99 of total demand over the "
+        "first 7, 14 and 28 of those days here (keys, days, p50..p99)",
     )
     p.add_argument(
         "--windows",

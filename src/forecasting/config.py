@@ -33,6 +33,7 @@ __all__ = [
     "QUANTILES",
     "REGISTERED_MODEL_NAME",
     "DataChecks",
+    "MonitoringPolicy",
     "PipelineConfig",
     "PromotionPolicy",
     "Settings",
@@ -174,6 +175,32 @@ class PromotionPolicy(BaseModel):
     min_live_days: int = Field(28, ge=1)
 
 
+class MonitoringPolicy(BaseModel):
+    """When live accuracy says the serving champion has decayed (see
+    :mod:`forecasting.monitoring`).
+
+    Attributes:
+        window_days: Target days (ending on the run's day) the live accuracy and the
+            published aggregates are computed over.
+        min_live_days: Target days with actuals of the champion's forecasts needed before
+            decay is judged (fewer: no verdict).
+        rmsse_tolerance: Decay when the champion's live RMSSE exceeds its backtest RMSSE
+            by more than this fraction (0.25: 25 % worse than promised).
+        coverage_band: Decay when the live share of actuals inside [P10, P90] (nominal
+            0.80) leaves this band.
+        late_days: Target days before the run's day whose accuracy rows are rewritten
+            (late actuals and corrections; the demand store re-reads ``lookback_days``).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    window_days: int = Field(28, ge=1, le=366)
+    min_live_days: int = Field(7, ge=1, le=366)
+    rmsse_tolerance: float = Field(0.25, ge=0.0)
+    coverage_band: tuple[float, float] = (0.65, 0.95)
+    late_days: int = Field(7, ge=1, le=90)
+
+
 class DataChecks(BaseModel):
     """Thresholds of the checks that stop a run before it trains or publishes.
 
@@ -233,6 +260,7 @@ class PipelineConfig(BaseModel):
             (for corrections older than ``lookback_days``).
         promotion: Promotion thresholds.
         checks: Data-check thresholds.
+        monitoring: Live accuracy and decay thresholds.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -255,6 +283,7 @@ class PipelineConfig(BaseModel):
     full_refresh: bool = Field(False, description="re-extract the whole window from the source")
     promotion: PromotionPolicy = Field(default_factory=PromotionPolicy)
     checks: DataChecks = Field(default_factory=DataChecks)
+    monitoring: MonitoringPolicy = Field(default_factory=MonitoringPolicy)
 
     @field_validator("models")
     @classmethod
@@ -307,5 +336,6 @@ class PipelineConfig(BaseModel):
                 "full_refresh",
                 "promotion",
                 "checks",
+                "monitoring",
             }
         )

@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import EXPERIMENT_NAME, REGISTERED_MODEL_NAME, PipelineConfig, Settings
-from forecasting.db import make_engine, retrying
+from forecasting.db import dialect_of, make_engine, retrying
 from forecasting.errors import NoChampionError
+from forecasting.evaluation.leadtime import LEADTIME_ARTIFACT
 from forecasting.extraction import (
     DemandStore,
     ExtractWindow,
@@ -424,6 +425,7 @@ def backtest_step(
         write_json(folder / "candidates.json", result.candidates)
         write_parquet(result.plot, folder / "plot.parquet")
         write_parquet(result.plot_history, folder / "plot_history.parquet")
+        write_parquet(result.leadtime, folder / "leadtime.parquet")
         if live is not None:
             write_parquet(live, folder / "live_stats.parquet")
     return {
@@ -661,6 +663,7 @@ def _register_trained(
     mlflow.log_figure(
         plot_backtest_frames(plot.loc[plot["candidate"] == winner], history), "backtest_plot.png"
     )
+    _log_leadtime(storage, done_backtests, winner, config)
     implausible = sum(int(f["plausibility"]["implausible"]) for f in done)
     log_json({f"shard {f['shard']['index']}": f["plausibility"] for f in done}, "plausibility.json")
 
@@ -745,6 +748,39 @@ def _register_trained(
     }
 
 
+def _log_leadtime(
+    storage: Storage, backtests: list[dict[str, Any]], winner: str, config: PipelineConfig
+) -> None:
+    """Fit the winner's lead-time quantiles on every shard's backtest totals; log their
+    backtest coverage (each window calibrated on earlier ones) and the fitted model
+    (``leadtime_calibration.json``, read back when scoring with this run's version)."""
+    import mlflow
+
+    from forecasting.evaluation.leadtime import LeadTimeCalibrator, leadtime_coverage
+    from forecasting.registry.runs import log_frame, log_json
+
+    frames = [
+        read_parquet(storage.open(b["uri"]) / "leadtime.parquet")
+        for b in backtests
+        if (storage.open(b["uri"]) / "leadtime.parquet").exists()
+    ]
+    if not frames:
+        return
+    totals = pd.concat(frames, ignore_index=True)
+    totals = totals.loc[totals["candidate"] == winner]
+    coverage = leadtime_coverage(totals, config.calibration_windows)
+    log_frame(coverage, "leadtime_coverage.csv")
+    for row in coverage.to_dict(orient="records"):
+        mlflow.log_metrics(
+            {
+                f"leadtime_{int(row['days'])}d_coverage_{c}": float(row[c])
+                for c in coverage.columns
+                if c.startswith("p")
+            }
+        )
+    log_json(LeadTimeCalibrator.fit(totals).to_dict(), LEADTIME_ARTIFACT)
+
+
 def _features_uri(storage: Storage, run_day: date, fitted: dict[str, Any]) -> str:
     part = Shard.from_dict(fitted["shard"])
     committed = storage.committed(run_day, "features", part.name)
@@ -809,8 +845,11 @@ def score_step(
             ]
         )
         meta = {"model_name": REGISTERED_MODEL_NAME, "model_version": str(version), "run_id": ""}
+    leadtime = _leadtime_quantiles(scores, meta["run_id"])
     with storage.write_stage(run_day, "scores", part.name) as folder:
         write_parquet(scores, folder / "forecasts.parquet")
+        if leadtime is not None:
+            write_parquet(leadtime, folder / "leadtime.parquet")
         write_json(folder / "model.json", meta)
     return {
         "uri": storage.uri(folder),
@@ -819,6 +858,29 @@ def score_step(
         "series": int(scores["unique_id"].nunique()),
         **meta,
     }
+
+
+def _leadtime_quantiles(scores: pd.DataFrame, run_id: str) -> pd.DataFrame | None:
+    """Lead-time quantiles of a shard's daily forecasts with the model version's fitted
+    quantiles (``None`` for a version registered without them)."""
+    import mlflow
+
+    from forecasting.evaluation.leadtime import LeadTimeCalibrator, leadtime_totals
+
+    if not run_id or not len(scores):
+        return None
+    names = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id)}
+    if LEADTIME_ARTIFACT not in names:
+        log.warning("run %s has no %s: no lead-time quantiles", run_id, LEADTIME_ARTIFACT)
+        return None
+    calibrator = LeadTimeCalibrator(
+        **mlflow.artifacts.load_dict(f"runs:/{run_id}/{LEADTIME_ARTIFACT}")
+    )
+    totals = calibrator.quantiles(
+        leadtime_totals(scores.loc[:, ["unique_id", "horizon", "forecast"]])
+    )
+    keys = scores.drop_duplicates("unique_id").loc[:, ["unique_id", "sku", "location_id"]]
+    return totals.merge(keys, on="unique_id").rename(columns={"m": "forecast"})
 
 
 def publish_step(
@@ -838,6 +900,9 @@ def publish_step(
     from forecasting.publishing import PublishedRun, publish_forecasts
 
     frames = [read_parquet(storage.open(s["uri"]) / "forecasts.parquet") for s in scored]
+    lead_paths = [storage.open(s["uri"]) / "leadtime.parquet" for s in scored]
+    lead_frames = [read_parquet(p) for p in lead_paths if p.exists()]
+    leadtime = pd.concat(lead_frames, ignore_index=True) if lead_frames else None
     forecasts = (
         pd.concat([f for f in frames if len(f)], ignore_index=True)
         if any(len(f) for f in frames)
@@ -862,8 +927,171 @@ def publish_step(
         run,
         min_series_ratio=config.checks.min_series_ratio,
         max_key_length=config.checks.max_key_length,
+        leadtime=leadtime,
     )
-    return {"rows": rows, "table": "demand_forecast", **run.to_dict()}
+    return {
+        "rows": rows,
+        "table": "demand_forecast",
+        "leadtime_rows": 0 if leadtime is None else len(leadtime),
+        **run.to_dict(),
+    }
+
+
+# --------------------------------------------------------------------------- monitoring
+def monitor_step(
+    run_day: date,
+    features: list[dict[str, Any]],
+    source: dict[str, Any],
+    settings: Settings,
+    config: PipelineConfig,
+    storage: Storage,
+) -> dict[str, Any]:
+    """Join published forecasts with the actuals that arrived, write ``forecast_accuracy``
+    and the day's aggregates in one transaction, judge the champion's decay (see
+    :mod:`forecasting.monitoring`), log its live metrics to MLflow.
+
+    Returns:
+        ``rows`` rewritten, ``summary_rows``, the ``window`` and the decay ``verdict``
+        (``None`` without a champion); the summary is also written to the run's
+        ``monitor`` stage for the report.
+    """
+    import sqlalchemy as sa
+
+    from forecasting.db import read_frame, render_sql
+    from forecasting.extraction.extract import read_catalog_snapshot
+    from forecasting.monitoring import (
+        ACCURACY_COLUMNS,
+        accuracy_rows,
+        judge_decay,
+        summarise_accuracy,
+        target_window,
+    )
+    from forecasting.publishing import ensure_forecast_tables
+    from forecasting.registry.models import get_champion, set_version_tags
+    from forecasting.registry.runs import MONITORING_EXPERIMENT_SUFFIX, log_live_metrics
+    from forecasting.registry.tracking import configure_mlflow
+    from forecasting.training.cadence import DECAY_TAG
+
+    policy = config.monitoring
+    warehouse = make_engine(settings.warehouse_url)
+    url = settings.warehouse_url
+    retrying(lambda: ensure_forecast_tables(warehouse), "create forecast tables", url)
+    late_first, last = target_window(run_day, policy.late_days)
+    window_first, _ = target_window(run_day, policy.window_days)
+    bounds = {"first_target": late_first.isoformat(), "last_target": last.isoformat()}
+    published = retrying(
+        lambda: read_frame(warehouse, "monitoring/select_forecasts_for_targets", bounds),
+        "read published forecasts",
+        url,
+    )
+    catalog = read_catalog_snapshot(storage.open(source["catalog_uri"]))
+    categories = catalog.products.drop_duplicates("sku").set_index("sku")["category"]
+    parts = [
+        accuracy_rows(published, _panel(storage, f), categories)
+        for f in features
+        if f.get("series")
+    ]
+    if not parts:
+        parts = [pd.DataFrame(columns=list(ACCURACY_COLUMNS))]
+    rows = pd.concat(parts, ignore_index=True)
+    older = pd.DataFrame()
+    if window_first < late_first:
+        older_bounds = {
+            "first_target": window_first.isoformat(),
+            "last_target": (late_first - pd.Timedelta(days=1)).isoformat(),
+        }
+        older = retrying(
+            lambda: read_frame(warehouse, "monitoring/select_accuracy", older_bounds),
+            "read accuracy",
+            url,
+        )
+    window_rows = pd.concat([f for f in (older, rows) if len(f)] or [rows], ignore_index=True)
+    summary = summarise_accuracy(window_rows, run_day, window_first)
+    dialect = dialect_of(warehouse)
+    records = _records(rows)
+    summary_records = _records(summary)
+
+    def transaction() -> None:
+        with warehouse.begin() as conn:
+            conn.execute(sa.text(render_sql("monitoring/delete_accuracy", dialect)), bounds)
+            insert = sa.text(render_sql("monitoring/insert_accuracy", dialect))
+            for start in range(0, len(records), 20_000):
+                conn.execute(insert, records[start : start + 20_000])
+            key = {"monitor_date": run_day.isoformat()}
+            conn.execute(sa.text(render_sql("monitoring/delete_accuracy_summary", dialect)), key)
+            if summary_records:
+                conn.execute(
+                    sa.text(render_sql("monitoring/insert_accuracy_summary", dialect)),
+                    summary_records,
+                )
+
+    retrying(transaction, "write accuracy", url)
+    configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
+    champion = get_champion(REGISTERED_MODEL_NAME)
+    verdict = None
+    if champion is not None and len(window_rows):
+        verdict = judge_decay(window_rows, champion.version, champion.backtest.get("rmsse"), policy)
+        tags = {
+            "monitoring.checked_on": run_day.isoformat(),
+            "monitoring.live_days": str(verdict.live_days),
+            "monitoring.verdict": verdict.reason,
+        }
+        if verdict.decayed:
+            tags[DECAY_TAG] = "true"
+            log.warning("DECAY: %s; the next run retrains", verdict.reason)
+        else:
+            log.info("monitoring: %s", verdict.reason)
+        set_version_tags(REGISTERED_MODEL_NAME, champion.version, tags)
+        if verdict.live_days:
+            experiment = configure_mlflow(
+                settings.tracking_uri,
+                settings.artifact_root,
+                EXPERIMENT_NAME + MONITORING_EXPERIMENT_SUFFIX,
+            )
+            log_live_metrics(
+                experiment,
+                REGISTERED_MODEL_NAME,
+                champion.version,
+                run_day,
+                verdict.live,
+                champion.backtest,
+            )
+    with storage.write_stage(run_day, "monitor") as folder:
+        write_parquet(summary, folder / "summary.parquet")
+        write_json(folder / "verdict.json", None if verdict is None else verdict.to_dict())
+    log.info(
+        "monitoring %s: %d accuracy rows for target days %s..%s, %d aggregates",
+        run_day,
+        len(records),
+        late_first,
+        last,
+        len(summary_records),
+    )
+    return {
+        "rows": len(records),
+        "summary_rows": len(summary_records),
+        "window": [window_first.isoformat(), last.isoformat()],
+        "uri": storage.uri(folder),
+        "verdict": None if verdict is None else verdict.to_dict(),
+    }
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts for executemany: dates as ISO strings, NaN as NULL."""
+    out = []
+    for row in frame.to_dict(orient="records"):
+        clean: dict[str, Any] = {}
+        for key, value in row.items():
+            if isinstance(value, (date, pd.Timestamp)):
+                clean[key] = pd.Timestamp(value).date().isoformat()
+            elif isinstance(value, (float, np.floating)):
+                clean[key] = None if not np.isfinite(value) else float(value)
+            elif isinstance(value, np.integer):
+                clean[key] = int(value)
+            else:
+                clean[key] = value
+        out.append(clean)
+    return out
 
 
 # --------------------------------------------------------------------------- all steps
@@ -890,6 +1118,10 @@ def run_pipeline(
     registered = register_step(run_day, fitted, backtests, checked, settings, config, storage)
     scored = [score_step(run_day, f, registered, config, storage, settings) for f in features]
     published = publish_step(run_day, scored, settings, config, storage)
+    monitored = monitor_step(run_day, features, sources[0], settings, config, storage)
+    from forecasting.planner_report import write_report
+
+    reported = write_report(run_day, settings, storage)
     out.update(
         extract=extracted,
         validate=validated,
@@ -900,5 +1132,7 @@ def run_pipeline(
         register=registered,
         score=scored,
         publish=published,
+        monitor=monitored,
+        report=reported,
     )
     return out

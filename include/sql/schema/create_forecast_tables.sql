@@ -49,3 +49,59 @@ CREATE TABLE IF NOT EXISTS customer_recommendations (
     model_version      VARCHAR(16)  NOT NULL,
     PRIMARY KEY (run_date, customer_pseudonym, `rank`)
 ){{ engine }};
+
+-- Quantiles of total demand over the next `days` days after run_date (7, 14, 28), from a
+-- model of the aggregate (forecasting.evaluation.leadtime): not sums of daily quantiles.
+CREATE TABLE IF NOT EXISTS demand_forecast_leadtime (
+    run_date      DATE          NOT NULL,
+    sku           {{ key }}     NOT NULL,
+    location_id   {{ key }}     NOT NULL,
+    days          INTEGER       NOT NULL,  -- lead time: total over run_date+1 .. run_date+days
+    forecast      DOUBLE PRECISION NOT NULL,  -- expected total (sum of daily point forecasts)
+    p50           DOUBLE PRECISION NOT NULL,
+    p80           DOUBLE PRECISION NOT NULL,
+    p90           DOUBLE PRECISION NOT NULL,
+    p95           DOUBLE PRECISION NOT NULL,
+    p99           DOUBLE PRECISION NOT NULL,
+    model_version VARCHAR(16)   NOT NULL,
+    PRIMARY KEY (run_date, sku, location_id, days)
+){{ engine }};
+
+-- Every published forecast joined with its actual once the target day has ended
+-- (forecasting.monitoring). Rows of a target day are rewritten when its actuals change.
+CREATE TABLE IF NOT EXISTS forecast_accuracy (
+    run_date      DATE          NOT NULL,  -- the forecast's as-of day
+    target_date   DATE          NOT NULL,
+    lag_days      INTEGER       NOT NULL,  -- days ahead: target_date - run_date
+    sku           {{ key }}     NOT NULL,
+    location_id   {{ key }}     NOT NULL,
+    category      VARCHAR(255)  NOT NULL,
+    actual        DOUBLE PRECISION,        -- NULL: excluded (stock-out or outlier day)
+    forecast      DOUBLE PRECISION NOT NULL,
+    p10           DOUBLE PRECISION NOT NULL,
+    p50           DOUBLE PRECISION NOT NULL,
+    p90           DOUBLE PRECISION NOT NULL,
+    -- the series' scales from its history up to run_date (forecasting.evaluation.metrics):
+    scale_mae1    DOUBLE PRECISION,  -- mean |one-step difference| (scaled pinball)
+    scale_mse1    DOUBLE PRECISION,  -- mean squared one-step difference (RMSSE)
+    scale_mae7    DOUBLE PRECISION,  -- mean |weekly difference| (MASE)
+    model_version VARCHAR(16)   NOT NULL,
+    PRIMARY KEY (run_date, target_date, sku, location_id)
+){{ engine }};
+
+-- Accuracy aggregates of a monitoring day over its recent window, by lag, category and
+-- location ("all" for the whole catalogue). Replaced per monitoring day.
+CREATE TABLE IF NOT EXISTS forecast_accuracy_summary (
+    monitor_date  DATE          NOT NULL,
+    dimension     VARCHAR(16)   NOT NULL,  -- all | lag | category | location
+    value         VARCHAR(255)  NOT NULL,
+    window_start  DATE          NOT NULL,  -- target days window_start .. monitor_date
+    n_rows        INTEGER       NOT NULL,
+    wape          DOUBLE PRECISION,
+    bias          DOUBLE PRECISION,
+    rmsse         DOUBLE PRECISION,
+    mase          DOUBLE PRECISION,
+    pinball       DOUBLE PRECISION,        -- scaled pinball loss, mean of P10/P50/P90 (M5's SPL)
+    coverage      DOUBLE PRECISION,        -- share of actuals inside [P10, P90]
+    PRIMARY KEY (monitor_date, dimension, value)
+){{ engine }};

@@ -4,4 +4,7 @@
 GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_forecast TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_runs TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_propensity TO '{{ user }}'@'%';
-GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_recommendations TO '{{ user }}'@'%'
+GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_recommendations TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_forecast_leadtime TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_accuracy TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_accuracy_summary TO '{{ user }}'@'%'

@@ -36,6 +36,13 @@ from forecasting.evaluation.backtest import (
     _window_frame,
     window_cutoffs,
 )
+from forecasting.evaluation.leadtime import (
+    LEADTIME_LEVELS,
+    LeadTimeCalibrator,
+    leadtime_coverage,
+    leadtime_totals,
+    level_column,
+)
 from forecasting.evaluation.metrics import METRIC_COLUMNS, score_forecasts
 from forecasting.extraction import ExtractWindow, extract_all
 from forecasting.features.panel import Panel
@@ -208,14 +215,21 @@ def _shard_panels(panel: Panel, shards: int) -> list[Panel]:
 
 def backtest_catalogue(
     panel: Panel, config: PipelineConfig, shards: int
-) -> tuple[dict[str, dict[str, float]], dict[str, dict[str, Any]], list[dict[str, dict[str, Any]]]]:
+) -> tuple[
+    dict[str, dict[str, float]],
+    dict[str, dict[str, Any]],
+    list[dict[str, dict[str, Any]]],
+    pd.DataFrame,
+]:
     """Backtest every candidate shard by shard, as the DAG does.
 
     Returns:
         Catalogue metrics per candidate, per candidate seconds / peak memory / non-finite
-        rows (all shards), and each shard's candidate details (calibrators).
+        rows (all shards), each shard's candidate details (calibrators), and every
+        shard's lead-time totals (:attr:`ShardBacktest.leadtime`).
     """
     stats: list[pd.DataFrame] = []
+    leadtime: list[pd.DataFrame] = []
     per_shard: list[dict[str, dict[str, Any]]] = []
     info: dict[str, dict[str, Any]] = {}
     for k, sub in enumerate(_shard_panels(panel, shards)):
@@ -225,6 +239,7 @@ def backtest_catalogue(
         share = sub.n_series / panel.n_series
         result = backtest_shard(sub, shard_config(config, share), measure_memory=True)
         stats.append(result.stats)
+        leadtime.append(result.leadtime)
         per_shard.append(result.candidates)
         for label, c in result.candidates.items():
             entry = info.setdefault(label, {"seconds": 0.0, "peak_memory_mb": 0.0, "nonfinite": 0})
@@ -233,7 +248,7 @@ def backtest_catalogue(
             entry["nonfinite"] += c["nonfinite"]
         log.info("shard %d/%d: %d series backtested", k + 1, shards, sub.n_series)
     metrics, _ = catalogue_metrics(pd.concat(stats, ignore_index=True))
-    return metrics, info, per_shard
+    return metrics, info, per_shard, pd.concat(leadtime, ignore_index=True)
 
 
 def fit_catalogue(
@@ -259,26 +274,86 @@ def fit_catalogue(
     return ShardedForecaster(members, winner)
 
 
+def _dataset_keys(frame: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, list[str]]:
+    """The dataset's own series keys (``store,item`` or ``sku``) for frame rows with
+    ``sku`` and ``location_id``."""
+    if dataset == "store-item-demand":
+        keys = pd.DataFrame(
+            {
+                "store": frame["location_id"].str.removeprefix("store-").astype(int).to_numpy(),
+                "item": frame["sku"].str.removeprefix("item-").astype(int).to_numpy(),
+            }
+        )
+        return keys, ["store", "item"]
+    return pd.DataFrame({"sku": frame["sku"].to_numpy()}), ["sku"]
+
+
 def write_future_csv(
     panel: Panel, model: Forecaster, dataset: str, path: str | Path
 ) -> pd.DataFrame:
-    """Forecast the 28 days after the panel's history and write them in the dataset's keys."""
+    """Forecast the 28 days after the panel's history and write them in the dataset's keys.
+
+    Returns:
+        The daily forecasts as written, plus ``unique_id`` and ``horizon``.
+    """
     forecast = model.predict(panel, HORIZON)
     forecast = forecast.merge(panel.ids, on="unique_id", how="left")
-    out = pd.DataFrame({"date": forecast["ds"].dt.strftime("%Y-%m-%d")})
-    if dataset == "store-item-demand":
-        out.insert(0, "store", forecast["location_id"].str.removeprefix("store-").astype(int))
-        out.insert(1, "item", forecast["sku"].str.removeprefix("item-").astype(int))
-        sort = ["store", "item", "date"]
-    else:
-        out.insert(0, "sku", forecast["sku"])
-        sort = ["sku", "date"]
+    out, keys = _dataset_keys(forecast, dataset)
+    out["date"] = forecast["ds"].dt.strftime("%Y-%m-%d").to_numpy()
+    for column in ("forecast", "p10", "p50", "p90", "unique_id", "horizon"):
+        out[column] = forecast[column].to_numpy()
     for column in ("forecast", "p10", "p50", "p90"):
-        out[column] = forecast[column].round(4).to_numpy()
-    out = out.sort_values(sort, ignore_index=True)
+        out[column] = out[column].round(4)
+    out = out.sort_values([*keys, "date"], ignore_index=True)
     out.loc[:, list(DATASETS[dataset].future_columns)].to_csv(path, index=False)
     log.info("wrote %d forecasts to %s", len(out), path)
     return out
+
+
+def write_leadtime_csv(
+    panel: Panel,
+    future: pd.DataFrame,
+    calibrator: LeadTimeCalibrator,
+    dataset: str,
+    path: str | Path,
+) -> pd.DataFrame:
+    """Quantiles of total demand over the first 7, 14 and 28 days after the file.
+
+    Args:
+        panel: The dataset's panel (series keys).
+        future: :func:`write_future_csv`'s frame (``unique_id``, ``horizon``, ``forecast``).
+        calibrator: Lead-time quantiles fitted on every backtest window of the winner.
+        dataset: Dataset name (its series keys).
+        path: CSV to write: keys, ``days``, ``p50,p80,p90,p95,p99``.
+    """
+    totals = calibrator.quantiles(
+        leadtime_totals(future.loc[:, ["unique_id", "horizon", "forecast"]])
+    )
+    totals = totals.merge(panel.ids[["unique_id", "sku", "location_id"]], on="unique_id")
+    out, keys = _dataset_keys(totals, dataset)
+    out["days"] = totals["days"].to_numpy()
+    levels = [level_column(q) for q in LEADTIME_LEVELS]
+    for column in levels:
+        out[column] = totals[column].round(4).to_numpy()
+    out = out.sort_values([*keys, "days"], ignore_index=True)
+    out.loc[:, [*keys, "days", *levels]].to_csv(path, index=False)
+    log.info("wrote %d lead-time rows to %s", len(out), path)
+    return out
+
+
+def format_leadtime_coverage(coverage: pd.DataFrame, model: str) -> str:
+    """Text table of lead-time coverage (share of actual totals at or below each quantile)."""
+    levels = [level_column(q) for q in LEADTIME_LEVELS]
+    lines = [
+        f"Lead-time quantiles of {model}, backtest coverage (nominal = the level; each "
+        "window calibrated on earlier windows only):",
+        f"{'days':>6}{'totals':>9}" + "".join(f"{c:>8}" for c in levels),
+    ]
+    for _, row in coverage.iterrows():
+        lines.append(
+            f"{int(row['days']):>6}{int(row['n']):>9}" + "".join(f"{row[c]:>8.3f}" for c in levels)
+        )
+    return "\n".join(lines)
 
 
 def run_benchmark(
@@ -286,6 +361,7 @@ def run_benchmark(
     *,
     data_dir: str | Path,
     future_csv: str | Path | None = None,
+    leadtime_csv: str | Path | None = None,
     windows: int = 3,
     max_series: int | None = None,
     models: tuple[str, ...] | None = None,
@@ -300,6 +376,8 @@ def run_benchmark(
         dataset: ``store-item-demand`` or ``online-retail``.
         data_dir: Folder holding the datasets (``../shared/data``).
         future_csv: Where to write forecasts of the 28 days after the file (optional).
+        leadtime_csv: With ``future_csv``, where to write the quantiles of total demand
+            over the first 7, 14 and 28 of those days (optional).
         windows: Scored 28-day windows at the end of the file.
         max_series: Keep only the first N series (smoke runs).
         models: Our candidates (default: the daily pipeline's).
@@ -331,7 +409,9 @@ def run_benchmark(
     plan = BacktestPlan(
         config.horizon, config.n_windows, config.calibration_windows, config.active_days
     )
-    metrics, info, per_shard = backtest_catalogue(panel, config, shards)
+    if leadtime_csv and not future_csv:
+        raise ValueError("--leadtime-csv needs --future-csv (the forecasts it adds up)")
+    metrics, info, per_shard, leadtime = backtest_catalogue(panel, config, shards)
     for name in peers if peers is not None else DATASETS[dataset].peers:
         peer = run_peer_backtest(name, panel, plan, seed=config.seed)
         metrics[f"peer:{name}"] = peer.metrics
@@ -344,9 +424,13 @@ def run_benchmark(
         f"series scored = positive demand in the {ACTIVE_DAYS} days before the cutoff"
     )
     text = f"{title}\n{format_table(table)}"
+    disqualified = frozenset(k for k, v in info.items() if v.get("nonfinite"))
+    winner = pick_winner(metrics, config.primary_metric, config.models, disqualified)
+    winner_totals = leadtime.loc[leadtime["candidate"] == winner]
+    coverage = leadtime_coverage(winner_totals, plan.calibration_windows)
+    text += "\n\n" + format_leadtime_coverage(coverage, winner)
+    coverage.to_csv(work / "leadtime_coverage.csv", index=False)
     if future_csv:
-        disqualified = frozenset(k for k, v in info.items() if v.get("nonfinite"))
-        winner = pick_winner(metrics, config.primary_metric, config.models, disqualified)
         if winner == BASELINE_MODEL:
             log.warning("no candidate beats seasonal naive; the pipeline would promote nothing")
         future = write_future_csv(
@@ -355,6 +439,10 @@ def run_benchmark(
         text += (
             f"\nFuture forecasts: {winner} fitted on all data -> {future_csv} ({len(future)} rows)"
         )
+        if leadtime_csv:
+            calibrator = LeadTimeCalibrator.fit(winner_totals)
+            written = write_leadtime_csv(panel, future, calibrator, dataset, leadtime_csv)
+            text += f"\nLead-time quantiles -> {leadtime_csv} ({len(written)} rows)"
     text += f"\nTotal wall time: {time.perf_counter() - started:.0f}s"
     print(text)
     table.to_csv(work / "results.csv", index=False)

@@ -8,6 +8,7 @@ from forecasting.publishing.publish import (
     guard_against_shrinking,
     previous_runs,
     publish_forecasts,
+    read_leadtime,
     read_published,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "guard_against_shrinking",
     "previous_runs",
     "publish_forecasts",
+    "read_leadtime",
     "read_published",
 ]

@@ -35,6 +35,7 @@ __all__ = [
     "guard_against_shrinking",
     "previous_runs",
     "publish_forecasts",
+    "read_leadtime",
     "read_published",
 ]
 
@@ -47,6 +48,9 @@ FORECAST_TABLES = (
     "forecast_runs",
     "customer_propensity",
     "customer_recommendations",
+    "demand_forecast_leadtime",
+    "forecast_accuracy",
+    "forecast_accuracy_summary",
 )
 _CHUNK = 20_000
 
@@ -155,13 +159,17 @@ def publish_forecasts(
     *,
     min_series_ratio: float = 0.0,
     max_key_length: int = 255,
+    leadtime: pd.DataFrame | None = None,
 ) -> int:
-    """Replace the run date's forecasts and run row in one transaction.
+    """Replace the run date's forecasts, lead-time quantiles and run row in one transaction.
 
     Args:
         engine: Warehouse database.
         forecasts: ``sku, location_id, ds, forecast, p10, p50, p90`` (all shards).
         run: Run metadata (``row_count`` and ``series_count`` should match ``forecasts``).
+        leadtime: ``sku, location_id, days, forecast, p50, p80, p90, p95, p99`` for
+            ``demand_forecast_leadtime`` (``None``: the model version has no lead-time
+            quantiles; the date's earlier rows are removed all the same).
         min_series_ratio: See :func:`guard_against_shrinking` (0 disables the guard).
         max_key_length: Longest key the tables hold.
 
@@ -199,12 +207,18 @@ def publish_forecasts(
     insert_rows = sa.text(render_sql("publish/insert_demand_forecast", dialect))
     delete_run = sa.text(render_sql("publish/delete_forecast_run", dialect))
     insert_run = sa.text(render_sql("publish/insert_forecast_run", dialect))
+    delete_lt = sa.text(render_sql("publish/delete_demand_forecast_leadtime", dialect))
+    insert_lt = sa.text(render_sql("publish/insert_demand_forecast_leadtime", dialect))
+    lt_rows = _leadtime_rows(leadtime, run) if leadtime is not None else []
 
     def transaction() -> None:
         with engine.begin() as conn:
             conn.execute(delete_rows, key)
             for start in range(0, len(rows), _CHUNK):
                 conn.execute(insert_rows, rows[start : start + _CHUNK])
+            conn.execute(delete_lt, key)
+            for start in range(0, len(lt_rows), _CHUNK):
+                conn.execute(insert_lt, lt_rows[start : start + _CHUNK])
             conn.execute(delete_run, key)
             conn.execute(insert_run, run.to_dict())
 
@@ -217,6 +231,39 @@ def publish_forecasts(
         run.model_version,
     )
     return len(rows)
+
+
+def _leadtime_rows(leadtime: pd.DataFrame, run: PublishedRun) -> list[dict[str, Any]]:
+    levels = ["p50", "p80", "p90", "p95", "p99"]
+    values = leadtime.loc[:, ["forecast", *levels]]
+    if values.isna().any().any() or (values < 0).any().any():
+        raise ValueError(
+            "lead-time quantiles hold missing or negative values; nothing was published"
+        )
+    if (values[levels].diff(axis=1).iloc[:, 1:] < -1e-9).any().any():
+        raise ValueError(
+            "lead-time quantiles are not ordered P50 <= ... <= P99; nothing was published"
+        )
+    frame = leadtime.loc[:, ["sku", "location_id", "days", "forecast", *levels]]
+    return [
+        {
+            "run_date": run.run_date.isoformat(),
+            "sku": sku,
+            "location_id": loc,
+            "days": int(days),
+            **{c: float(v) for c, v in zip(["forecast", *levels], vals, strict=True)},
+            "model_version": run.model_version,
+        }
+        for sku, loc, days, *vals in frame.itertuples(index=False, name=None)
+    ]
+
+
+def read_leadtime(engine: Engine, run_date: date) -> pd.DataFrame:
+    """A run date's ``demand_forecast_leadtime`` rows."""
+    ensure_forecast_tables(engine)
+    return read_frame(
+        engine, "publish/select_demand_forecast_leadtime", {"run_date": run_date.isoformat()}
+    )
 
 
 def read_published(engine: Engine, run_date: date) -> tuple[pd.DataFrame, pd.DataFrame]:

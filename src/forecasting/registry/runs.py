@@ -34,6 +34,7 @@ __all__ = [
     "find_date_run",
     "log_candidates",
     "log_frame",
+    "log_live_metrics",
     "start_date_run",
 ]
 
@@ -162,3 +163,54 @@ def log_candidates(
 def log_json(payload: Any, name: str) -> None:
     """Log a JSON artifact to the active run."""
     mlflow.log_text(json.dumps(payload, indent=2, default=str), name)
+
+
+#: Experiment holding one run per champion version with its live accuracy over time.
+MONITORING_EXPERIMENT_SUFFIX = "_monitoring"
+
+
+def log_live_metrics(
+    experiment_id: str,
+    model_name: str,
+    version: str,
+    run_day: date,
+    live: dict[str, float],
+    backtest: dict[str, float],
+) -> str:
+    """Log a version's live accuracy of one day to its monitoring run.
+
+    One run per model version (named ``<model> v<version> live``, found again by its tags)
+    holds its backtest metrics (``backtest_*``, logged once) and its live metrics as steps
+    (step = the day's ordinal, timestamp = the day), so the MLflow UI charts backtest
+    promise and live result side by side over time. Re-logging a day overwrites nothing:
+    MLflow keeps both points at the same step and the charts show the latest.
+
+    Returns:
+        The monitoring run's id.
+    """
+    client = mlflow.MlflowClient()
+    found = client.search_runs(
+        [experiment_id],
+        f"tags.`monitoring.model` = '{model_name}' and tags.`monitoring.version` = '{version}'",
+        max_results=1,
+    )
+    if found:
+        run_id = found[0].info.run_id
+    else:
+        run = client.create_run(
+            experiment_id,
+            run_name=f"{model_name} v{version} live",
+            tags={"monitoring.model": model_name, "monitoring.version": str(version)},
+        )
+        run_id = run.info.run_id
+        for key, value in backtest.items():
+            if np.isfinite(value):
+                client.log_metric(run_id, f"backtest_{key}", float(value))
+    stamp = int(pd.Timestamp(run_day).timestamp() * 1000)
+    for key, value in live.items():
+        if np.isfinite(value):
+            client.log_metric(
+                run_id, f"live_{key}", float(value), timestamp=stamp, step=run_day.toordinal()
+            )
+    client.set_terminated(run_id)
+    return str(run_id)

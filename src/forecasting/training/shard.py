@@ -24,6 +24,7 @@ import pandas as pd
 
 from forecasting.config import PipelineConfig
 from forecasting.evaluation.calibration import IntervalCalibrator
+from forecasting.evaluation.leadtime import leadtime_totals
 from forecasting.evaluation.metrics import metrics_from_stats, series_window_stats
 from forecasting.features.panel import Panel
 from forecasting.models.calibrated import CalibratedForecaster
@@ -61,12 +62,16 @@ class ShardBacktest:
         plot: Scored forecasts of the last window for the shard's top series, every
             candidate (``candidate, unique_id, ds, y, forecast, p10, p50, p90``).
         plot_history: Actuals of those series before the window (``unique_id, ds, y``).
+        leadtime: Per candidate, forecast and actual totals over each lead time of every
+            window (``candidate`` plus :func:`~forecasting.evaluation.leadtime.leadtime_totals`
+            columns): what the lead-time quantiles are fitted and scored on.
     """
 
     stats: pd.DataFrame
     candidates: dict[str, dict[str, Any]]
     plot: pd.DataFrame = field(default_factory=pd.DataFrame)
     plot_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    leadtime: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def shard_config(config: PipelineConfig, share: float) -> PipelineConfig:
@@ -135,7 +140,11 @@ def backtest_shard(
                 "y": panel.y[np.ix_(rows, days)].ravel(),
             }
         )
-    return ShardBacktest(stats, candidates, plot, history)
+    leadtime = pd.concat(
+        [leadtime_totals(r.raw).assign(candidate=label) for label, r in results.items()],
+        ignore_index=True,
+    )
+    return ShardBacktest(stats, candidates, plot, history, leadtime)
 
 
 def catalogue_metrics(
