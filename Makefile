@@ -7,7 +7,7 @@ DATA := $(CURDIR)/.data
 # The demo shop's last day of orders; `airflow dags test` for the next day forecasts from it
 # (a manual run processes the last complete day before its logical date).
 DEMO_DAY ?= 2024-06-30
-DEMO_LOGICAL_DATE = $(shell date -d '$(DEMO_DAY) + 1 day' +%F)
+DEMO_NEXT_DAY = $(shell date -d '$(DEMO_DAY) + 1 day' +%F)
 export FORECASTING_DATA_DIR ?= $(DATA)
 export AIRFLOW_HOME ?= $(DATA)/airflow
 export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
@@ -32,13 +32,20 @@ $(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed  ## create .venv with the pinned requirements and the package
 
-demo: install  ## seed a synthetic shop, run the daily DAG under Airflow, print what it did
-	$(BIN)/forecasting seed-demo --end-date $(DEMO_DAY)
+demo: install  ## seed a synthetic shop, run the daily DAG for two days, print what it did
+	$(BIN)/forecasting seed-demo --end-date $(DEMO_NEXT_DAY)
 	$(BIN)/airflow db migrate > $(DATA)/airflow-db-migrate.log 2>&1
-	$(BIN)/airflow dags test demand_forecast $(DEMO_LOGICAL_DATE) > $(DATA)/airflow-dags-test.log 2>&1 \
-		|| { tail -n 60 $(DATA)/airflow-dags-test.log; exit 1; }
-	@grep -E "DagRun Finished" $(DATA)/airflow-dags-test.log | tail -n 1 | sed 's/.*\(state=[a-z]*\).*/Airflow: demand_forecast $(DEMO_LOGICAL_DATE) \1 (log: .data\/airflow-dags-test.log)/'
+	@for day in $(DEMO_DAY) $(DEMO_NEXT_DAY); do \
+		logical=$$(date -d "$$day + 1 day" +%F); \
+		echo "Airflow: airflow dags test demand_forecast $$logical (the run for $$day) ..."; \
+		$(BIN)/airflow dags test demand_forecast $$logical > $(DATA)/airflow-dags-test-$$day.log 2>&1 \
+			|| { tail -n 60 $(DATA)/airflow-dags-test-$$day.log; exit 1; }; \
+		grep -E "DagRun Finished" $(DATA)/airflow-dags-test-$$day.log | tail -n 1 \
+			| sed "s/.*\(state=[a-z]*\).*/Airflow: demand_forecast $$logical \1 (log: .data\/airflow-dags-test-$$day.log)/"; \
+	done
 	@$(BIN)/forecasting summary --date $(DEMO_DAY)
+	@echo; echo "----- the next day: the champion is reused, monitoring joins day one's forecasts with its actuals -----"
+	@$(BIN)/forecasting summary --date $(DEMO_NEXT_DAY)
 
 lint: install  ## ruff (lint + format) and mypy
 	$(BIN)/ruff check src tests dags plugins bench

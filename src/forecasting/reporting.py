@@ -64,6 +64,39 @@ def _validation_lines(storage: Storage, run_day: date) -> list[str]:
     return lines
 
 
+def _planner_lines(settings: Settings, storage: Storage, run_day: date) -> list[str]:
+    """Lead-time rows, the monitoring verdict and where the planner report is."""
+    from forecasting.db import make_engine
+    from forecasting.publishing import read_leadtime
+
+    lines = []
+    leadtime = read_leadtime(make_engine(settings.warehouse_url), run_day)
+    if len(leadtime):
+        lines.append(
+            f"Lead time:   {len(leadtime):,} rows in demand_forecast_leadtime "
+            f"(P50..P99 of total demand over {', '.join(map(str, sorted(set(leadtime['days']))))} days)"
+        )
+    monitor = storage.committed(run_day, "monitor")
+    if monitor is not None:
+        verdict = read_json(monitor / "verdict.json")
+        if not verdict:
+            lines.append("Monitoring:  no champion yet: nothing to judge")
+        else:
+            live = verdict["live"]
+            numbers = (
+                f"live over {verdict['live_days']} target day(s): RMSSE {live['rmsse']:.3f} "
+                f"(backtest {verdict['backtest_rmsse'] or float('nan'):.3f}), WAPE "
+                f"{live['wape']:.3f}, P10-P90 coverage {live['coverage']:.3f}; "
+                if verdict["live_days"]
+                else ""
+            )
+            lines.append(f"Monitoring:  {numbers}{verdict['reason']}")
+    report = storage.committed(run_day, "report")
+    if report is not None:
+        lines.append(f"Report:      {report / 'report.html'}")
+    return lines
+
+
 def run_summary(run_day: date, settings: Settings) -> str:
     """Summarise a date's run from storage, MLflow and the warehouse.
 
@@ -143,6 +176,7 @@ def run_summary(run_day: date, settings: Settings) -> str:
             )
         else:
             lines.append("Published:   nothing for this date")
+        lines += _planner_lines(settings, storage, run_day)
     store = settings.tracking_uri
     venv_mlflow = Path(sys.executable).with_name("mlflow")
     mlflow_cmd = str(venv_mlflow) if venv_mlflow.exists() else "mlflow"

@@ -81,6 +81,8 @@ def test_demand_forecast_structure(tmp_path: Path) -> None:
         "register": ["backtest", "check", "fit"],
         "score": ["build_features", "register"],
         "publish": ["score"],
+        "monitor": ["build_features", "publish", "sync_source"],
+        "report": ["monitor"],
     }
     assert "@daily" in dag["schedule"] or "0 0 * * *" in dag["schedule"]
 

@@ -12,7 +12,7 @@ import pytest
 
 from forecasting.config import EXPERIMENT_NAME, REGISTERED_MODEL_NAME, Settings
 from forecasting.db import make_engine
-from forecasting.publishing import read_published
+from forecasting.publishing import read_leadtime, read_published
 from forecasting.registry.models import get_champion
 from forecasting.registry.tracking import configure_mlflow
 from forecasting.sources import load_shop
@@ -86,6 +86,18 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
         "ensemble",
     }
     assert get_champion(REGISTERED_MODEL_NAME).version == "1"
+    # Lead-time quantiles were published with the daily rows, and logged in MLflow.
+    leadtime = read_leadtime(make_engine(settings.warehouse_url), RUN_DAY)
+    assert len(leadtime) == series * 3 and set(leadtime["days"]) == {7, 14, 28}
+    levels = leadtime[["p50", "p80", "p90", "p95", "p99"]].to_numpy()
+    assert (levels >= 0).all() and (levels[:, 1:] >= levels[:, :-1] - 1e-9).all()
+    assert {"leadtime_calibration.json", "leadtime_coverage.csv", "report"} <= artifacts | {
+        a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)
+    }
+    assert "leadtime_28d_coverage_p90" in run.data.metrics
+    # The planner report was written next to the run's partitions.
+    reports = list((data / "storage" / "runs" / "ds=2024-06-30" / "report").glob("*/report.html"))
+    assert len(reports) == 1 and "Demand forecast report: 2024-06-30" in reports[0].read_text()
     # Every task handed over URIs on the shared storage, never a worker's folder.
     storage = data / "storage" / "runs" / "ds=2024-06-30"
     assert sorted(p.name for p in (storage / "fit").iterdir()) == ["shard=0-of-2", "shard=1-of-2"]

@@ -56,5 +56,15 @@ CREATE TABLE IF NOT EXISTS customer_optouts (
     opted_out_on DATE          NOT NULL
 ){{ engine }};
 
+-- Optional: units on hand at close. A day at zero is a stock-out: its sales are not demand,
+-- so extraction excludes it from training targets and accuracy. Without rows, nothing changes.
+CREATE TABLE IF NOT EXISTS inventory_snapshots (
+    sku           VARCHAR(64)   NOT NULL,
+    location_id   VARCHAR(64)   NOT NULL,
+    snapshot_date DATE          NOT NULL,
+    units_on_hand DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (sku, location_id, snapshot_date)
+){{ engine }};
+
 -- Indexes are created by create_index.sql, only where missing (MySQL has no
 -- CREATE INDEX IF NOT EXISTS), so applying the schema twice is harmless.

@@ -5,4 +5,5 @@ GRANT SELECT ON {{ database }}.orders TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.order_lines TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.promotions TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.calendar_events TO '{{ user }}'@'%';
-GRANT SELECT ON {{ database }}.customer_optouts TO '{{ user }}'@'%'
+GRANT SELECT ON {{ database }}.customer_optouts TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.inventory_snapshots TO '{{ user }}'@'%'

@@ -7,7 +7,8 @@ Built from the demand store (:mod:`forecasting.extraction.store`) and the catalo
   series' start (launch date or first sale) to the run's day, zeros filled; columns
   :data:`EXTRACT_COLUMNS`. ``y`` is empty (NaN) on days excluded from training and
   accuracy, and ``excluded`` says why (``outlier``: an absurd quantity, see
-  :func:`flag_outliers`).
+  :func:`flag_outliers`; ``stockout``: no units on hand at close in the optional
+  ``inventory_snapshots`` table, so the day's sales say nothing about demand).
 * ``future.parquet`` -- the covariates of the ``horizon`` days after the run's day
   (planned promotions, list prices), without ``y``.
 * ``events.parquet`` -- calendar events from the window start to the horizon end.
@@ -282,6 +283,9 @@ def assemble_extract(
         "", None
     )
     history.loc[flagged, "y"] = np.nan
+    stockout = _stockout_days(history, catalog.stockouts)
+    history.loc[stockout, "excluded"] = "stockout"
+    history.loc[stockout, "y"] = np.nan
     _covariates(history, products, catalog.promotions)
     history = history.loc[:, list(EXTRACT_COLUMNS)].sort_values(
         ["unique_id", "ds"], ignore_index=True
@@ -303,11 +307,25 @@ def assemble_extract(
     cleaning = {
         "outlier_days": int(flagged.sum()),
         "outlier_units": flagged_units,
+        "stockout_days": int(stockout.sum()),
         "series_launched_last_7_days": int(
             (launched > pd.Timestamp(window.last_day) - pd.Timedelta(days=7)).sum()
         ),
     }
     return Extract(history, future, events, prices, cleaning)
+
+
+def _stockout_days(history: pd.DataFrame, stockouts: pd.DataFrame) -> np.ndarray:
+    """Rows of ``history`` on a day its SKU was out of stock at its location."""
+    if stockouts.empty or history.empty:
+        return np.zeros(len(history), dtype=bool)
+    keys = pd.MultiIndex.from_frame(
+        stockouts.assign(ds=pd.to_datetime(stockouts["ds"])).loc[:, ["sku", "location_id", "ds"]]
+    )
+    rows = pd.MultiIndex.from_frame(
+        history.assign(ds=pd.to_datetime(history["ds"])).loc[:, ["sku", "location_id", "ds"]]
+    )
+    return np.asarray(rows.isin(keys))
 
 
 def _prices(demand: pd.DataFrame, products: pd.DataFrame, window: ExtractWindow) -> pd.DataFrame:

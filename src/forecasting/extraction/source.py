@@ -6,8 +6,9 @@ Everything here is a read with bound parameters from ``include/sql/extract``. On
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
@@ -46,7 +47,11 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "calendar_events": ("event_date", "name", "kind"),
 }
 #: Tables that may be absent; when present, their columns are checked too.
-OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {}
+OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
+    # Units on hand at close per SKU, location and day: days at zero are stock-outs, whose
+    # sales are not demand (excluded from training targets and accuracy).
+    "inventory_snapshots": ("sku", "location_id", "snapshot_date", "units_on_hand"),
+}
 #: Days of order lines the quality counts cover (ending with the run's day).
 QUALITY_DAYS = 28
 
@@ -99,14 +104,25 @@ class Catalog:
         locations: ``location_id``.
         promotions: Promotions overlapping the run's window and horizon.
         events: Calendar events in the window and horizon (``ds, name, kind``).
+        stockouts: Days out of stock (``sku, location_id, ds``) from the optional
+            ``inventory_snapshots`` table (empty without it).
     """
 
     products: pd.DataFrame
     locations: pd.DataFrame
     promotions: pd.DataFrame
     events: pd.DataFrame
+    stockouts: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {
+                "sku": pd.Series(dtype=object),
+                "location_id": pd.Series(dtype=object),
+                "ds": pd.Series(dtype="datetime64[ns]"),
+            }
+        )
+    )
 
-    FRAMES = ("products", "locations", "promotions", "events")
+    FRAMES = ("products", "locations", "promotions", "events", "stockouts")
 
 
 def read_catalog(engine: Engine, window_start: date, horizon_end: date) -> Catalog:
@@ -124,7 +140,12 @@ def read_catalog(engine: Engine, window_start: date, horizon_end: date) -> Catal
     promotions["discount_pct"] = promotions["discount_pct"].astype(float)
     events = read_frame(engine, "extract/select_calendar_events", days)
     events["ds"] = pd.to_datetime(events["ds"])
-    return Catalog(products, locations, promotions, events)
+    catalog = Catalog(products, locations, promotions, events)
+    if sa.inspect(engine).has_table("inventory_snapshots"):
+        stockouts = read_frame(engine, "extract/select_stockouts", days)
+        stockouts["ds"] = pd.to_datetime(stockouts["ds"])
+        catalog = dataclasses.replace(catalog, stockouts=stockouts)
+    return catalog
 
 
 def read_line_quality(

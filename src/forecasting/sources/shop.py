@@ -30,6 +30,7 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "promotions": ("promotion_id", "sku", "location_id", "starts_on", "ends_on", "discount_pct"),
     "calendar_events": ("event_date", "name", "kind"),
     "customer_optouts": ("customer_id", "opted_out_on"),
+    "inventory_snapshots": ("sku", "location_id", "snapshot_date", "units_on_hand"),
 }
 
 
@@ -48,6 +49,11 @@ class ShopData:
     calendar_events: pd.DataFrame
     customer_optouts: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["customer_id", "opted_out_on"])
+    )
+    inventory_snapshots: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["sku", "location_id", "snapshot_date", "units_on_hand"]
+        )
     )
 
     def __post_init__(self) -> None:
