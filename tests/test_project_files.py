@@ -156,6 +156,7 @@ def test_cli_help_for_every_command() -> None:
         "init-db",
         "run",
         "summary",
+        "report",
         "benchmark",
         "customers",
     }

@@ -186,8 +186,9 @@ class MonitoringPolicy(BaseModel):
             decay is judged (fewer: no verdict).
         rmsse_tolerance: Decay when the champion's live RMSSE exceeds its backtest RMSSE
             by more than this fraction (0.25: 25 % worse than promised).
-        coverage_band: Decay when the live share of actuals inside [P10, P90] (nominal
-            0.80) leaves this band.
+        coverage_low: Decay when the live share of actuals inside [P10, P90] (nominal
+            0.80) falls below this...
+        coverage_high: ...or rises above this.
         late_days: Target days before the run's day whose accuracy rows are rewritten
             (late actuals and corrections; the demand store re-reads ``lookback_days``).
     """
@@ -197,7 +198,8 @@ class MonitoringPolicy(BaseModel):
     window_days: int = Field(28, ge=1, le=366)
     min_live_days: int = Field(7, ge=1, le=366)
     rmsse_tolerance: float = Field(0.25, ge=0.0)
-    coverage_band: tuple[float, float] = (0.65, 0.95)
+    coverage_low: float = Field(0.65, ge=0.0, le=1.0)
+    coverage_high: float = Field(0.95, ge=0.0, le=1.0)
     late_days: int = Field(7, ge=1, le=90)
 
 

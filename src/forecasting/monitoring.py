@@ -15,7 +15,7 @@ bias, RMSSE, MASE, scaled pinball and P10-P90 coverage, with the conventions of
 
 **Decay.** The serving champion has decayed when, over at least ``min_live_days`` target
 days of its own forecasts, its live RMSSE exceeds its backtest RMSSE by more than
-``rmsse_tolerance``, or its P10-P90 coverage leaves ``coverage_band``
+``rmsse_tolerance``, or its P10-P90 coverage leaves ``[coverage_low, coverage_high]``
 (:class:`~forecasting.config.MonitoringPolicy`). Monitoring then tags the version
 ``monitoring.decay = true`` with the reason; the training cadence
 (:mod:`forecasting.training.cadence`) retrains on the next run whatever the champion's
@@ -214,7 +214,7 @@ def judge_decay(
             f"{policy.min_live_days}: no verdict yet"
         )
         return DecayVerdict(version, False, reason, days, live, backtest_rmsse)
-    low, high = policy.coverage_band
+    low, high = policy.coverage_low, policy.coverage_high
     problems = []
     if backtest_rmsse and live["rmsse"] > backtest_rmsse * (1 + policy.rmsse_tolerance):
         problems.append(
