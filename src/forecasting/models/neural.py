@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 #: Integer features fed through embeddings: name -> number of categories.
 _EMBEDDED = {"horizon": 367, "cal_dayofweek": 7, "cal_month": 13, "cal_dayofmonth": 32}
 _NETWORK_FILE = "network.keras"
+#: Standardised inputs are clipped to this many standard deviations.
+_INPUT_CLIP = 10.0
 
 
 def _keras() -> Any:
@@ -142,7 +144,9 @@ class MLPForecaster(DirectForecaster):
         num = X[:, self.numeric_idx_]
         missing = np.isnan(num)
         num = np.where(missing, self.medians_, num)
-        num = (num - self.means_) / self.stds_
+        # Clipped: a value far outside what training saw (a feature constant in training, a
+        # level never seen) must not drive the exponential point head to infinity.
+        num = np.clip((num - self.means_) / self.stds_, -_INPUT_CLIP, _INPUT_CLIP)
         num = np.column_stack([num, missing[:, self.flag_idx_]]).astype("float32")
         out = {"numeric": num}
         for name, size in self.embedded_:
@@ -171,7 +175,10 @@ class MLPForecaster(DirectForecaster):
         filled = np.where(np.isnan(num), self.medians_, num)
         # Heavy-tailed ratios (e.g. lag / scale) are standardised robustly.
         self.means_ = filled.mean(axis=0).astype("float32")
-        self.stds_ = np.maximum(filled.std(axis=0), 1e-3).astype("float32")
+        spread = filled.std(axis=0)
+        # A feature constant in training keeps its unit scale (a 1e-3 floor would turn any
+        # other value at prediction into thousands of standard deviations).
+        self.stds_ = np.where(spread < 1e-6, 1.0, np.maximum(spread, 1e-3)).astype("float32")
         y = np.minimum(target, self.target_clip).astype("float32")
 
         keras.utils.set_random_seed(self.random_state)
