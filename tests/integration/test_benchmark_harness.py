@@ -118,6 +118,8 @@ def run_benchmark(dataset: str, tmp_path: Path, models: str, peers: str, shards:
             peers,
             "--future-csv",
             str(out),
+            "--leadtime-csv",
+            str(tmp_path / "leadtime.csv"),
             "--output-dir",
             str(tmp_path / "work"),
             "--shards",
@@ -163,6 +165,19 @@ def test_store_item_benchmark_and_future_csv(tmp_path: Path, capsys) -> None:
     assert ((future["p10"] <= future["p50"]) & (future["p50"] <= future["p90"])).all()
     # The point forecast is the mean (what RMSSE is computed on), not the median.
     assert (future["forecast"] > 0).all() and not future["forecast"].equals(future["p50"])
+    assert "Lead-time quantiles of" in printed
+    lead = pd.read_csv(tmp_path / "leadtime.csv")
+    levels = ["p50", "p80", "p90", "p95", "p99"]
+    assert list(lead.columns) == ["store", "item", "days", *levels]
+    assert len(lead) == 4 * 3 and set(lead["days"]) == {7, 14, 28}
+    values = lead[levels].to_numpy()
+    assert (values >= 0).all() and (np.diff(values, axis=1) >= -1e-9).all()
+    # A model of the total, not the sum of daily quantiles: the 28-day P90 is below the
+    # sum of the 28 daily P90s, and the median total is near the sum of daily means.
+    daily = future.groupby(["store", "item"])[["p90", "forecast"]].sum()
+    month = lead.loc[lead["days"] == 28].set_index(["store", "item"])
+    assert (month["p90"] < daily["p90"]).all()
+    assert np.allclose(month["p50"], daily["forecast"], rtol=0.25)
 
 
 def test_online_retail_benchmark_target_definition(tmp_path: Path, capsys) -> None:
@@ -173,6 +188,9 @@ def test_online_retail_benchmark_target_definition(tmp_path: Path, capsys) -> No
     assert list(future.columns) == ["sku", "date", "forecast", "p10", "p50", "p90"]
     # Non-product codes (POST, m) are not series; real stock codes are.
     assert set(future["sku"]) == {"85123A", "22423", "84879"}
+    lead = pd.read_csv(tmp_path / "leadtime.csv", dtype={"sku": str})
+    assert list(lead.columns) == ["sku", "days", "p50", "p80", "p90", "p95", "p99"]
+    assert set(lead["sku"]) == set(future["sku"]) and set(lead["days"]) == {7, 14, 28}
 
 
 def test_noise_floor_script_measures_poisson_dispersion(tmp_path: Path) -> None:
