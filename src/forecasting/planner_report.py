@@ -27,6 +27,7 @@ import pandas as pd
 
 from forecasting.config import EXPERIMENT_NAME, Settings
 from forecasting.db import make_engine, read_frame
+from forecasting.reporting import committed_shards, validation_reports
 from forecasting.storage import Storage, read_json
 
 __all__ = ["REPORT_ARTIFACT", "REPORT_SECTIONS", "build_report", "write_report"]
@@ -161,16 +162,6 @@ def _date_run_tags(settings: Settings, run_day: date) -> dict[str, str]:
 
 
 def _validation(storage: Storage, run_day: date) -> pd.DataFrame:
-    reports = []
-    folder = storage.stage_dir(run_day, "validate")
-    if folder.exists():
-        for shard in sorted(p for p in folder.iterdir() if p.name.startswith("shard=")):
-            committed = storage.committed(run_day, "validate", shard.name)
-            if committed is not None:
-                reports.append(read_json(committed / "validation.json"))
-    check = storage.committed(run_day, "check")
-    if check is not None and (check / "validation.json").exists():
-        reports.append(read_json(check / "validation.json"))
     rows = [
         {
             "rule": f["expectation"],
@@ -180,7 +171,7 @@ def _validation(storage: Storage, run_day: date) -> pd.DataFrame:
             else ("FAILED" if f.get("blocking", True) else "warning"),
             "unexpected": int(f.get("unexpected_count") or 0),
         }
-        for r in reports
+        for r in validation_reports(storage, run_day)
         for f in r["findings"]
     ]
     frame = pd.DataFrame(rows, columns=["rule", "table", "result", "unexpected"])
@@ -200,20 +191,16 @@ def _validation(storage: Storage, run_day: date) -> pd.DataFrame:
 def _history(storage: Storage, run_day: date, keys: pd.DataFrame) -> pd.DataFrame:
     """Actuals of the last :data:`PLOT_HISTORY` days of the given series (from the run's
     features partitions)."""
+    import tempfile
+    from pathlib import Path
+
     from forecasting.features import Panel
     from forecasting.storage import download_dir
 
     wanted = set(keys["sku"] + "@" + keys["location_id"])
     parts = []
-    folder = storage.stage_dir(run_day, "features")
-    if not folder.exists():
-        return pd.DataFrame(columns=["unique_id", "ds", "y"])
-    import tempfile
-    from pathlib import Path
-
-    for shard in sorted(p for p in folder.iterdir() if p.name.startswith("shard=")):
-        committed = storage.committed(run_day, "features", shard.name)
-        if committed is None or not (committed / "panel").exists():
+    for committed in committed_shards(storage, run_day, "features"):
+        if not (committed / "panel").exists():
             continue
         with tempfile.TemporaryDirectory() as tmp:
             panel = Panel.load(download_dir(committed / "panel", Path(tmp) / "panel"))

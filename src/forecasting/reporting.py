@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from forecasting.config import EXPERIMENT_NAME, REGISTERED_MODEL_NAME, Settings
 from forecasting.storage import Storage, read_json
 
-__all__ = ["run_summary"]
+__all__ = ["committed_shards", "run_summary", "validation_reports"]
 
 
 def _fmt(value: object) -> str:
@@ -18,12 +19,9 @@ def _fmt(value: object) -> str:
 
 def _extract_lines(storage: Storage, run_day: date) -> list[str]:
     folder = storage.stage_dir(run_day, "extract")
-    manifests = []
-    if folder.exists():
-        for shard in sorted(p for p in folder.iterdir() if p.name.startswith("shard=")):
-            committed = storage.committed(run_day, "extract", shard.name)
-            if committed is not None:
-                manifests.append(read_json(committed / "manifest.json"))
+    manifests = [
+        read_json(c / "manifest.json") for c in committed_shards(storage, run_day, "extract")
+    ]
     if not manifests:
         return [f"Extract:     none below {folder}"]
     w = manifests[0]["window"]
@@ -37,18 +35,33 @@ def _extract_lines(storage: Storage, run_day: date) -> list[str]:
     ]
 
 
+def committed_shards(storage: Storage, run_day: date, stage: str) -> list[Any]:
+    """The committed attempt folder of every shard of a run date's stage, in shard order."""
+    folder = storage.stage_dir(run_day, stage)
+    if not folder.exists():
+        return []
+    found = []
+    for shard in sorted(p for p in folder.iterdir() if p.name.startswith("shard=")):
+        committed = storage.committed(run_day, stage, shard.name)
+        if committed is not None:
+            found.append(committed)
+    return found
+
+
+def validation_reports(storage: Storage, run_day: date) -> list[dict[str, Any]]:
+    """Every shard's GX report and the catalogue checks' report of a run date."""
+    reports = [
+        read_json(c / "validation.json") for c in committed_shards(storage, run_day, "validate")
+    ]
+    check = storage.committed(run_day, "check")
+    if check is not None and (check / "validation.json").exists():
+        reports.append(read_json(check / "validation.json"))
+    return reports
+
+
 def _validation_lines(storage: Storage, run_day: date) -> list[str]:
     lines = []
-    folder = storage.stage_dir(run_day, "validate")
-    reports = []
-    if folder.exists():
-        for shard in sorted(p for p in folder.iterdir() if p.name.startswith("shard=")):
-            committed = storage.committed(run_day, "validate", shard.name)
-            if committed is not None:
-                reports.append(read_json(committed / "validation.json"))
-    check = storage.committed(run_day, "check")
-    if check is not None:
-        reports.append(read_json(check / "validation.json"))
+    reports = validation_reports(storage, run_day)
     if not reports:
         return ["Validation:  no report"]
     findings = [f for r in reports for f in r["findings"]]
