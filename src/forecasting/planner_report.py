@@ -143,6 +143,37 @@ def _totals(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _uncertainty(engine: Any, run_day: date, daily: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The series with the widest uncertainty of their total demand over the longest lead
+    time (``demand_forecast_leadtime``; sums of daily quantiles only for a version
+    without lead-time quantiles, and said so)."""
+    from forecasting.publishing import read_leadtime
+
+    lead = read_leadtime(engine, run_day)
+    if len(lead):
+        days = int(lead["days"].max())
+        part = lead.loc[(lead["days"] == days) & (lead["p50"] >= 1)].copy()
+        part["relative"] = (part["p90"] - part["p50"]) / part["p50"]
+        table = part.sort_values("relative", ascending=False).head(TOP_ROWS)
+        table = table.loc[:, ["sku", "location_id", "p50", "p90", "p99", "relative"]].rename(
+            columns={
+                "p50": f"P50 ({days}-day total)",
+                "p90": f"P90 ({days}-day total)",
+                "p99": f"P99 ({days}-day total)",
+                "relative": "(P90-P50)/P50",
+            }
+        )
+        return table, f"Widest uncertainty of the {days}-day total (median of at least 1 unit)"
+    wide = daily.assign(
+        relative=(daily["p90"] - daily["p10"]) / daily["p50"].where(daily["p50"] > 0)
+    )
+    wide = wide.loc[wide["p50"] >= 1].sort_values("relative", ascending=False).head(TOP_ROWS)
+    table = wide.loc[:, ["sku", "location_id", "p10", "p50", "p90", "relative"]].rename(
+        columns={"relative": "(P90-P10)/P50 of daily sums"}
+    )
+    return table, "Widest uncertainty (sums of daily quantiles: no lead-time quantiles)"
+
+
 def _date_run_tags(settings: Settings, run_day: date) -> dict[str, str]:
     """Tags of the date's newest MLflow run (training and promotion decision)."""
     import mlflow
@@ -309,19 +340,7 @@ def build_report(run_day: date, settings: Settings, storage: Storage) -> str:
             "change_pct": "change %",
         }
     )
-    width = now.assign(
-        width=now["p90"] - now["p10"],
-        relative=(now["p90"] - now["p10"]) / now["p50"].where(now["p50"] > 0),
-    )
-    wide = width.loc[width["p50"] >= 1].sort_values("relative", ascending=False).head(TOP_ROWS)
-    wide_table = wide.loc[:, ["sku", "location_id", "p10", "p50", "p90", "relative"]].rename(
-        columns={
-            "p10": "P10 (28-day sum)",
-            "p50": "P50 (28-day sum)",
-            "p90": "P90 (28-day sum)",
-            "relative": "(P90-P10)/P50",
-        }
-    )
+    wide_table, wide_title = _uncertainty(engine, run_day, now)
     keys_now = set(zip(now["sku"], now["location_id"], strict=True))
     keys_then = set(zip(then["sku"], then["location_id"], strict=True))
     changes = pd.DataFrame(
@@ -418,10 +437,7 @@ def build_report(run_day: date, settings: Settings, storage: Storage) -> str:
             f"Biggest changes in the 28-day forecast since {previous_day or 'the previous run'}",
             _table(movers_table, "movers-table"),
         ),
-        "uncertainty": (
-            "Widest uncertainty (series with P50 of at least 1 unit)",
-            _table(wide_table, "uncertainty-table"),
-        ),
+        "uncertainty": (wide_title, _table(wide_table, "uncertainty-table")),
         "catalogue": (
             f"New and stopped series since {previous_day or 'the previous run'}",
             _table(changes, "catalogue-table"),
