@@ -62,12 +62,14 @@ class IntervalCalibrator:
         y = frame["y"].to_numpy(float)
         p10, p50, p90 = (frame[c].to_numpy(float) for c in ("p10", "p50", "p90"))
         tail = (1.0 - coverage) / 2.0
-        lo = np.clip(p50[None, :] - _GRID[:, None] * (p50 - p10)[None, :], 0.0, None)
-        below = (y[None, :] < lo).mean(axis=1)
-        a = float(_GRID[np.argmin(np.abs(below - tail) + 1e-9 * np.abs(np.log(_GRID)))])
-        below_a = float((y < np.clip(p50 - a * (p50 - p10), 0.0, None)).mean())
-        hi = p50[None, :] + _GRID[:, None] * (p90 - p50)[None, :]
-        above = (y[None, :] > hi).mean(axis=1)
+        # Share of actuals below P10 = max(P50 - g * (P50 - P10), 0) for every g of the
+        # grid, and above P90 = P50 + g * (P90 - P50): counted with sorted thresholds
+        # rather than a (grid x rows) matrix, which took seconds and a gigabyte at
+        # 500,000 backtest rows.
+        below = _share_scaled_below(_GRID, p50 - p10, p50 - y, always=y < 0)
+        idx = int(np.argmin(np.abs(below - tail) + 1e-9 * np.abs(np.log(_GRID))))
+        a, below_a = float(_GRID[idx]), float(below[idx])
+        above = _share_scaled_below(_GRID, p90 - p50, y - p50, always=np.zeros(len(y), bool))
         want_above = max(1.0 - coverage - below_a, 0.0)
         b = float(_GRID[np.argmin(np.abs(above - want_above) + 1e-9 * np.abs(np.log(_GRID)))])
         return cls(lower=a, upper=b, coverage=coverage, n_obs=len(y))
@@ -83,3 +85,25 @@ class IntervalCalibrator:
     def to_dict(self) -> dict[str, float]:
         """JSON-ready form."""
         return asdict(self)
+
+
+def _share_scaled_below(
+    grid: np.ndarray, scale: np.ndarray, room: np.ndarray, always: np.ndarray
+) -> np.ndarray:
+    """For each ``g`` of ``grid``: the share of rows with ``g * scale < room`` or ``always``.
+
+    ``g * scale < room`` holds for ``g < room / scale`` where ``scale > 0``, for
+    ``g > room / scale`` where ``scale < 0`` and, where ``scale == 0``, when ``room > 0``.
+    """
+    n = len(room)
+    rest = ~always
+    pos, neg, flat = rest & (scale > 0), rest & (scale < 0), rest & (scale == 0)
+    up = np.sort(room[pos] / scale[pos])
+    down = np.sort(room[neg] / scale[neg])
+    count = (
+        (len(up) - np.searchsorted(up, grid, side="right"))
+        + np.searchsorted(down, grid, side="left")
+        + int((room[flat] > 0).sum())
+        + int(always.sum())
+    )
+    return count / n
