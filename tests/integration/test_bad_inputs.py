@@ -211,7 +211,7 @@ def test_skus_with_surrounding_spaces_are_kept_verbatim_with_a_warning(
                 "INSERT INTO order_lines VALUES ('LONG1', 1, REPEAT('L', 300), 2, 5.00)",
             ],
             "expect_column_value_lengths_to_be_between(column=sku, min_value=1, max_value=255)",
-            "demand (",
+            "demand keys (distinct sku, location_id of ",
         ),
         (
             ["DELETE FROM order_lines", "DELETE FROM orders"],

@@ -11,6 +11,7 @@ from forecasting.validation.suite import (
     catalogue_price_expectations,
     demand_expectations,
     future_expectations,
+    key_expectations,
     validate_frame,
 )
 
@@ -23,6 +24,7 @@ __all__ = [
     "daily_units",
     "demand_expectations",
     "future_expectations",
+    "key_expectations",
     "validate_frame",
     "validate_shard",
 ]

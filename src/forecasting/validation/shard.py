@@ -18,6 +18,7 @@ from forecasting.validation.suite import (
     catalogue_price_expectations,
     demand_expectations,
     future_expectations,
+    key_expectations,
     validate_frame,
 )
 
@@ -46,6 +47,13 @@ def validate_shard(
         demand_expectations(window, EXTRACT_COLUMNS, checks),
         f"demand ({folder / 'demand.parquet'})",
     )
+    keys = demand.loc[:, ["sku", "location_id"]].drop_duplicates(ignore_index=True)
+    findings += validate_frame(
+        keys,
+        key_expectations(checks),
+        f"demand keys (distinct sku, location_id of {folder / 'demand.parquet'})",
+        index_columns=("sku", "location_id"),
+    )
     findings += validate_frame(
         future,
         future_expectations(window, series, horizon),
@@ -61,7 +69,12 @@ def validate_shard(
     report = ValidationReport(
         subject=f"extract {shard.name} for {window.last_day}",
         success=not any(not f.success and f.blocking for f in findings),
-        tables={"demand": len(demand), "future": len(future), "catalogue_prices": len(prices)},
+        tables={
+            "demand": len(demand),
+            "demand keys": len(keys),
+            "future": len(future),
+            "catalogue_prices": len(prices),
+        },
         findings=findings,
     )
     if active_days:

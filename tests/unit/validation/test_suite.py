@@ -9,6 +9,7 @@ from forecasting.validation import (
     ValidationReport,
     demand_expectations,
     future_expectations,
+    key_expectations,
     validate_frame,
 )
 
@@ -57,8 +58,10 @@ def report(findings) -> ValidationReport:
 
 def test_good_extract_passes() -> None:
     findings = run(good_frame())
-    assert not failed(findings) and len(findings) == 17
+    assert not failed(findings) and len(findings) == 13
     assert all(f.table == "demand (test)" for f in findings)
+    keys = run_keys(good_frame())
+    assert all(f.success for f in keys) and len(keys) == 4
 
 
 def test_negative_quantities_and_duplicate_keys_are_named_with_sample_rows() -> None:
@@ -111,17 +114,25 @@ def test_missing_column_and_nulls_fail_clearly() -> None:
     assert found[("expect_column_values_to_not_be_null", "sku")].unexpected_count == 1
 
 
+def run_keys(frame: pd.DataFrame):
+    keys = frame.loc[:, ["sku", "location_id"]].drop_duplicates(ignore_index=True)
+    return validate_frame(
+        keys, key_expectations(CHECKS), "demand keys (test)", index_columns=("sku", "location_id")
+    )
+
+
 def test_keys_too_long_fail_and_padded_keys_warn() -> None:
     frame = good_frame()
     frame["sku"] = "A" * 256
-    assert failed(run(frame))[("expect_column_value_lengths_to_be_between", "sku")]
+    too_long = failed(run_keys(frame))[("expect_column_value_lengths_to_be_between", "sku")]
+    assert too_long.unexpected_count == 1 and too_long.sample_rows[0]["sku"] == "A" * 256
     frame = good_frame()
     frame["sku"] = "A "
-    findings = run(frame)
+    findings = run_keys(frame)
     assert not failed(findings)
     warning = next(f for f in findings if not f.success)
     assert warning.expectation == "expect_column_values_to_not_match_regex" and not warning.blocking
-    assert "WARNING on table demand (test)" in report(findings).summary()
+    assert "WARNING on table demand keys (test)" in report(findings).summary()
 
 
 def test_future_covariates_must_be_complete_and_sane() -> None:
