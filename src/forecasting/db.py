@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
 import re
 import time
@@ -107,7 +108,20 @@ def make_engine(url: str | sa.URL, **connect_args: Any) -> Engine:
         parsed = parsed.set(query=query)
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    if parsed.get_backend_name() == "sqlite":
+        sa.event.listen(engine, "connect", _sqlite_math)
+    return engine
+
+
+def _sqlite_math(dbapi_connection: Any, _record: Any) -> None:
+    """Give SQLite builds without math functions the ``SQRT`` the monitoring SQL uses."""
+    try:
+        dbapi_connection.execute("SELECT SQRT(4)")
+    except Exception:  # sqlite3.OperationalError: no such function
+        dbapi_connection.create_function(
+            "SQRT", 1, lambda x: None if x is None or x < 0 else math.sqrt(x), deterministic=True
+        )
 
 
 class DatabaseUnavailableError(RuntimeError):

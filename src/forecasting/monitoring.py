@@ -1,17 +1,24 @@
 """Accuracy against actuals: every published forecast, once its target day has ended.
 
 Each run date's published forecasts are an as-of snapshot. On run day *D*, monitoring
-joins every forecast whose target day lies in ``D - late_days + 1 .. D`` (whatever day it
-was made on) with the actuals of today's extract and rewrites those rows of
-``forecast_accuracy``: a target day's rows are replaced as long as its actuals may still
-be corrected, so late actuals update the rows they touch and a re-run of a date writes
-the same rows. Days excluded from training (outliers, stock-outs) have no actual and are
-left out of every metric.
+writes the rows of target day *D* (every forecast made for it, whatever day it was made
+on, joined with the actual of today's extract). For the ``late_days - 1`` target days
+before it, it compares the actuals stored with today's and updates the ``actual`` of the
+rows whose actual changed, so late actuals update the rows they touch and nothing else; a
+target day whose number of published forecasts differs from its number of rows (a
+backfilled run date, a day monitoring missed) is rewritten whole. A re-run of a date
+writes the same rows. The series' scales are those of the day a row was first written.
+Days excluded from training (outliers, stock-outs) have no actual and are left out of
+every metric.
 
 From the rows of the last ``window_days`` target days it writes the day's aggregates to
 ``forecast_accuracy_summary`` (whole catalogue, by lag, category and location): WAPE,
 bias, RMSSE, MASE, scaled pinball and P10-P90 coverage, with the conventions of
-:mod:`forecasting.evaluation.metrics` (a "window" there is a run date here).
+:mod:`forecasting.evaluation.metrics` (a "window" there is a run date here). The warehouse
+aggregates the rows (``include/sql/monitoring/select_accuracy_*.sql``: one row per series
+and run date, one per lag), so memory does not grow with the window: at 30,000 series a
+28-day window holds 23.5 million accuracy rows. :func:`accuracy_stats` and
+:func:`lag_metrics` are the same computations in pandas, and a test holds the two equal.
 
 **Decay.** The serving champion has decayed when, over at least ``min_live_days`` target
 days of its own forecasts, its live RMSSE exceeds its backtest RMSSE by more than
@@ -40,9 +47,16 @@ __all__ = [
     "ACCURACY_COLUMNS",
     "DecayVerdict",
     "accuracy_rows",
+    "accuracy_stats",
     "judge_decay",
+    "lag_metrics",
+    "lag_metrics_from_sums",
+    "live_days",
+    "panel_actuals",
     "summarise_accuracy",
+    "summarise_stats",
     "target_window",
+    "unjoined_rows",
 ]
 
 log = logging.getLogger(__name__)
@@ -115,38 +129,147 @@ def accuracy_rows(published: pd.DataFrame, panel: Panel, categories: pd.Series) 
     return frame.loc[:, list(ACCURACY_COLUMNS)].reset_index(drop=True)
 
 
-def _stats(rows: pd.DataFrame) -> pd.DataFrame:
-    """:func:`series_window_stats` of accuracy rows (a window is a run date)."""
+def unjoined_rows(
+    published: pd.DataFrame, joined: pd.DataFrame, categories: pd.Series
+) -> pd.DataFrame:
+    """Rows, with an unknown actual, for the published forecasts no panel joined (a series
+    no longer in the catalogue), so every published forecast has exactly one row.
+
+    Args:
+        published: As in :func:`accuracy_rows`.
+        joined: The rows every shard's :func:`accuracy_rows` returned.
+        categories: Category per SKU (index: sku).
+    """
+    key = ["run_date", "target_date", "sku", "location_id"]
+    frame = published.assign(
+        run_date=pd.to_datetime(published["run_date"]).dt.date,
+        target_date=pd.to_datetime(published["target_date"]).dt.date,
+    )
+    done = joined.loc[:, key].assign(_joined=True)
+    frame = frame.merge(done, on=key, how="left")
+    frame = frame.loc[frame["_joined"].isna()].drop(columns="_joined")
+    if frame.empty:
+        return pd.DataFrame(columns=list(ACCURACY_COLUMNS))
+    frame["lag_days"] = (
+        pd.to_datetime(frame["target_date"]) - pd.to_datetime(frame["run_date"])
+    ).dt.days
+    frame["category"] = frame["sku"].map(categories).fillna("unknown").astype(str)
+    for column in ("actual", "scale_mae1", "scale_mse1", "scale_mae7"):
+        frame[column] = np.nan
+    return frame.loc[:, list(ACCURACY_COLUMNS)].reset_index(drop=True)
+
+
+def panel_actuals(keys: pd.DataFrame, panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """Today's actuals of ``keys`` (``target_date, sku, location_id``) from a panel.
+
+    Returns:
+        The actuals (NaN on excluded days) and a mask of the keys the panel holds (series in
+        the panel, target day in its history); other keys' actuals are NaN.
+    """
+    ids = pd.Index(panel.ids["unique_id"]).get_indexer(
+        keys["sku"].astype(str) + "@" + keys["location_id"].astype(str)
+    )
+    days = pd.Index(panel.dates).get_indexer(pd.to_datetime(keys["target_date"]))
+    found = (ids >= 0) & (days >= 0) & (days < panel.n_history)
+    actual = np.full(len(keys), np.nan)
+    actual[found] = panel.y[ids[found], days[found]]
+    return actual, found
+
+
+def accuracy_stats(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per series and run date (a run date is a backtest "window" here), what the metrics
+    need: the reference of ``monitoring/select_accuracy_stats.sql``, which computes the same
+    columns in the warehouse so that monitoring never loads a whole window of rows.
+
+    Args:
+        rows: Accuracy rows (:data:`ACCURACY_COLUMNS`); rows without an actual are left out.
+
+    Returns:
+        One row per ``sku, location_id, run_date`` with its ``category``,
+        ``model_version`` and
+        :data:`~forecasting.evaluation.metrics.STAT_COLUMNS`.
+    """
+    known = rows.loc[rows["actual"].notna()]
+    keys = ("sku", "location_id", "run_date")
     frame = pd.DataFrame(
         {
-            "unique_id": rows["sku"].astype(str) + "@" + rows["location_id"].astype(str),
-            "window": pd.to_datetime(rows["run_date"]).map(pd.Timestamp.toordinal),
-            "y": rows["actual"].astype(float),
-            "forecast": rows["forecast"].astype(float),
-            "p10": rows["p10"].astype(float),
-            "p50": rows["p50"].astype(float),
-            "p90": rows["p90"].astype(float),
-            "mae1": rows["scale_mae1"].astype(float),
-            "mse1": rows["scale_mse1"].astype(float),
-            "mae7": rows["scale_mae7"].astype(float),
+            "sku": known["sku"].astype(str).to_numpy(),
+            "location_id": known["location_id"].astype(str).to_numpy(),
+            "run_date": pd.to_datetime(known["run_date"]).dt.date.to_numpy(),
+            "y": known["actual"].to_numpy(float),
+            **{c: known[c].to_numpy(float) for c in ("forecast", "p10", "p50", "p90")},
+            **{s: known[f"scale_{s}"].to_numpy(float) for s in ("mae1", "mse1", "mae7")},
         }
     )
-    return series_window_stats(frame.loc[frame["y"].notna()])
+    stats = series_window_stats(frame, keys)
+    # A run date has one version and a SKU one category: carried along, not grouped on.
+    labels = (
+        frame.assign(
+            category=known["category"].astype(str).to_numpy(),
+            model_version=known["model_version"].astype(str).to_numpy(),
+        )
+        .groupby(list(keys), sort=False)[["category", "model_version"]]
+        .max()
+        .reset_index()
+    )
+    stats = labels.merge(stats, on=list(keys)).sort_values(list(keys), ignore_index=True)
+    stats["covered"] = stats["covered"].astype(int)
+    return stats
 
 
-def _metrics(rows: pd.DataFrame) -> dict[str, float]:
+def lag_metrics(rows: pd.DataFrame) -> pd.DataFrame:
+    """Metrics by lag (the reference of ``monitoring/select_accuracy_by_lag.sql``).
+
+    Within one lag a series has one row per run date, so each row is its own series-window
+    and the scaled metrics are means of per-row ratios.
+
+    Returns:
+        One row per ``lag_days`` with ``n_rows`` and :data:`SUMMARY_METRICS`.
+    """
+    out = []
     known = rows.loc[rows["actual"].notna()]
-    if known.empty:
+    for lag, part in known.groupby("lag_days", sort=True):
+        metrics = metrics_from_stats(accuracy_stats(part))
+        out.append(
+            {
+                "lag_days": int(lag),
+                "n_rows": len(part),
+                **{name: float(metrics[source]) for name, source in SUMMARY_METRICS.items()},
+            }
+        )
+    return pd.DataFrame(out, columns=["lag_days", "n_rows", *SUMMARY_METRICS])
+
+
+def lag_metrics_from_sums(sums: pd.DataFrame) -> pd.DataFrame:
+    """:func:`lag_metrics` from the warehouse's sums (``select_accuracy_by_lag.sql``)."""
+    out = pd.DataFrame({"lag_days": sums["lag_days"].astype(int), "n_rows": sums["n_rows"]})
+    y_sum, f_sum = sums["y_sum"].astype(float), sums["f_sum"].astype(float)
+    sold = y_sum > 0
+    out["wape"] = (sums["ae_sum"].astype(float) / y_sum).where(sold)
+    out["bias"] = ((f_sum - y_sum) / y_sum).where(sold)
+    out["rmsse"] = sums["rmsse"].astype(float)
+    out["mase"] = sums["mase"].astype(float)
+    out["pinball"] = sums[["spl_10", "spl_50", "spl_90"]].astype(float).mean(axis=1, skipna=False)
+    out["coverage"] = sums["covered"].astype(float) / sums["n_rows"].astype(float)
+    return out.loc[:, ["lag_days", "n_rows", *SUMMARY_METRICS]]
+
+
+def _metrics(stats: pd.DataFrame) -> dict[str, float]:
+    if stats.empty or stats["n"].sum() == 0:
         return {name: float("nan") for name in SUMMARY_METRICS}
-    values = metrics_from_stats(_stats(known))
+    values = metrics_from_stats(stats)
     return {name: float(values[source]) for name, source in SUMMARY_METRICS.items()}
 
 
-def summarise_accuracy(rows: pd.DataFrame, monitor_date: date, window_start: date) -> pd.DataFrame:
+def summarise_stats(
+    stats: pd.DataFrame, by_lag: pd.DataFrame, monitor_date: date, window_start: date
+) -> pd.DataFrame:
     """The day's aggregates for ``forecast_accuracy_summary``.
 
     Args:
-        rows: Accuracy rows of target days ``window_start .. monitor_date``.
+        stats: :func:`accuracy_stats` (or its SQL) of target days ``window_start ..
+            monitor_date``.
+        by_lag: :func:`lag_metrics` (or its SQL) of the same rows.
         monitor_date: The run's day.
         window_start: First target day of the window.
 
@@ -157,23 +280,42 @@ def summarise_accuracy(rows: pd.DataFrame, monitor_date: date, window_start: dat
     """
     out = []
     for dimension, column in DIMENSIONS.items():
-        groups = [("all", rows)] if column is None else list(rows.groupby(column, sort=True))
+        if dimension == "lag":
+            for record in by_lag.to_dict(orient="records"):
+                value = record.pop("lag_days")
+                out.append({"dimension": dimension, "value": str(int(value)), **record})
+            continue
+        groups = [("all", stats)] if column is None else list(stats.groupby(column, sort=True))
         for value, part in groups:
-            known = part.loc[part["actual"].notna()]
-            if known.empty:
+            if part.empty or part["n"].sum() == 0:
                 continue
             out.append(
                 {
-                    "monitor_date": monitor_date,
                     "dimension": dimension,
                     "value": str(value),
-                    "window_start": window_start,
-                    "n_rows": len(known),
-                    **_metrics(known),
+                    "n_rows": int(part["n"].sum()),
+                    **_metrics(part),
                 }
             )
     columns = ["monitor_date", "dimension", "value", "window_start", "n_rows", *SUMMARY_METRICS]
-    return pd.DataFrame(out, columns=columns)
+    frame = pd.DataFrame(out, columns=columns[1:]).assign(
+        monitor_date=monitor_date, window_start=window_start
+    )
+    frame["n_rows"] = frame["n_rows"].astype(int)
+    return frame.loc[:, columns]
+
+
+def summarise_accuracy(rows: pd.DataFrame, monitor_date: date, window_start: date) -> pd.DataFrame:
+    """:func:`summarise_stats` of accuracy rows held in memory (small catalogues, tests)."""
+    return summarise_stats(accuracy_stats(rows), lag_metrics(rows), monitor_date, window_start)
+
+
+def live_days(rows: pd.DataFrame) -> dict[str, int]:
+    """Target days with at least one actual, per model version (the reference of
+    ``monitoring/select_live_days.sql``)."""
+    known = rows.loc[rows["actual"].notna()]
+    counts = known.groupby(known["model_version"].astype(str))["target_date"].nunique()
+    return {str(k): int(v) for k, v in counts.items()}
 
 
 @dataclass(frozen=True)
@@ -202,11 +344,24 @@ class DecayVerdict:
 
 
 def judge_decay(
-    rows: pd.DataFrame, version: str, backtest_rmsse: float | None, policy: MonitoringPolicy
+    stats: pd.DataFrame,
+    days: int,
+    version: str,
+    backtest_rmsse: float | None,
+    policy: MonitoringPolicy,
 ) -> DecayVerdict:
-    """Apply the decay rule (module docstring) to the champion's rows of the window."""
-    own = rows.loc[(rows["model_version"].astype(str) == str(version)) & rows["actual"].notna()]
-    days = int(own["target_date"].nunique())
+    """Apply the decay rule (module docstring) to the champion's forecasts of the window.
+
+    Args:
+        stats: :func:`accuracy_stats` of the window (every version; only ``version``'s
+            rows count).
+        days: Target days of the window with actuals of ``version``'s forecasts
+            (:func:`live_days`).
+        version: The serving champion.
+        backtest_rmsse: What its backtest promised.
+        policy: Tolerance, coverage band and minimum live days.
+    """
+    own = stats.loc[stats["model_version"].astype(str) == str(version)]
     live = _metrics(own)
     if days < policy.min_live_days:
         reason = (

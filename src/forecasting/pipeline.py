@@ -20,7 +20,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import tempfile
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -951,9 +952,10 @@ def monitor_step(
     :mod:`forecasting.monitoring`), log its live metrics to MLflow.
 
     Returns:
-        ``rows`` rewritten, ``summary_rows``, the ``window`` and the decay ``verdict``
-        (``None`` without a champion); the summary is also written to the run's
-        ``monitor`` stage for the report.
+        ``rows`` written (target days joined whole), ``updated`` (rows whose late actual
+        changed), ``summary_rows``, the ``window`` and the decay ``verdict`` (``None``
+        without a champion); the summary is also written to the run's ``monitor`` stage
+        for the report.
     """
     import sqlalchemy as sa
 
@@ -963,8 +965,11 @@ def monitor_step(
         ACCURACY_COLUMNS,
         accuracy_rows,
         judge_decay,
-        summarise_accuracy,
+        lag_metrics_from_sums,
+        panel_actuals,
+        summarise_stats,
         target_window,
+        unjoined_rows,
     )
     from forecasting.publishing import ensure_forecast_tables
     from forecasting.registry.models import get_champion, set_version_tags
@@ -978,59 +983,127 @@ def monitor_step(
     retrying(lambda: ensure_forecast_tables(warehouse), "create forecast tables", url)
     late_first, last = target_window(run_day, policy.late_days)
     window_first, _ = target_window(run_day, policy.window_days)
-    bounds = {"first_target": late_first.isoformat(), "last_target": last.isoformat()}
-    published = retrying(
-        lambda: read_frame(warehouse, "monitoring/select_forecasts_for_targets", bounds),
-        "read published forecasts",
-        url,
+    late = {"first_target": late_first.isoformat(), "last_target": last.isoformat()}
+    counts = retrying(
+        lambda: read_frame(warehouse, "monitoring/count_by_target", late), "count rows", url
     )
-    catalog = read_catalog_snapshot(storage.open(source["catalog_uri"]))
-    categories = catalog.products.drop_duplicates("sku").set_index("sku")["category"]
-    parts = [
-        accuracy_rows(published, _panel(storage, f), categories)
-        for f in features
-        if f.get("series")
-    ]
-    if not parts:
-        parts = [pd.DataFrame(columns=list(ACCURACY_COLUMNS))]
-    rows = pd.concat(parts, ignore_index=True)
-    older = pd.DataFrame()
-    if window_first < late_first:
-        older_bounds = {
-            "first_target": window_first.isoformat(),
-            "last_target": (late_first - pd.Timedelta(days=1)).isoformat(),
+    # Target days joined whole: today, and any day whose rows do not match what was
+    # published (a backfilled run date, a day monitoring did not run).
+    whole = sorted(
+        {last}
+        | {
+            pd.Timestamp(t).date()
+            for t, published, written in counts.itertuples(index=False)
+            if int(published) != int(written)
         }
-        older = retrying(
-            lambda: read_frame(warehouse, "monitoring/select_accuracy", older_bounds),
-            "read accuracy",
+    )
+
+    def forecasts_for(day: date) -> pd.DataFrame:
+        bounds = {"first_target": day.isoformat(), "last_target": day.isoformat()}
+        return read_frame(warehouse, "monitoring/select_forecasts_for_targets", bounds)
+
+    published = pd.concat(
+        [retrying(partial(forecasts_for, d), "read published forecasts", url) for d in whole],
+        ignore_index=True,
+    )
+    earlier = (
+        retrying(
+            lambda: read_frame(
+                warehouse,
+                "monitoring/select_stored_actuals",
+                {
+                    "first_target": late_first.isoformat(),
+                    "last_target": (last - timedelta(days=1)).isoformat(),
+                },
+            ),
+            "read stored actuals",
             url,
         )
-    window_rows = pd.concat([f for f in (older, rows) if len(f)] or [rows], ignore_index=True)
-    summary = summarise_accuracy(window_rows, run_day, window_first)
+        if late_first < last
+        else pd.DataFrame(columns=["target_date", "sku", "location_id", "actual"])
+    )
+    earlier = earlier.loc[~pd.to_datetime(earlier["target_date"]).dt.date.isin(whole)]
+    catalog = read_catalog_snapshot(storage.open(source["catalog_uri"]))
+    categories = catalog.products.drop_duplicates("sku").set_index("sku")["category"]
+    parts, changed = [], []
+    for f in features:
+        if not f.get("series"):
+            continue
+        panel = _panel(storage, f)
+        parts.append(accuracy_rows(published, panel, categories))
+        today, found = panel_actuals(earlier, panel)
+        stored = earlier["actual"].to_numpy(float)
+        moved = found & ~((today == stored) | (np.isnan(today) & np.isnan(stored)))
+        changed.append(earlier.loc[moved].assign(actual=today[moved]))
+    rows = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=list(ACCURACY_COLUMNS))
+    )
+    if len(published):
+        extra = unjoined_rows(published, rows, categories)
+        rows = pd.concat([f for f in (rows, extra) if len(f)] or [rows], ignore_index=True)
+    updates = pd.concat(changed, ignore_index=True) if changed else earlier.iloc[:0]
     dialect = dialect_of(warehouse)
     records = _records(rows)
-    summary_records = _records(summary)
+    update_records = _records(updates.loc[:, ["target_date", "sku", "location_id", "actual"]])
+    window = {"first_target": window_first.isoformat(), "last_target": last.isoformat()}
+    aggregates: dict[str, Any] = {}
 
     def transaction() -> None:
         with warehouse.begin() as conn:
-            conn.execute(sa.text(render_sql("monitoring/delete_accuracy", dialect)), bounds)
+            delete = sa.text(render_sql("monitoring/delete_accuracy", dialect))
+            for d in whole:
+                conn.execute(delete, {"first_target": d.isoformat(), "last_target": d.isoformat()})
             insert = sa.text(render_sql("monitoring/insert_accuracy", dialect))
             for start in range(0, len(records), 20_000):
                 conn.execute(insert, records[start : start + 20_000])
+            if update_records:
+                conn.execute(
+                    sa.text(render_sql("monitoring/update_actual", dialect)), update_records
+                )
+            # The window's aggregates, computed by the warehouse over what was just written.
+            for name in ("select_accuracy_stats", "select_accuracy_by_lag", "select_live_days"):
+                sql = sa.text(render_sql(f"monitoring/{name}", dialect))
+                aggregates[name] = pd.read_sql(sql, conn, params=window)
+            stats = aggregates["select_accuracy_stats"].astype({"model_version": str})
+            aggregates["select_accuracy_stats"] = stats
+            summary = summarise_stats(
+                stats,
+                lag_metrics_from_sums(aggregates["select_accuracy_by_lag"]),
+                run_day,
+                window_first,
+            )
+            aggregates["summary"] = summary
             key = {"monitor_date": run_day.isoformat()}
             conn.execute(sa.text(render_sql("monitoring/delete_accuracy_summary", dialect)), key)
-            if summary_records:
+            if len(summary):
                 conn.execute(
                     sa.text(render_sql("monitoring/insert_accuracy_summary", dialect)),
-                    summary_records,
+                    _records(summary),
                 )
 
     retrying(transaction, "write accuracy", url)
+    stats, summary = aggregates["select_accuracy_stats"], aggregates["summary"]
+    days = {str(v): int(n) for v, n in aggregates["select_live_days"].itertuples(index=False)}
+    log.info(
+        "monitoring: %d rows joined (target days %s), %d late actuals updated, %d summary rows",
+        len(rows),
+        ", ".join(d.isoformat() for d in whole),
+        len(updates),
+        len(summary),
+    )
     configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
     champion = get_champion(REGISTERED_MODEL_NAME)
     verdict = None
-    if champion is not None and len(window_rows):
-        verdict = judge_decay(window_rows, champion.version, champion.backtest.get("rmsse"), policy)
+    if champion is not None and len(stats):
+        verdict = judge_decay(
+            stats,
+            days.get(str(champion.version), 0),
+            champion.version,
+            champion.backtest.get("rmsse"),
+            policy,
+        )
         tags = {
             "monitoring.checked_on": run_day.isoformat(),
             "monitoring.live_days": str(verdict.live_days),
@@ -1059,17 +1132,10 @@ def monitor_step(
     with storage.write_stage(run_day, "monitor") as folder:
         write_parquet(summary, folder / "summary.parquet")
         write_json(folder / "verdict.json", None if verdict is None else verdict.to_dict())
-    log.info(
-        "monitoring %s: %d accuracy rows for target days %s..%s, %d aggregates",
-        run_day,
-        len(records),
-        late_first,
-        last,
-        len(summary_records),
-    )
     return {
         "rows": len(records),
-        "summary_rows": len(summary_records),
+        "updated": len(updates),
+        "summary_rows": len(summary),
         "window": [window_first.isoformat(), last.isoformat()],
         "uri": storage.uri(folder),
         "verdict": None if verdict is None else verdict.to_dict(),

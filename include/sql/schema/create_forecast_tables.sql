@@ -16,8 +16,13 @@ CREATE TABLE IF NOT EXISTS demand_forecast (
     p90           DOUBLE PRECISION NOT NULL,
     model_name    VARCHAR(64)   NOT NULL,
     model_version VARCHAR(16)   NOT NULL,
-    PRIMARY KEY (run_date, sku, location_id, target_date)
+    PRIMARY KEY (run_date, sku, location_id, target_date){% if dialect == "mysql" %},
+    -- monitoring reads the forecasts made for a target day (forecasting.monitoring)
+    KEY ix_demand_forecast_target (target_date){% endif %}
 ){{ engine }};
+{% if dialect != "mysql" %}
+CREATE INDEX IF NOT EXISTS ix_demand_forecast_target ON demand_forecast (target_date);
+{% endif %}
 
 CREATE TABLE IF NOT EXISTS forecast_runs (
     run_date       DATE         NOT NULL PRIMARY KEY,
@@ -68,7 +73,8 @@ CREATE TABLE IF NOT EXISTS demand_forecast_leadtime (
 ){{ engine }};
 
 -- Every published forecast joined with its actual once the target day has ended
--- (forecasting.monitoring). Rows of a target day are rewritten when its actuals change.
+-- (forecasting.monitoring). A late actual updates the rows of its series and target day;
+-- the key leads with those, as every monitoring query and update selects by them.
 CREATE TABLE IF NOT EXISTS forecast_accuracy (
     run_date      DATE          NOT NULL,  -- the forecast's as-of day
     target_date   DATE          NOT NULL,
@@ -86,7 +92,7 @@ CREATE TABLE IF NOT EXISTS forecast_accuracy (
     scale_mse1    DOUBLE PRECISION,  -- mean squared one-step difference (RMSSE)
     scale_mae7    DOUBLE PRECISION,  -- mean |weekly difference| (MASE)
     model_version VARCHAR(16)   NOT NULL,
-    PRIMARY KEY (run_date, target_date, sku, location_id)
+    PRIMARY KEY (target_date, sku, location_id, run_date)
 ){{ engine }};
 
 -- Accuracy aggregates of a monitoring day over its recent window, by lag, category and

@@ -61,11 +61,12 @@ def series_scales(y: np.ndarray, cutoff: int) -> pd.DataFrame:
         warnings.simplefilter("ignore", RuntimeWarning)  # series with one day of history
         d1 = np.diff(hist, axis=1)
         d7 = hist[:, 7:] - hist[:, :-7]
+        unknown = np.full(len(hist), np.nan)  # under 2 (or 8) days of history
         return pd.DataFrame(
             {
-                "mae1": np.nanmean(np.abs(d1), axis=1) if d1.shape[1] else np.nan,
-                "mse1": np.nanmean(d1 * d1, axis=1) if d1.shape[1] else np.nan,
-                "mae7": np.nanmean(np.abs(d7), axis=1) if d7.shape[1] else np.nan,
+                "mae1": np.nanmean(np.abs(d1), axis=1) if d1.shape[1] else unknown,
+                "mse1": np.nanmean(d1 * d1, axis=1) if d1.shape[1] else unknown,
+                "mae7": np.nanmean(np.abs(d7), axis=1) if d7.shape[1] > 0 else unknown,
             }
         )
 
@@ -88,7 +89,9 @@ STAT_COLUMNS = (
 )
 
 
-def series_window_stats(frame: pd.DataFrame) -> pd.DataFrame:
+def series_window_stats(
+    frame: pd.DataFrame, keys: tuple[str, ...] = ("unique_id", "window")
+) -> pd.DataFrame:
     """Per series and window, what every metric needs: small enough to move between tasks.
 
     Rows whose actual is unknown (``y`` NaN: days excluded as outliers or stock-outs) are
@@ -96,11 +99,13 @@ def series_window_stats(frame: pd.DataFrame) -> pd.DataFrame:
 
     Args:
         frame: See :func:`score_forecasts`.
+        keys: The columns that identify a series and window (monitoring uses ``sku,
+            location_id, run_date``).
 
     Returns:
-        One row per ``unique_id, window`` with :data:`STAT_COLUMNS`: the row count ``n``,
-        the mean absolute and squared error, the mean pinball losses, the series' scales,
-        and the sums of actuals, forecasts, absolute errors and covered actuals.
+        One row per ``keys`` with :data:`STAT_COLUMNS`: the row count ``n``, the mean
+        absolute and squared error, the mean pinball losses, the series' scales, and the
+        sums of actuals, forecasts, absolute errors and covered actuals.
     """
     frame = frame.loc[frame["y"].notna()]
     y = frame["y"].to_numpy(float)
@@ -108,8 +113,7 @@ def series_window_stats(frame: pd.DataFrame) -> pd.DataFrame:
     err = np.abs(y - f)
     work = pd.DataFrame(
         {
-            "unique_id": frame["unique_id"].to_numpy(),
-            "window": frame["window"].to_numpy(),
+            **{k: frame[k].to_numpy() for k in keys},
             "ae": err,
             "se": err * err,
             "pl10": pinball(y, frame["p10"].to_numpy(float), 0.1),
@@ -123,7 +127,7 @@ def series_window_stats(frame: pd.DataFrame) -> pd.DataFrame:
             "covered": (frame["p10"].to_numpy(float) <= y) & (y <= frame["p90"].to_numpy(float)),
         }
     )
-    stats = work.groupby(["unique_id", "window"], sort=False).agg(
+    stats = work.groupby(list(keys), sort=False).agg(
         n=("ae", "size"),
         ae=("ae", "mean"),
         se=("se", "mean"),
