@@ -959,7 +959,7 @@ def monitor_step(
     """
     import sqlalchemy as sa
 
-    from forecasting.db import read_frame, render_sql
+    from forecasting.db import insert_frame, read_frame, render_sql
     from forecasting.extraction.extract import read_catalog_snapshot
     from forecasting.monitoring import (
         ACCURACY_COLUMNS,
@@ -1045,7 +1045,6 @@ def monitor_step(
         rows = pd.concat([f for f in (rows, extra) if len(f)] or [rows], ignore_index=True)
     updates = pd.concat(changed, ignore_index=True) if changed else earlier.iloc[:0]
     dialect = dialect_of(warehouse)
-    records = _records(rows)
     update_records = _records(updates.loc[:, ["target_date", "sku", "location_id", "actual"]])
     window = {"first_target": window_first.isoformat(), "last_target": last.isoformat()}
     aggregates: dict[str, Any] = {}
@@ -1055,9 +1054,7 @@ def monitor_step(
             delete = sa.text(render_sql("monitoring/delete_accuracy", dialect))
             for d in whole:
                 conn.execute(delete, {"first_target": d.isoformat(), "last_target": d.isoformat()})
-            insert = sa.text(render_sql("monitoring/insert_accuracy", dialect))
-            for start in range(0, len(records), 20_000):
-                conn.execute(insert, records[start : start + 20_000])
+            insert_frame(conn, "monitoring/insert_accuracy", rows)
             if update_records:
                 conn.execute(
                     sa.text(render_sql("monitoring/update_actual", dialect)), update_records
@@ -1133,7 +1130,7 @@ def monitor_step(
         write_parquet(summary, folder / "summary.parquet")
         write_json(folder / "verdict.json", None if verdict is None else verdict.to_dict())
     return {
-        "rows": len(records),
+        "rows": len(rows),
         "updated": len(updates),
         "summary_rows": len(summary),
         "window": [window_first.isoformat(), last.isoformat()],

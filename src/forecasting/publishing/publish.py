@@ -23,7 +23,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from forecasting.db import dialect_of, read_frame, render_sql, retrying
+from forecasting.db import dialect_of, insert_frame, read_frame, render_sql, retrying
 from forecasting.errors import NonRetryableError
 from forecasting.sources.shop import create_forecast_tables
 
@@ -187,38 +187,25 @@ def publish_forecasts(
         guard_against_shrinking(run.series_count, previous, same, min_series_ratio)
     dialect = dialect_of(engine)
     key = {"run_date": run.run_date.isoformat()}
-    frame = forecasts.loc[:, ["sku", "location_id", "ds", *_VALUE_COLUMNS]]
-    rows = [
-        {
-            "run_date": key["run_date"],
-            "sku": sku,
-            "location_id": loc,
-            "target_date": pd.Timestamp(ds).date().isoformat(),
-            "forecast": float(f),
-            "p10": float(p10),
-            "p50": float(p50),
-            "p90": float(p90),
-            "model_name": run.model_name,
-            "model_version": run.model_version,
-        }
-        for sku, loc, ds, f, p10, p50, p90 in frame.itertuples(index=False, name=None)
-    ]
+    rows = forecasts.loc[:, ["sku", "location_id", *_VALUE_COLUMNS]].assign(
+        run_date=run.run_date,
+        target_date=pd.to_datetime(forecasts["ds"]).dt.normalize(),
+        model_name=run.model_name,
+        model_version=run.model_version,
+    )
     delete_rows = sa.text(render_sql("publish/delete_demand_forecast", dialect))
-    insert_rows = sa.text(render_sql("publish/insert_demand_forecast", dialect))
     delete_run = sa.text(render_sql("publish/delete_forecast_run", dialect))
     insert_run = sa.text(render_sql("publish/insert_forecast_run", dialect))
     delete_lt = sa.text(render_sql("publish/delete_demand_forecast_leadtime", dialect))
-    insert_lt = sa.text(render_sql("publish/insert_demand_forecast_leadtime", dialect))
-    lt_rows = _leadtime_rows(leadtime, run) if leadtime is not None else []
+    lt_rows = _leadtime_rows(leadtime, run) if leadtime is not None else None
 
     def transaction() -> None:
         with engine.begin() as conn:
             conn.execute(delete_rows, key)
-            for start in range(0, len(rows), _CHUNK):
-                conn.execute(insert_rows, rows[start : start + _CHUNK])
+            insert_frame(conn, "publish/insert_demand_forecast", rows, _CHUNK)
             conn.execute(delete_lt, key)
-            for start in range(0, len(lt_rows), _CHUNK):
-                conn.execute(insert_lt, lt_rows[start : start + _CHUNK])
+            if lt_rows is not None:
+                insert_frame(conn, "publish/insert_demand_forecast_leadtime", lt_rows, _CHUNK)
             conn.execute(delete_run, key)
             conn.execute(insert_run, run.to_dict())
 
@@ -233,7 +220,7 @@ def publish_forecasts(
     return len(rows)
 
 
-def _leadtime_rows(leadtime: pd.DataFrame, run: PublishedRun) -> list[dict[str, Any]]:
+def _leadtime_rows(leadtime: pd.DataFrame, run: PublishedRun) -> pd.DataFrame:
     levels = ["p50", "p80", "p90", "p95", "p99"]
     values = leadtime.loc[:, ["forecast", *levels]]
     if values.isna().any().any() or (values < 0).any().any():
@@ -245,17 +232,9 @@ def _leadtime_rows(leadtime: pd.DataFrame, run: PublishedRun) -> list[dict[str, 
             "lead-time quantiles are not ordered P50 <= ... <= P99; nothing was published"
         )
     frame = leadtime.loc[:, ["sku", "location_id", "days", "forecast", *levels]]
-    return [
-        {
-            "run_date": run.run_date.isoformat(),
-            "sku": sku,
-            "location_id": loc,
-            "days": int(days),
-            **{c: float(v) for c, v in zip(["forecast", *levels], vals, strict=True)},
-            "model_version": run.model_version,
-        }
-        for sku, loc, days, *vals in frame.itertuples(index=False, name=None)
-    ]
+    return frame.astype(
+        {"days": "int64", **dict.fromkeys(["forecast", *levels], "float64")}
+    ).assign(run_date=run.run_date, model_version=run.model_version)
 
 
 def read_leadtime(engine: Engine, run_date: date) -> pd.DataFrame:
