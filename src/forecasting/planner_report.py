@@ -120,10 +120,17 @@ def _png(fig: Any) -> str:
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def _forecasts(engine: Any, run_day: date) -> pd.DataFrame:
-    frame = read_frame(engine, "publish/select_demand_forecast", {"run_date": run_day.isoformat()})
-    if len(frame):
-        frame["target_date"] = pd.to_datetime(frame["target_date"])
+def _totals(engine: Any, run_day: date) -> pd.DataFrame:
+    """A run date's forecasts summed per series (the warehouse adds them up)."""
+    frame = read_frame(engine, "report/select_forecast_totals", {"run_date": run_day.isoformat()})
+    return frame.astype({c: float for c in ("forecast", "p10", "p50", "p90")})
+
+
+def _series_forecast(engine: Any, run_day: date, sku: str, location_id: str) -> pd.DataFrame:
+    """One series' daily forecasts of a run date (for its plot)."""
+    params = {"run_date": run_day.isoformat(), "sku": sku, "location_id": location_id}
+    frame = read_frame(engine, "report/select_series_forecast", params)
+    frame["target_date"] = pd.to_datetime(frame["target_date"])
     return frame
 
 
@@ -135,12 +142,6 @@ def _previous_run_day(engine: Any, run_day: date) -> date | None:
     if week in days:
         return week
     return days[-1] if days else None
-
-
-def _totals(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.groupby(["sku", "location_id"], as_index=False).agg(
-        p10=("p10", "sum"), p50=("p50", "sum"), p90=("p90", "sum"), forecast=("forecast", "sum")
-    )
 
 
 def _uncertainty(engine: Any, run_day: date, daily: pd.DataFrame) -> tuple[pd.DataFrame, str]:
@@ -255,7 +256,11 @@ def _history(storage: Storage, run_day: date, keys: pd.DataFrame) -> pd.DataFram
 
 
 def _plots(
-    movers: pd.DataFrame, today: pd.DataFrame, before: pd.DataFrame, history: pd.DataFrame
+    movers: pd.DataFrame,
+    engine: Any,
+    run_day: date,
+    previous_day: date | None,
+    history: pd.DataFrame,
 ) -> list[str]:
     import matplotlib
 
@@ -265,8 +270,7 @@ def _plots(
     images = []
     for _, mover in movers.head(PLOT_SERIES).iterrows():
         uid = f"{mover['sku']}@{mover['location_id']}"
-        key = (today["sku"] == mover["sku"]) & (today["location_id"] == mover["location_id"])
-        fc = today.loc[key].sort_values("target_date")
+        fc = _series_forecast(engine, run_day, mover["sku"], mover["location_id"])
         fig, ax = plt.subplots(figsize=(8, 2.6))
         past = history.loc[history["unique_id"] == uid]
         ax.plot(past["ds"], past["y"], color="#1d2430", lw=1.2, label="actual")
@@ -274,9 +278,8 @@ def _plots(
             fc["target_date"], fc["p10"], fc["p90"], color="#4c78a8", alpha=0.25, label="P10-P90"
         )
         ax.plot(fc["target_date"], fc["p50"], color="#4c78a8", lw=1.5, label="P50 today")
-        if len(before):
-            bkey = (before["sku"] == mover["sku"]) & (before["location_id"] == mover["location_id"])
-            old = before.loc[bkey].sort_values("target_date")
+        if previous_day is not None:
+            old = _series_forecast(engine, previous_day, mover["sku"], mover["location_id"])
             ax.plot(
                 old["target_date"], old["p50"], color="#e45756", lw=1.2, ls="--", label="P50 before"
             )
@@ -314,17 +317,15 @@ def build_report(run_day: date, settings: Settings, storage: Storage) -> str:
         LookupError: If nothing was published for ``run_day``.
     """
     engine = make_engine(settings.warehouse_url)
-    today = _forecasts(engine, run_day)
-    if today.empty:
+    now = _totals(engine, run_day)
+    if now.empty:
         raise LookupError(f"nothing was published for {run_day}: no report")
     run = read_frame(engine, "publish/select_forecast_run", {"run_date": run_day.isoformat()})
     run_row = run.iloc[0].to_dict() if len(run) else {}
     previous_day = _previous_run_day(engine, run_day)
-    before = _forecasts(engine, previous_day) if previous_day else pd.DataFrame()
+    then = _totals(engine, previous_day) if previous_day else now.iloc[:0]
     tags = _date_run_tags(settings, run_day)
 
-    now = _totals(today)
-    then = _totals(before) if len(before) else now.iloc[:0]
     both = now.merge(then, on=["sku", "location_id"], how="inner", suffixes=("", "_before"))
     both["change"] = both["forecast"] - both["forecast_before"]
     both["change_pct"] = (
@@ -349,7 +350,7 @@ def build_report(run_day: date, settings: Settings, storage: Storage) -> str:
             {"sku": s, "location_id": loc, "status": "stopped"}
             for s, loc in sorted(keys_then - keys_now)
         ]
-        if len(before)
+        if len(then)
         else [],
         columns=["sku", "location_id", "status"],
     )
@@ -367,7 +368,7 @@ def build_report(run_day: date, settings: Settings, storage: Storage) -> str:
         verdict = read_json(monitor / "verdict.json")
     validation = _validation(storage, run_day)
     history = _history(storage, run_day, movers.head(PLOT_SERIES))
-    plots = _plots(movers, today, before, history)
+    plots = _plots(movers, engine, run_day, previous_day, history)
 
     def card(label: str, value: Any, css: str = "") -> str:
         return (
@@ -379,7 +380,7 @@ def build_report(run_day: date, settings: Settings, storage: Storage) -> str:
     cards = [
         card("Run date", run_day),
         card("Series forecast", f"{now.shape[0]:,}"),
-        card("Rows published", f"{len(today):,}"),
+        card("Rows published", f"{int(now['days'].sum()):,}"),
         card("Model version", f"v{run_row.get('model_version', '?')}"),
         card("Training", tags.get("training.decision", "n/a")),
         card(
