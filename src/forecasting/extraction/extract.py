@@ -146,32 +146,49 @@ def shard_products(products: pd.DataFrame, shard: Shard) -> pd.DataFrame:
 
 
 def _promo_discount(keys: pd.DataFrame, promotions: pd.DataFrame) -> np.ndarray:
-    """Largest promotion discount (fraction) for each ``sku, location_id, ds`` row."""
+    """Largest promotion discount (fraction) for each ``sku, location_id, ds`` row.
+
+    A promotion without a location applies everywhere. Rows and promotion days are matched
+    on integer codes (SKU, location, day) rather than merged on strings: a shard's history
+    has millions of rows.
+    """
     result = np.zeros(len(keys))
     if promotions.empty or keys.empty:
         return result
-    promos = promotions.assign(
-        starts_on=pd.to_datetime(promotions["starts_on"]),
-        ends_on=pd.to_datetime(promotions["ends_on"]),
-        discount=promotions["discount_pct"].astype(float) / 100.0,
-    )
-    promos = promos.loc[promos["sku"].isin(keys["sku"].unique())]
+    promos = promotions.loc[promotions["sku"].isin(keys["sku"].unique())]
     if promos.empty:
         return result
-    days = [
-        pd.date_range(s, e, freq="D")
-        for s, e in zip(promos["starts_on"], promos["ends_on"], strict=True)
-    ]
-    exploded = promos.assign(ds=days).explode("ds")[["sku", "location_id", "ds", "discount"]]
-    exploded["ds"] = pd.to_datetime(exploded["ds"])
-    everywhere = exploded["location_id"].isna()
-    frame = keys.reset_index(drop=True).assign(_row=np.arange(len(keys)))
-    specific = frame.merge(exploded.loc[~everywhere], on=["sku", "location_id", "ds"])
-    general = frame.merge(exploded.loc[everywhere].drop(columns="location_id"), on=["sku", "ds"])
-    both = pd.concat([specific[["_row", "discount"]], general[["_row", "discount"]]])
-    if len(both):
-        best = both.groupby("_row")["discount"].max()
-        result[best.index.to_numpy()] = best.to_numpy()
+    starts = pd.to_datetime(promos["starts_on"]).to_numpy("datetime64[D]")
+    ends = pd.to_datetime(promos["ends_on"]).to_numpy("datetime64[D]")
+    lengths = np.where(np.isnat(starts) | np.isnat(ends), 0, (ends - starts).astype(np.int64) + 1)
+    lengths = np.maximum(lengths, 0)
+    which = np.repeat(np.arange(len(promos)), lengths)
+    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    promo_day = starts[which] + offsets
+    discount = promos["discount_pct"].to_numpy(float)[which] / 100.0
+    promo_location = promos["location_id"].to_numpy(object)[which]
+    everywhere = pd.isna(promo_location)
+
+    key_day = keys["ds"].to_numpy("datetime64[D]")
+    first = min(key_day.min(), promo_day.min()) if len(promo_day) else key_day.min()
+    day_codes = np.concatenate([key_day - first, promo_day - first]).astype(np.int64)
+    n_days = int(day_codes.max()) + 1
+    sku_codes, _ = pd.factorize(
+        np.concatenate([keys["sku"].to_numpy(object), promos["sku"].to_numpy(object)[which]])
+    )
+    locations = np.concatenate([keys["location_id"].to_numpy(object), promo_location])
+    location_codes, location_names = pd.factorize(locations)  # -1 for a promotion everywhere
+    n, n_locations = len(keys), max(len(location_names), 1)
+    general = sku_codes.astype(np.int64) * n_days + day_codes
+    specific = (sku_codes.astype(np.int64) * n_locations + location_codes) * n_days + day_codes
+    for codes, rows in ((specific, ~everywhere), (general, everywhere)):
+        if not rows.any():
+            continue
+        best = pd.Series(discount[rows]).groupby(codes[n:][rows]).max()
+        known = best.index.to_numpy()
+        at = np.minimum(np.searchsorted(known, codes[:n]), len(known) - 1)
+        hit = known[at] == codes[:n]
+        result[hit] = np.maximum(result[hit], best.to_numpy()[at[hit]])
     return result
 
 
@@ -185,28 +202,65 @@ def _covariates(frame: pd.DataFrame, products: pd.DataFrame, promotions: pd.Data
     frame["promo_discount"] = _promo_discount(frame[["sku", "location_id", "ds"]], promotions)
     list_price = frame["sku"].map(products.set_index("sku")["list_price"].astype(float))
     frame["price"] = (list_price * (1.0 - frame["promo_discount"])).round(4)
-    frame["unique_id"] = frame["sku"] + SEPARATOR + frame["location_id"]
+    if "unique_id" not in frame:
+        frame["unique_id"] = frame["sku"] + SEPARATOR + frame["location_id"]
 
 
 def _history(demand: pd.DataFrame, products: pd.DataFrame, window: ExtractWindow) -> pd.DataFrame:
-    """Zero-filled daily history from each series' start to the window's last day."""
-    first_sale = demand.groupby(["sku", "location_id"], as_index=False)["ds"].min()
+    """Zero-filled daily history from each series' start to the window's last day, sorted
+    by ``unique_id, ds`` (demand is placed by position, not merged on keys)."""
+    grouped = demand.groupby(["sku", "location_id"], sort=False)
+    first_sale = grouped["ds"].min().reset_index()
+    first_sale["unique_id"] = first_sale["sku"] + SEPARATOR + first_sale["location_id"]
+    order = np.argsort(first_sale["unique_id"].to_numpy(object), kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    first_sale = first_sale.iloc[order].reset_index(drop=True)
+    series_of_row = rank[grouped.ngroup().to_numpy()]
     launched = pd.to_datetime(products.set_index("sku")["launched_on"])
     first_sale["launch"] = first_sale["sku"].map(launched)
     start = first_sale[["ds", "launch"]].min(axis=1).clip(lower=pd.Timestamp(window.start))
     last = pd.Timestamp(window.last_day)
     lengths = ((last - start).dt.days + 1).to_numpy()
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    grid = pd.DataFrame(
+    block_start = np.cumsum(lengths) - lengths
+    offsets = np.arange(lengths.sum()) - np.repeat(block_start, lengths)
+    start_day = start.to_numpy("datetime64[D]")
+    position = block_start[series_of_row] + (
+        demand["ds"].to_numpy("datetime64[D]") - start_day[series_of_row]
+    ).astype(np.int64)
+    y = np.zeros(int(lengths.sum()))
+    y[position] = demand["y"].to_numpy(float)
+    return pd.DataFrame(
         {
+            "unique_id": np.repeat(first_sale["unique_id"].to_numpy(), lengths),
             "sku": np.repeat(first_sale["sku"].to_numpy(), lengths),
             "location_id": np.repeat(first_sale["location_id"].to_numpy(), lengths),
             "ds": np.repeat(start.to_numpy(), lengths) + pd.to_timedelta(offsets, unit="D"),
+            "y": y,
         }
     )
-    history = grid.merge(demand[["sku", "location_id", "ds", "y"]], on=_KEYS, how="left")
-    history["y"] = history["y"].fillna(0.0)
-    return history
+
+
+def _by_unique_id(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows sorted by ``unique_id, ds``, for a frame whose series are contiguous blocks
+    already in day order: the blocks are reordered, not the rows sorted."""
+    uid = frame["unique_id"].to_numpy(object)
+    if len(uid) == 0:
+        return frame.reset_index(drop=True)
+    starts = np.flatnonzero(np.r_[True, uid[1:] != uid[:-1]])
+    lengths = np.diff(np.r_[starts, len(uid)])
+    firsts = uid[starts]
+    if (firsts[1:] > firsts[:-1]).all():  # already in order (the usual case): no copy
+        return (
+            frame if frame.index.equals(pd.RangeIndex(len(frame))) else frame.reset_index(drop=True)
+        )
+    order = np.argsort(firsts, kind="stable")
+    if len(np.unique(firsts)) != len(starts):
+        raise ValueError("a series' rows are not contiguous")
+    ordered_lengths = lengths[order]
+    new_starts = np.cumsum(ordered_lengths) - ordered_lengths
+    rows = np.arange(len(uid)) + np.repeat(starts[order] - new_starts, ordered_lengths)
+    return frame.take(rows).reset_index(drop=True)
 
 
 _KEYS = ["sku", "location_id", "ds"]
@@ -276,8 +330,7 @@ def assemble_extract(
     if demand.empty:
         history = pd.DataFrame({c: pd.Series(dtype=object) for c in [*_KEYS, "y"]})
     else:
-        history = _history(demand, products, window)
-    history = history.sort_values(_KEYS, ignore_index=True)
+        history = _history(demand, products, window)  # sorted by unique_id, ds
     flagged, flagged_units = flag_outliers(history, outlier_factor, outlier_min_units)
     history["excluded"] = pd.Series(np.where(flagged, "outlier", ""), dtype=object).replace(
         "", None
@@ -287,20 +340,19 @@ def assemble_extract(
     history.loc[stockout, "excluded"] = "stockout"
     history.loc[stockout, "y"] = np.nan
     _covariates(history, products, catalog.promotions)
-    history = history.loc[:, list(EXTRACT_COLUMNS)].sort_values(
-        ["unique_id", "ds"], ignore_index=True
-    )
+    history = _by_unique_id(history.loc[:, list(EXTRACT_COLUMNS)])
     series = history.drop_duplicates("unique_id")[["unique_id", "sku", "location_id"]]
     days = pd.date_range(window.end, window.horizon_end - timedelta(days=1), freq="D")
     future = pd.DataFrame(
         {
+            "unique_id": np.repeat(series["unique_id"].to_numpy(), len(days)),
             "sku": np.repeat(series["sku"].to_numpy(), len(days)),
             "location_id": np.repeat(series["location_id"].to_numpy(), len(days)),
             "ds": np.tile(days.to_numpy(), len(series)),
         }
     )
     _covariates(future, products, catalog.promotions)
-    future = future.loc[:, list(FUTURE_COLUMNS)].sort_values(["unique_id", "ds"], ignore_index=True)
+    future = _by_unique_id(future.loc[:, list(FUTURE_COLUMNS)])
     events = catalog.events.loc[:, ["ds", "name", "kind"]].copy()
     events["ds"] = pd.to_datetime(events["ds"])
     launched = pd.to_datetime(products["launched_on"])

@@ -277,3 +277,34 @@ def test_list_prices_are_compared_with_what_customers_paid(loaded: str, tmp_path
     # A sold 3 + 2 + 1 units at 10.00 (list price 10): ratio 1; B sold 4 + 2 at 4.00.
     assert prices.loc["A", "avg_unit_price"] == 10.0 and prices.loc["A", "price_ratio"] == 1.0
     assert prices.loc["B", "price_ratio"] == 1.0 and prices.loc["B", "line_count"] == 2
+
+
+def test_promo_discount_takes_the_largest_matching_promotion() -> None:
+    """Overlapping promotions: the largest discount wins; a promotion without a location
+    applies at every location; an inverted date range covers no day."""
+    from forecasting.extraction.extract import _promo_discount
+
+    promotions = pd.DataFrame(
+        {
+            "sku": ["A", "A", "A", "B", "B"],
+            "location_id": [None, "L1", "L2", "L1", None],
+            "starts_on": ["2024-01-01", "2024-01-02", "2024-01-01", "2024-01-05", "2024-01-09"],
+            "ends_on": ["2024-01-03", "2024-01-02", "2024-01-04", "2024-01-04", "2024-01-09"],
+            "discount_pct": [10, 30, 5, 50, 20],
+        }
+    )
+    keys = pd.DataFrame(
+        [
+            ("A", "L1", "2024-01-02", 0.30),  # specific 30 % beats everywhere 10 %
+            ("A", "L2", "2024-01-02", 0.10),  # everywhere 10 % beats specific 5 %
+            ("A", "L2", "2024-01-04", 0.05),
+            ("A", "L3", "2024-01-03", 0.10),
+            ("A", "L3", "2024-01-04", 0.0),
+            ("B", "L1", "2024-01-05", 0.0),  # inverted range: no day
+            ("B", "L2", "2024-01-09", 0.20),
+            ("C", "L1", "2024-01-02", 0.0),
+        ],
+        columns=["sku", "location_id", "ds", "expected"],
+    ).sample(frac=1.0, random_state=0)
+    got = _promo_discount(keys.assign(ds=pd.to_datetime(keys["ds"])), promotions)
+    assert got.tolist() == keys["expected"].tolist()
