@@ -25,6 +25,10 @@ from forecasting.validation.suite import (
 __all__ = ["validate_shard"]
 
 
+#: Demand columns whose few distinct strings repeat on every row.
+_REPEATED = ("unique_id", "sku", "location_id", "excluded")
+
+
 def validate_shard(
     folder: UPath,
     shard: Shard,
@@ -41,6 +45,9 @@ def validate_shard(
     """
     extract, manifest = read_partition(folder)
     demand, future, prices = extract.history, extract.future, extract.prices
+    # Repeated strings as categories: GX copies the frame for many of its metrics, and
+    # copying codes instead of Python strings halves a 30,000-series shard's suite time.
+    demand = demand.astype({c: "category" for c in _REPEATED if c in demand.columns})
     series = int(demand["unique_id"].nunique())
     findings = validate_frame(
         demand,
