@@ -61,6 +61,18 @@ def test_log_register_alias_and_serve(name: str, shop_panel, tmp_path: Path) -> 
         got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False
     )
 
+    # A shard's scoring task loads its own shard's member only, and forecasts the same.
+    fresh = mlflow.pyfunc.load_model("models:/fc_test@champion")
+    members = fresh.unwrap_python_model().forecaster.members
+    assert members.loaded == []
+    rows = np.flatnonzero(shard_of_many(shop_panel.ids["sku"].to_numpy(), 2) == 1)
+    got = fresh.predict(panel_to_model_input(shop_panel, rows), params={"horizon": H})
+    assert members.loaded == [1]
+    want = model.predict(shop_panel.subset(rows), H)
+    pd.testing.assert_frame_equal(
+        got.reset_index(drop=True), want.reset_index(drop=True), check_dtype=False
+    )
+
     info = mlflow.models.get_model_info("models:/fc_test@champion")
     assert {c["name"] for c in info.signature.inputs.to_dict()} >= {
         "unique_id",

@@ -9,8 +9,9 @@ over the series a member sees, exactly as in training.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,38 @@ from forecasting.models.base import FORECAST_COLUMNS, Forecaster, load_forecaste
 from forecasting.sharding import shard_of_many
 
 __all__ = ["ShardedForecaster"]
+
+
+class _SavedMembers(Sequence[Forecaster]):
+    """A saved model's members, each loaded from ``shard=<k>/`` on first use: a shard's
+    scoring task needs one member, not all of them (with Keras networks inside, loading
+    every member took 10 s per task at six shards)."""
+
+    def __init__(self, folder: Path, count: int) -> None:
+        self._folder = folder
+        self._loaded: list[Forecaster | None] = [None] * count
+
+    def __len__(self) -> int:
+        return len(self._loaded)
+
+    @property
+    def loaded(self) -> list[int]:
+        """Shards whose member was loaded so far."""
+        return [k for k, m in enumerate(self._loaded) if m is not None]
+
+    @overload
+    def __getitem__(self, k: int) -> Forecaster: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> Sequence[Forecaster]: ...
+
+    def __getitem__(self, k: int | slice) -> Forecaster | Sequence[Forecaster]:
+        if isinstance(k, slice):
+            return [self[i] for i in range(len(self))[k]]
+        member = self._loaded[k]
+        if member is None:
+            member = self._loaded[k] = load_forecaster(self._folder / f"shard={k}")
+        return member
 
 
 class ShardedForecaster(Forecaster):
@@ -32,7 +65,7 @@ class ShardedForecaster(Forecaster):
 
     family: ClassVar[str] = "sharded"
 
-    def __init__(self, members: list[Forecaster], name: str = "") -> None:
+    def __init__(self, members: Sequence[Forecaster], name: str = "") -> None:
         self.members = members
         self.name = name
 
@@ -63,14 +96,14 @@ class ShardedForecaster(Forecaster):
         if wanted.dtype == bool:
             wanted = np.flatnonzero(wanted)
         parts = []
-        for k, member in enumerate(self.members):
+        for k in range(self.n_shards):  # members of shards without series stay unloaded
             rows = np.flatnonzero(shards == k)
             if not len(rows):
                 continue
             chosen = np.flatnonzero(np.isin(rows, wanted))
             if not len(chosen):
                 continue
-            parts.append(member.predict(panel.subset(rows), horizon, series=chosen))
+            parts.append(self.members[k].predict(panel.subset(rows), horizon, series=chosen))
         if not parts:
             return pd.DataFrame(columns=list(FORECAST_COLUMNS))
         out = pd.concat(parts, ignore_index=True)
@@ -92,6 +125,7 @@ class ShardedForecaster(Forecaster):
             "family": self.family,
             "name": self.name,
             "shards": self.n_shards,
+            "n_series_fit": int(getattr(self, "n_series_fit_", 0)),
         }
         (folder / "forecaster.json").write_text(json.dumps(meta, indent=2))
         return folder
@@ -99,9 +133,12 @@ class ShardedForecaster(Forecaster):
     @classmethod
     def _load(cls, folder: Path) -> ShardedForecaster:
         meta = json.loads((folder / "forecaster.json").read_text())
-        members = [load_forecaster(folder / f"shard={k}") for k in range(int(meta["shards"]))]
+        members = _SavedMembers(folder, int(meta["shards"]))
         model = cls(members, meta.get("name", ""))
-        model.n_series_fit_ = sum(getattr(m, "n_series_fit_", 0) for m in members)
+        if "n_series_fit" in meta:
+            model.n_series_fit_ = int(meta["n_series_fit"])
+        else:  # saved before the count was written: ask every member
+            model.n_series_fit_ = sum(getattr(m, "n_series_fit_", 0) for m in members)
         return model
 
     def describe(self) -> dict[str, Any]:
