@@ -57,22 +57,34 @@ MODEL_INPUT_COLUMNS = (
 def panel_to_model_input(
     panel: Panel, series: np.ndarray | None = None, last_days: int | None = None
 ) -> pd.DataFrame:
-    """The pyfunc input for a panel (optionally some series / only the last days)."""
+    """The pyfunc input for a panel (optionally some series / only the last days).
+
+    History rows whose demand is unknown (excluded days, days before a series started) are
+    left out: the panel rebuilt from the input treats missing days as unknown too. Only
+    the kept rows are materialised (a 5,000-series shard has millions of cells).
+    """
     sub = panel if series is None else panel.subset(series)
-    frame = sub.to_long()
-    cal = sub.calendar[["is_holiday", "is_shopping_day"]].astype(bool)
-    n_days = len(sub.dates)
-    day = np.tile(np.arange(n_days), sub.n_series)
-    frame["is_holiday"] = cal["is_holiday"].to_numpy()[day]
-    frame["is_shopping_day"] = cal["is_shopping_day"].to_numpy()[day]
-    for column in ("sku", "location_id"):
-        frame[column] = np.repeat(sub.ids[column].astype(str).to_numpy(), n_days)
-    # History rows whose demand is unknown (excluded days, days before a series started)
-    # are left out: the panel rebuilt from the input treats missing days as unknown too.
-    keep = ~np.isnan(frame["y"].to_numpy()) | (day >= sub.n_history)
+    n_series, n_days = sub.y.shape
+    y = sub.y.ravel()
+    day = np.tile(np.arange(n_days), n_series)
+    keep = ~np.isnan(y) | (day >= sub.n_history)
     if last_days is not None:
         keep &= day >= sub.n_history - last_days
-    return frame.loc[keep, list(MODEL_INPUT_COLUMNS)].reset_index(drop=True)
+    rows = np.flatnonzero(keep)
+    of_series, day = rows // n_days, day[rows]
+    cal = sub.calendar[["is_holiday", "is_shopping_day"]].astype(bool)
+    columns = {
+        "unique_id": sub.ids["unique_id"].to_numpy()[of_series],
+        "sku": sub.ids["sku"].astype(str).to_numpy()[of_series],
+        "location_id": sub.ids["location_id"].astype(str).to_numpy()[of_series],
+        "ds": sub.dates.to_numpy()[day],
+        "y": y[rows],
+        "price": sub.price.ravel()[rows],
+        "promo_discount": sub.promo.ravel()[rows],
+        "is_holiday": cal["is_holiday"].to_numpy()[day],
+        "is_shopping_day": cal["is_shopping_day"].to_numpy()[day],
+    }
+    return pd.DataFrame({c: columns[c] for c in MODEL_INPUT_COLUMNS})
 
 
 def model_input_to_panel(frame: pd.DataFrame) -> Panel:
