@@ -135,10 +135,9 @@ class ShardedForecaster(Forecaster):
         meta = json.loads((folder / "forecaster.json").read_text())
         members = _SavedMembers(folder, int(meta["shards"]))
         model = cls(members, meta.get("name", ""))
-        if "n_series_fit" in meta:
-            model.n_series_fit_ = int(meta["n_series_fit"])
-        else:  # saved before the count was written: ask every member
-            model.n_series_fit_ = sum(getattr(m, "n_series_fit_", 0) for m in members)
+        # The fitted marker; a model saved before the count was written gets 0 rather than
+        # loading every member to count their series (the count informs, it decides nothing).
+        model.n_series_fit_ = int(meta.get("n_series_fit", 0))
         return model
 
     def describe(self) -> dict[str, Any]:
