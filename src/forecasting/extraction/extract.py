@@ -487,11 +487,19 @@ def write_partition(
     return result
 
 
-def read_partition(folder: UPath) -> tuple[Extract, dict[str, Any]]:
-    """Read an extract written by :func:`write_partition`, and its manifest."""
+def read_partition(
+    folder: UPath, categorical: tuple[str, ...] = ()
+) -> tuple[Extract, dict[str, Any]]:
+    """Read an extract written by :func:`write_partition`, and its manifest.
+
+    Args:
+        folder: The partition.
+        categorical: Demand columns to read as pandas categories (decoded straight from
+            parquet's dictionaries: no Python string per row).
+    """
     manifest = read_json(folder / "manifest.json")
     extract = Extract(
-        read_parquet(folder / "demand.parquet"),
+        read_parquet(folder / "demand.parquet", read_dictionary=list(categorical) or None),
         read_parquet(folder / "future.parquet"),
         read_parquet(folder / "events.parquet"),
         read_parquet(folder / "prices.parquet"),

@@ -43,11 +43,10 @@ def validate_shard(
         The report, and facts for the catalogue checks: ``series``, ``active_series``
         (sold in the last ``active_days``), ``daily_units`` (last five weeks), ``rows``.
     """
-    extract, manifest = read_partition(folder)
-    demand, future, prices = extract.history, extract.future, extract.prices
     # Repeated strings as categories: GX copies the frame for many of its metrics, and
     # copying codes instead of Python strings halves a 30,000-series shard's suite time.
-    demand = demand.astype({c: "category" for c in _REPEATED if c in demand.columns})
+    extract, manifest = read_partition(folder, categorical=_REPEATED)
+    demand, future, prices = extract.history, extract.future, extract.prices
     series = int(demand["unique_id"].nunique())
     findings = validate_frame(
         demand,
