@@ -249,7 +249,9 @@ class DemandStore:
         return fresh.sort_values(_KEYS, ignore_index=True)
 
     def read(self, first: date, last: date, skus: set[str] | None = None) -> pd.DataFrame:
-        """Daily demand of days ``first`` .. ``last`` (optionally only some SKUs).
+        """Daily demand of days ``first`` .. ``last`` (optionally only some SKUs), one row
+        per SKU, location and day, month by month (sorted by SKU, location and day within
+        a month).
 
         Raises:
             ValueError: If the store does not cover the days.
@@ -269,7 +271,14 @@ class DemandStore:
             path = self._month_path(chunk_first.strftime("%Y-%m"))
             if path.exists():
                 parts.append(_read(path, filters=filters))
-        return _combine(parts) if parts else _combine([])
+        if not parts:
+            return _combine([])
+        # Each month file holds one row per key, sorted (written by _combine), and a day
+        # lives in one month's file: the months are concatenated as they are, without a
+        # duplicate check or a sort of millions of rows.
+        frame = pd.concat(parts, ignore_index=True)
+        frame["ds"] = pd.to_datetime(frame["ds"]).astype("datetime64[ns]")
+        return frame.loc[:, list(STORE_COLUMNS)]
 
 
 def _day(state: dict[str, Any] | None, key: str) -> date:
