@@ -360,9 +360,9 @@ def insert_frame(conn: Connection, name: str, frame: pd.DataFrame, chunk_rows: i
     per parameter. On SQLite the rows are bound parameters (``executemany``). On MySQL the
     rows go as multi-row ``VALUES`` lists whose literals are built a column at a time:
     strings are escaped by the driver's connection once per distinct value, numbers and
-    dates are formatted by pandas, NaN and None become ``NULL``. PyMySQL escapes every
-    value in Python, which took 25 s for one day's 840,000 forecasts of 30,000 series;
-    this takes about 2 s.
+    dates are formatted by pandas, NaN and None become ``NULL``. PyMySQL's own path escapes
+    every value in Python: publishing one day's 840,000 forecasts (30,000 series) took
+    122 s that way and 34 s this way, measured on a loaded machine; the rest is MariaDB's.
 
     Returns:
         Number of rows inserted.
