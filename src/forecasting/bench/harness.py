@@ -342,17 +342,19 @@ def write_leadtime_csv(
 
 
 def format_leadtime_coverage(coverage: pd.DataFrame, model: str) -> str:
-    """Text table of lead-time coverage (share of actual totals at or below each quantile)."""
+    """Text table of lead-time coverage: per level, the share of actual totals strictly
+    below and at or below the quantile (a calibrated quantile of a count has the level
+    between the two; they differ only where totals tie their quantile, e.g. at 0)."""
     levels = [level_column(q) for q in LEADTIME_LEVELS]
     lines = [
-        f"Lead-time quantiles of {model}, backtest coverage (nominal = the level; each "
-        "window calibrated on earlier windows only):",
-        f"{'days':>6}{'totals':>9}" + "".join(f"{c:>8}" for c in levels),
+        f"Lead-time quantiles of {model}, backtest coverage (share of actual totals below / "
+        "at or below each quantile; nominal = the level; each window calibrated on earlier "
+        "windows only):",
+        f"{'days':>6}{'totals':>9}" + "".join(f"{c:>14}" for c in levels),
     ]
     for _, row in coverage.iterrows():
-        lines.append(
-            f"{int(row['days']):>6}{int(row['n']):>9}" + "".join(f"{row[c]:>8.3f}" for c in levels)
-        )
+        cells = "".join(f"{row[f'{c}_below']:>8.3f}/{row[c]:.3f}" for c in levels)
+        lines.append(f"{int(row['days']):>6}{int(row['n']):>9}{cells}")
     return "\n".join(lines)
 
 
@@ -430,6 +432,8 @@ def run_benchmark(
     coverage = leadtime_coverage(winner_totals, plan.calibration_windows)
     text += "\n\n" + format_leadtime_coverage(coverage, winner)
     coverage.to_csv(work / "leadtime_coverage.csv", index=False)
+    # Every candidate's backtest totals, so the lead-time model can be studied without a re-run.
+    leadtime.to_parquet(work / "leadtime_totals.parquet", index=False)
     if future_csv:
         if winner == BASELINE_MODEL:
             log.warning("no candidate beats seasonal naive; the pipeline would promote nothing")

@@ -17,6 +17,11 @@ aggregate directly, from the backtest, so correlation across days is in the data
 The quantiles are fitted only on windows before the one they are scored on (as the daily
 intervals are; :func:`leadtime_coverage`), and the shipped model on every window. A total
 with a day excluded from accuracy (an outlier or a stock-out) is left out.
+
+Totals are counts. Where a quantile falls on a value the total can take, the share of
+totals *at or below* it exceeds the level even for a perfect model (when ``P(A = 0)`` is
+0.7, every median is 0 and covers 70 %), so coverage also reports the share strictly
+below: a calibrated quantile of a count has ``share below <= level <= share at or below``.
 """
 
 from __future__ import annotations
@@ -174,15 +179,18 @@ def leadtime_coverage(totals: pd.DataFrame, first_scored_window: int) -> pd.Data
         first_scored_window: Windows before it only calibrate.
 
     Returns:
-        One row per lead time: ``days``, ``n`` (totals scored) and per level the share of
-        actual totals at or below the quantile (``p50`` ... ``p99``; nominal = the level).
+        One row per lead time: ``days``, ``n`` (totals scored), per level the share of
+        actual totals at or below the quantile (``p50`` ... ``p99``; nominal = the level)
+        and the share strictly below it (``p50_below`` ...; the two are equal where no total
+        ties its quantile, see the module docstring).
     """
     scored = []
     for k in sorted(w for w in totals["window"].unique() if w >= first_scored_window):
         calibrator = LeadTimeCalibrator.fit(totals.loc[totals["window"] < k])
         window = totals.loc[(totals["window"] == k) & totals["actual"].notna()]
         scored.append(calibrator.quantiles(window))
-    columns = ["days", "n", *(level_column(q) for q in LEADTIME_LEVELS)]
+    levels = [level_column(q) for q in LEADTIME_LEVELS]
+    columns = ["days", "n", *levels, *(f"{c}_below" for c in levels)]
     if not scored:
         return pd.DataFrame(columns=columns)
     frame = pd.concat(scored, ignore_index=True)
@@ -192,7 +200,9 @@ def leadtime_coverage(totals: pd.DataFrame, first_scored_window: int) -> pd.Data
         row: dict[str, Any] = {"days": int(lead), "n": len(part)}
         for q in LEADTIME_LEVELS:
             col = level_column(q)
-            row[col] = float((actual <= part[col].to_numpy(float) + 1e-9).mean())
+            quantile = part[col].to_numpy(float)
+            row[col] = float((actual <= quantile + 1e-9).mean())
+            row[f"{col}_below"] = float((actual < quantile - 1e-9).mean())
         rows.append(row)
     return pd.DataFrame(rows, columns=columns)
 

@@ -69,6 +69,30 @@ def test_quantiles_of_the_total_keep_coverage_on_a_later_window() -> None:
     assert (last["actual"] <= last["p90"]).mean() == pytest.approx(0.9, abs=0.04)
 
 
+def test_coverage_of_counts_brackets_the_level_with_the_share_below() -> None:
+    """A total that is 0 seven times in ten: its calibrated median is 0, which covers 70 %
+    of totals (ties count) while none lie strictly below it. The level must lie between
+    the two shares, as it does for a calibrated quantile of any count."""
+    rng = np.random.default_rng(3)
+    n = 2000
+    totals = pd.DataFrame(
+        {
+            "unique_id": np.tile(np.arange(n), 2),
+            "window": np.repeat([0, 1], n),
+            "days": 7,
+            "m": 0.357,
+            "actual": rng.poisson(0.357, 2 * n).astype(float),  # P(0) = 0.70
+        }
+    )
+    coverage = leadtime_coverage(totals, first_scored_window=1).iloc[0]
+    assert coverage["p50_below"] == 0.0
+    assert coverage["p50"] == pytest.approx(0.70, abs=0.03)
+    for q in LEADTIME_LEVELS:
+        below, at_or_below = coverage[f"{level_column(q)}_below"], coverage[level_column(q)]
+        assert below <= at_or_below
+        assert below - 0.03 <= q <= at_or_below + 0.03, coverage
+
+
 def test_quantiles_are_ordered_non_negative_and_survive_json() -> None:
     totals = leadtime_totals(windows(300, 2, seed=1))
     calibrator = LeadTimeCalibrator.fit(totals)
