@@ -39,6 +39,7 @@ from forecasting.evaluation.leadtime import (
     LEADTIME_LEVELS,
     MAX_BINS,
     MIN_PER_BIN,
+    coverage_shares,
     leadtime_coverage,
     level_column,
 )
@@ -102,19 +103,7 @@ def _coverage(totals: pd.DataFrame, variant: str, windows: list[int]) -> pd.Data
         train = totals.loc[(totals["window"] < k) & totals["actual"].notna()]
         test = totals.loc[(totals["window"] == k) & totals["actual"].notna()]
         scored.append(_level_quantiles(train, test, variant))
-    frame = pd.concat(scored, ignore_index=True).assign(window=max(windows))
-    frame["m"] = frame["m"].astype(float)
-    # Score the variant's quantiles with the shipped coverage arithmetic.
-    rows = []
-    for lead, part in frame.groupby("days"):
-        actual = part["actual"].to_numpy(float)
-        row = {"days": int(lead), "n": len(part)}
-        for q in LEADTIME_LEVELS:
-            col = level_column(q)
-            row[col] = float((actual <= part[col].to_numpy(float) + 1e-9).mean())
-            row[f"{col}_below"] = float((actual < part[col].to_numpy(float) - 1e-9).mean())
-        rows.append(row)
-    return pd.DataFrame(rows)
+    return coverage_shares(pd.concat(scored, ignore_index=True))
 
 
 def _misses(coverage: pd.DataFrame) -> np.ndarray:

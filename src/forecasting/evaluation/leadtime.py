@@ -37,6 +37,7 @@ __all__ = [
     "LEADTIME_DAYS",
     "LEADTIME_LEVELS",
     "LeadTimeCalibrator",
+    "coverage_shares",
     "leadtime_coverage",
     "leadtime_totals",
     "level_column",
@@ -189,17 +190,28 @@ def leadtime_coverage(totals: pd.DataFrame, first_scored_window: int) -> pd.Data
         calibrator = LeadTimeCalibrator.fit(totals.loc[totals["window"] < k])
         window = totals.loc[(totals["window"] == k) & totals["actual"].notna()]
         scored.append(calibrator.quantiles(window))
+    if not scored:
+        return coverage_shares(pd.DataFrame(columns=["days", "actual"]))
+    return coverage_shares(pd.concat(scored, ignore_index=True))
+
+
+def coverage_shares(quantiles: pd.DataFrame) -> pd.DataFrame:
+    """Per lead time, the share of actual totals at or below and strictly below each quantile.
+
+    Args:
+        quantiles: Rows with ``days``, ``actual`` and the ``p50`` ... ``p99`` columns (as
+            :meth:`LeadTimeCalibrator.quantiles` returns them).
+
+    Returns:
+        The columns of :func:`leadtime_coverage`.
+    """
     levels = [level_column(q) for q in LEADTIME_LEVELS]
     columns = ["days", "n", *levels, *(f"{c}_below" for c in levels)]
-    if not scored:
-        return pd.DataFrame(columns=columns)
-    frame = pd.concat(scored, ignore_index=True)
     rows = []
-    for lead, part in frame.groupby("days"):
+    for lead, part in quantiles.groupby("days"):
         actual = part["actual"].to_numpy(float)
         row: dict[str, Any] = {"days": int(lead), "n": len(part)}
-        for q in LEADTIME_LEVELS:
-            col = level_column(q)
+        for col in levels:
             quantile = part[col].to_numpy(float)
             row[col] = float((actual <= quantile + 1e-9).mean())
             row[f"{col}_below"] = float((actual < quantile - 1e-9).mean())
