@@ -11,8 +11,8 @@ the 28 days after it: time travel, never looking past it). Candidates:
 * ``mlp`` -- a Keras network on every feature.
 
 Every candidate, baselines included, gets the same treatment: fitted on the training
-cutoffs, then calibrated with isotonic regression on a held-back calibration cutoff, then
-scored on the latest cutoffs it never saw (ROC AUC, PR AUC, log loss, Brier score,
+cutoffs, then calibrated by Platt scaling on a held-back calibration cutoff, then scored
+on the latest cutoffs it never saw (ROC AUC, PR AUC, log loss, Brier score,
 top-decile lift). The registered model predicts calibrated probabilities and the expected
 number of orders (a Poisson booster on the same features).
 """
@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -48,6 +47,7 @@ __all__ = [
     "BASELINES",
     "CANDIDATES",
     "CutoffPlan",
+    "PlattCalibrator",
     "PropensityModel",
     "backtest_propensity",
     "fit_propensity",
@@ -159,6 +159,42 @@ class _Scaler:
         return np.clip((Z - self.mean) / self.std, -5.0, 5.0).astype("float32")
 
 
+@dataclass
+class PlattCalibrator:
+    """Platt scaling: a logistic regression from a candidate's raw score (as log odds) to the
+    probability of buying.
+
+    Chosen over isotonic regression on the Online Retail validation window (bench/README):
+    with one calibration cutoff (about 3,400 customers) isotonic steps overfit (gradient
+    boosting's log loss 0.510 against 0.503) and their flat steps tie customers the raw
+    score told apart, which costs ROC AUC (0.726 against 0.730). Platt scaling is strictly
+    increasing, so it keeps every candidate's ranking. A calibration cutoff with one class
+    only leaves the scores as they are (logged).
+    """
+
+    slope: float = 1.0
+    intercept: float = 0.0
+
+    @staticmethod
+    def _log_odds(raw: np.ndarray) -> np.ndarray:
+        p = np.clip(np.asarray(raw, dtype=float), 1e-6, 1 - 1e-6)
+        return np.log(p / (1 - p))
+
+    def fit(self, raw: np.ndarray, y: np.ndarray) -> PlattCalibrator:
+        """Fit on raw scores in [0, 1] and their 0/1 labels."""
+        if len(np.unique(y)) < 2:
+            log.warning("calibration cutoff has one class only; probabilities left uncalibrated")
+            return self
+        lr = LogisticRegression(C=1e6, max_iter=1000).fit(self._log_odds(raw)[:, None], y)
+        self.slope, self.intercept = float(lr.coef_[0, 0]), float(lr.intercept_[0])
+        return self
+
+    def predict(self, raw: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities of raw scores."""
+        z = self.slope * self._log_odds(raw) + self.intercept
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
 def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index) -> np.ndarray:
     """P(at least one purchase in the next 28 days) under BG/NBD fitted up to ``cutoff``.
 
@@ -208,7 +244,7 @@ class PropensityModel:
         categories: The categories whose revenue shares are features.
         estimator: The fitted classifier (``None`` for ``bgnbd``, which refits on each
             history it is given).
-        calibrator: Isotonic regression from raw scores to probabilities.
+        calibrator: Platt scaling from raw scores to probabilities.
         orders_model: Poisson booster for the expected number of orders.
         seed: Seed of the network.
     """
@@ -216,7 +252,7 @@ class PropensityModel:
     name: str
     categories: list[str]
     estimator: Any = None
-    calibrator: IsotonicRegression | None = None
+    calibrator: PlattCalibrator | None = None
     orders_model: HistGradientBoostingRegressor | None = None
     scaler: _Scaler | None = None
     network_weights: list[np.ndarray] | None = None
@@ -318,9 +354,7 @@ def fit_propensity(
     cal = pd.Timestamp(plan.calibration)
     Xc = customer_features(lines, cal, categories)
     yc = labels(lines, cal)["bought"].reindex(Xc.index).fillna(0).to_numpy(int)
-    model.calibrator = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(
-        model._raw(lines, cal, Xc), yc
-    )
+    model.calibrator = PlattCalibrator().fit(model._raw(lines, cal, Xc), yc)
     return model
 
 

@@ -11,7 +11,7 @@ import pytest
 from forecasting.customers.features import customer_features, labels
 from forecasting.customers.privacy import MissingKeyError, customer_key, pseudonymise
 from forecasting.customers.promotion import CustomerGate, decide_customer_promotion
-from forecasting.customers.propensity import CutoffPlan, propensity_metrics
+from forecasting.customers.propensity import CutoffPlan, PlattCalibrator, propensity_metrics
 from forecasting.customers.recommend import ranking_metrics
 
 KEY = b"0123456789abcdef-test"
@@ -84,6 +84,23 @@ def test_propensity_metrics() -> None:
     p = np.array([0.1, 0.2, 0.8, 0.9] * 5)
     m = propensity_metrics(y, p)
     assert m["roc_auc"] == 1.0 and m["top_decile_lift"] == 2.0 and m["base_rate"] == 0.5
+
+
+def test_platt_calibration_fixes_overconfident_scores_and_keeps_their_ranking() -> None:
+    rng = np.random.default_rng(0)
+    truth = rng.uniform(0.05, 0.6, 20_000)
+    y = (rng.uniform(size=truth.size) < truth).astype(int)
+    logit = np.log(truth / (1 - truth))
+    raw = 1 / (1 + np.exp(-(3 * logit + 1)))  # overconfident and shifted
+    calibrated = PlattCalibrator().fit(raw, y).predict(raw)
+    assert np.abs(raw - truth).mean() > 0.1
+    assert np.abs(calibrated - truth).mean() < 0.02
+    order = np.argsort(raw)
+    assert np.all(np.diff(calibrated[order]) >= 0) and len(np.unique(calibrated)) == len(
+        np.unique(raw)
+    )
+    # One class only: nothing to learn, the scores pass through.
+    assert np.allclose(PlattCalibrator().fit(raw, np.zeros_like(y)).predict(raw), raw)
 
 
 def test_ranking_metrics_count_hits_ndcg_and_discovery() -> None:
