@@ -50,6 +50,7 @@ __all__ = [
     "PlattCalibrator",
     "PropensityModel",
     "backtest_propensity",
+    "fit_bgnbd",
     "fit_propensity",
     "propensity_metrics",
 ]
@@ -195,12 +196,12 @@ class PlattCalibrator:
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
-def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index) -> np.ndarray:
-    """P(at least one purchase in the next 28 days) under BG/NBD fitted up to ``cutoff``.
+def fit_bgnbd(lines: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[Any, pd.DataFrame]:
+    """BG/NBD (``lifetimes``) fitted on every customer's purchase days up to ``cutoff``.
 
-    ``P(alive) x (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))``: with no purchase in
-    the window no dropout can happen in it (BG/NBD drops out right after purchases), so
-    the second factor is the Gamma-Poisson probability of a first purchase.
+    Returns:
+        The fitted ``BetaGeoFitter`` and its data in weeks (index ``customer``; columns
+        ``x`` repeat purchase days, ``t_x`` age at the last one, ``T`` age at the cutoff).
     """
     import warnings
 
@@ -216,22 +217,33 @@ def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index)
     )
     # Weeks, not days: the likelihood is badly scaled in days and the optimiser diverges
     # (lifetimes' own advice); the penaliser is raised only if the fit does not converge.
-    x, t_x, T = summary["frequency"], summary["recency"] / 7.0, summary["T"] / 7.0
-    fitter = None
+    weeks = pd.DataFrame(
+        {"x": summary["frequency"], "t_x": summary["recency"] / 7.0, "T": summary["T"] / 7.0}
+    )
     for penalizer in (0.001, 0.01, 0.1):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                fitter = BetaGeoFitter(penalizer_coef=penalizer).fit(x, t_x, T)
-            break
+                fitter = BetaGeoFitter(penalizer_coef=penalizer)
+                return fitter.fit(weeks["x"], weeks["t_x"], weeks["T"]), weeks
         except ConvergenceError:
             continue
-    if fitter is None:
-        raise RuntimeError("BG/NBD did not converge even with penalizer 0.1")
-    alive = fitter.conditional_probability_alive(x, t_x, T)
+    raise RuntimeError("BG/NBD did not converge even with penalizer 0.1")
+
+
+def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index) -> np.ndarray:
+    """P(at least one purchase in the next 28 days) under BG/NBD fitted up to ``cutoff``.
+
+    ``P(alive) x (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))``: with no purchase in
+    the window no dropout can happen in it (BG/NBD drops out right after purchases), so
+    the second factor is the Gamma-Poisson probability of a first purchase.
+    """
+    fitter, weeks = fit_bgnbd(lines, cutoff)
+    x, T = weeks["x"], weeks["T"]
+    alive = fitter.conditional_probability_alive(x, weeks["t_x"], T)
     r, alpha = fitter.params_["r"], fitter.params_["alpha"]
     first = 1.0 - ((alpha + T) / (alpha + T + LABEL_DAYS / 7.0)) ** (r + x)
-    score = pd.Series(np.asarray(alive) * np.asarray(first), index=summary.index)
+    score = pd.Series(np.asarray(alive) * np.asarray(first), index=weeks.index)
     return score.reindex(customers).fillna(0.0).to_numpy()
 
 
