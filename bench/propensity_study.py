@@ -35,7 +35,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 from forecasting.customers.benchmark import online_retail_lines
 from forecasting.customers.features import FEATURE_NAMES, LABEL_DAYS, customer_features, labels
-from forecasting.customers.propensity import PlattCalibrator, _bgnbd_score
+from forecasting.customers.propensity import HGB_PARAMS, PlattCalibrator, _bgnbd_score
 from forecasting.sources.online_retail import (
     find_online_retail_file,
     is_non_product,
@@ -52,16 +52,8 @@ XMAS = "CHRISTMAS|XMAS|ADVENT|SANTA|REINDEER|SNOW"
 
 def booster(**overrides: float) -> HistGradientBoostingClassifier:
     """The shipped candidate's booster, with ``overrides``."""
-    params = dict(
-        max_iter=300,
-        learning_rate=0.05,
-        max_leaf_nodes=15,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        random_state=42,
-    )
-    params.update(overrides)
-    return HistGradientBoostingClassifier(**params)  # type: ignore[arg-type]
+    params = {**HGB_PARAMS, "random_state": 42, **overrides}
+    return HistGradientBoostingClassifier(**params)
 
 
 def feature_rows(data_dir: str, cutoffs: list[pd.Timestamp]) -> pd.DataFrame:

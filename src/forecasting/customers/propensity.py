@@ -46,6 +46,7 @@ from forecasting.customers.features import (
 __all__ = [
     "BASELINES",
     "CANDIDATES",
+    "HGB_PARAMS",
     "CutoffPlan",
     "PlattCalibrator",
     "PropensityModel",
@@ -61,6 +62,14 @@ CANDIDATES = PROPENSITY_MODELS
 BASELINES = PROPENSITY_BASELINES
 #: Metrics of a propensity backtest; ROC AUC ranks candidates and gates promotion.
 METRICS: tuple[str, ...] = ("roc_auc", "pr_auc", "log_loss", "brier", "top_decile_lift")
+#: Settings of the ``hgb`` candidate's classifier (chosen on the validation window).
+HGB_PARAMS: dict[str, Any] = {
+    "max_iter": 300,
+    "learning_rate": 0.05,
+    "max_leaf_nodes": 15,
+    "min_samples_leaf": 40,
+    "l2_regularization": 1.0,
+}
 
 
 @dataclass(frozen=True)
@@ -326,14 +335,9 @@ def _fit_raw(
         model.estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         model.estimator.fit(X[list(RFM_FEATURES)].to_numpy(), y)
     elif name == "hgb":
-        model.estimator = HistGradientBoostingClassifier(
-            max_iter=300,
-            learning_rate=0.05,
-            max_leaf_nodes=15,
-            min_samples_leaf=40,
-            l2_regularization=1.0,
-            random_state=seed,
-        ).fit(X.to_numpy(), y)
+        model.estimator = HistGradientBoostingClassifier(**HGB_PARAMS, random_state=seed).fit(
+            X.to_numpy(), y
+        )
     elif name == "mlp":
         model.scaler = _Scaler().fit(X.to_numpy())
         net = _keras_classifier(X.shape[1], seed)
