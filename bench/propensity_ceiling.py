@@ -32,7 +32,7 @@ from sklearn.metrics import roc_auc_score
 
 from forecasting.customers.benchmark import online_retail_lines
 from forecasting.customers.features import LABEL_DAYS
-from forecasting.customers.propensity import fit_bgnbd
+from forecasting.customers.propensity import bgnbd_probability, fit_bgnbd
 
 WEEKS = LABEL_DAYS / 7.0
 
@@ -86,10 +86,8 @@ def main() -> None:
         y = sim["y"]
         rates.append(y.mean())
         first = 1.0 - np.exp(-sim["lam"] * WEEKS)
-        alive_post = fitter.conditional_probability_alive(sim["x"], sim["t_x"], sim["T"])
-        r, alpha = params["r"], params["alpha"]
-        gamma_first = 1.0 - ((alpha + sim["T"]) / (alpha + sim["T"] + WEEKS)) ** (r + sim["x"])
-        scores["BG/NBD posterior"].append(roc_auc_score(y, alive_post * gamma_first))
+        history = pd.DataFrame({k: sim[k] for k in ("x", "t_x", "T")})
+        scores["BG/NBD posterior"].append(roc_auc_score(y, bgnbd_probability(fitter, history)))
         # P(alive | history, lambda, p): dropout after the last purchase vs none since.
         stay = np.exp(-sim["lam"] * (sim["T"] - sim["t_x"]))
         q = np.where(sim["x"] > 0, sim["p"], 0.0)

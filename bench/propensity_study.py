@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import warnings
+from collections.abc import Iterable
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -35,7 +37,12 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 from forecasting.customers.benchmark import online_retail_lines
 from forecasting.customers.features import FEATURE_NAMES, LABEL_DAYS, customer_features, labels
-from forecasting.customers.propensity import HGB_PARAMS, PlattCalibrator, _bgnbd_score
+from forecasting.customers.propensity import (
+    HGB_PARAMS,
+    CutoffPlan,
+    PlattCalibrator,
+    _bgnbd_score,
+)
 from forecasting.sources.online_retail import (
     find_online_retail_file,
     is_non_product,
@@ -102,18 +109,16 @@ def main() -> None:
 
     results: dict[str, dict[str, float]] = {}
     for window, back in WINDOWS.items():
-        test = last - back * DAY
-        calibration = test - LABEL_DAYS * DAY
-        E = rows.loc[rows["cutoff"] == test]
+        run_day = (last - (back - LABEL_DAYS) * DAY).date()
+        plan = CutoffPlan.for_day(run_day)
+        calibration = pd.Timestamp(plan.calibration)
+        E = rows.loc[rows["cutoff"] == pd.Timestamp(plan.test[0])]
         C = rows.loc[rows["cutoff"] == calibration]
 
-        def train(
-            step: int, n: int, gap: int = LABEL_DAYS, calibration: pd.Timestamp = calibration
-        ) -> pd.DataFrame:
-            newest = calibration - gap * DAY
-            return rows.loc[rows["cutoff"].isin([newest - step * k * DAY for k in range(n)])]
+        def train(cutoffs: Iterable[date | pd.Timestamp]) -> pd.DataFrame:
+            return rows.loc[rows["cutoff"].isin([pd.Timestamp(c) for c in cutoffs])]
 
-        T = train(28, 6)
+        T = train(plan.train)
         out = results.setdefault
         base = booster().fit(T[BASE], T["y"])
         p = base.predict_proba(E[BASE])[:, 1]
@@ -127,10 +132,10 @@ def main() -> None:
             ll = float(log_loss(E["y"], np.clip(q, 1e-6, 1 - 1e-6)))
             out(f"  calibrated by {name}: log loss", {})[window] = round(ll, 4)
         for n in (12, 24):
-            Tn = train(7, n)
+            Tn = train(CutoffPlan.for_day(run_day, n_train=n, step=7).train)
             q = booster().fit(Tn[BASE], Tn["y"]).predict_proba(E[BASE])[:, 1]
             out(f"{n} cutoffs 7 d apart", {})[window] = auc(E, q)
-        Tall = train(7, 60, gap=0)
+        Tall = train(calibration - 7 * k * DAY for k in range(60))
         q = booster(learning_rate=0.02, max_iter=600).fit(Tall[BASE], Tall["y"])
         out("every weekly cutoff to calibration (lr 0.02)", {})[window] = auc(
             E, q.predict_proba(E[BASE])[:, 1]

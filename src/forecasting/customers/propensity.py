@@ -51,6 +51,7 @@ __all__ = [
     "PlattCalibrator",
     "PropensityModel",
     "backtest_propensity",
+    "bgnbd_probability",
     "fit_bgnbd",
     "fit_propensity",
     "propensity_metrics",
@@ -248,12 +249,19 @@ def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index)
     the second factor is the Gamma-Poisson probability of a first purchase.
     """
     fitter, weeks = fit_bgnbd(lines, cutoff)
-    x, T = weeks["x"], weeks["T"]
-    alive = fitter.conditional_probability_alive(x, weeks["t_x"], T)
+    score = pd.Series(bgnbd_probability(fitter, weeks), index=weeks.index)
+    return score.reindex(customers).fillna(0.0).to_numpy()
+
+
+def bgnbd_probability(fitter: Any, weeks: pd.DataFrame) -> np.ndarray:
+    """BG/NBD's probability of at least one purchase in the ``LABEL_DAYS`` days after the
+    cutoff, for customers with histories ``weeks`` (columns ``x``, ``t_x``, ``T``, as
+    :func:`fit_bgnbd` returns them)."""
+    x, T = weeks["x"].to_numpy(float), weeks["T"].to_numpy(float)
+    alive = np.asarray(fitter.conditional_probability_alive(x, weeks["t_x"].to_numpy(float), T))
     r, alpha = fitter.params_["r"], fitter.params_["alpha"]
     first = 1.0 - ((alpha + T) / (alpha + T + LABEL_DAYS / 7.0)) ** (r + x)
-    score = pd.Series(np.asarray(alive) * np.asarray(first), index=weeks.index)
-    return score.reindex(customers).fillna(0.0).to_numpy()
+    return np.asarray(alive * first)
 
 
 @dataclass
