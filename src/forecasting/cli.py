@@ -76,22 +76,33 @@ def _print(obj: Any) -> None:
 
 # ---------------------------------------------------------------------------- commands
 def cmd_seed_demo(args: argparse.Namespace) -> int:
-    from forecasting.db import make_engine
     from forecasting.sources import load_shop
     from forecasting.sources.synthetic import generate_shop
 
     settings = _settings(args)
+    engine = _claimed(settings.source_url, "seed-demo")
     shop = generate_shop(args.skus, args.locations, args.days, args.end_date, args.seed)
-    counts = load_shop(make_engine(settings.source_url), shop)
+    counts = load_shop(engine, shop, loaded_by="seed-demo")
     _print({"source": _redact(settings.source_url), "rows": counts, "last_day": args.end_date})
     return 0
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def _claimed(url: str, loaded_by: str) -> Any:
+    """An engine on ``url`` once the loaders may write there (checked before any work)."""
     from forecasting.db import make_engine
+    from forecasting.sources.shop import claim_database
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        claim_database(conn, loaded_by)
+    return engine
+
+
+def cmd_import(args: argparse.Namespace) -> int:
     from forecasting.sources import load_shop
 
     settings = _settings(args)
+    engine = _claimed(settings.source_url, f"import {args.dataset}")
     if args.dataset == "store-item-demand":
         from forecasting.sources.store_item import (
             find_store_item_file,
@@ -110,7 +121,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
         shop = online_retail_shop(read_online_retail(find_online_retail_file(args.data_dir)))
         last = shop.orders["ordered_at"].max()
-    counts = load_shop(make_engine(settings.source_url), shop)
+    counts = load_shop(engine, shop, loaded_by=f"import {args.dataset}")
     _print({"source": _redact(settings.source_url), "rows": counts, "last_day": str(last.date())})
     return 0
 

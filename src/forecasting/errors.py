@@ -7,7 +7,12 @@ retry with backoff.
 
 from __future__ import annotations
 
-__all__ = ["NoChampionError", "NonRetryableError", "RegistryUnavailableError"]
+__all__ = [
+    "ForeignDataError",
+    "NoChampionError",
+    "NonRetryableError",
+    "RegistryUnavailableError",
+]
 
 
 class NonRetryableError(RuntimeError):
@@ -21,3 +26,8 @@ class NoChampionError(NonRetryableError):
 class RegistryUnavailableError(RuntimeError):
     """The MLflow tracking store or registry could not answer (outage, timeout); retrying
     later may succeed. Never mistaken for "there is no champion"."""
+
+
+class ForeignDataError(NonRetryableError):
+    """A loader (``seed-demo``, ``import``, the scale seed) was pointed at a database that
+    holds data it did not write: nothing is deleted or written."""

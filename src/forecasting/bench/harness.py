@@ -121,7 +121,7 @@ def load_dataset(
     first_day = pd.Timestamp(shop.orders["ordered_at"].min()).date()
     engine = make_engine(f"sqlite:///{work_dir / 'shop.db'}")
     start = time.perf_counter()
-    load_shop(engine, shop)
+    load_shop(engine, shop, loaded_by="benchmark")
     window = ExtractWindow.for_logical_date(last_day, (last_day - first_day).days + 1, HORIZON)
     storage = Storage.from_uri((work_dir / "storage").as_uri())
     extract = extract_all(engine, window, storage.root, full_refresh=True)

@@ -18,7 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from forecasting.db import dialect_of, execute_script, make_engine, render_sql
-from forecasting.sources.shop import SOURCE_INDEXES, TABLE_COLUMNS, create_source_tables
+from forecasting.sources.shop import (
+    SOURCE_INDEXES,
+    TABLE_COLUMNS,
+    claim_database,
+    create_source_tables,
+)
 from forecasting.sources.synthetic import generate_shop
 
 __all__ = ["bulk_load", "write_scale_shop"]
@@ -109,7 +114,9 @@ def write_scale_shop(
 def bulk_load(engine: Engine, folder: str | Path) -> dict[str, int]:
     """Load ``<table>.tsv`` files into a MySQL/MariaDB database with ``LOAD DATA``.
 
-    Tables are created if missing and emptied; indexes are dropped during the load and
+    Only into a database the loaders own (see
+    :func:`~forecasting.sources.shop.claim_database`). Tables are created if missing and
+    emptied; indexes are dropped during the load and
     built afterwards (faster than maintaining them row by row). A table without a file
     (e.g. ``customer_optouts`` of a catalogue without customers) is left empty.
 
@@ -118,10 +125,13 @@ def bulk_load(engine: Engine, folder: str | Path) -> dict[str, int]:
 
     Raises:
         ValueError: For a database that is not MySQL/MariaDB.
+        ForeignDataError: If the database holds data forecasting did not write.
     """
     if dialect_of(engine) != "mysql":
         raise ValueError("bulk loading needs MySQL or MariaDB (LOAD DATA LOCAL INFILE)")
     folder = Path(folder).resolve()
+    with engine.begin() as conn:
+        claim_database(conn, "scale-seed")
     create_source_tables(engine)
     loaded: dict[str, int] = {}
     with engine.begin() as conn:

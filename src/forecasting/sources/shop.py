@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from forecasting.db import dialect_of, execute_script, insert_rows
+from forecasting.db import (
+    dialect_of,
+    execute_script,
+    insert_rows,
+    redact_url,
+    render_sql,
+    safe_identifier,
+)
+from forecasting.errors import ForeignDataError
 
 __all__ = [
+    "DEMO_MARKER_TABLE",
     "TABLE_COLUMNS",
     "ShopData",
+    "claim_database",
     "create_forecast_tables",
     "create_source_tables",
     "load_shop",
@@ -103,18 +114,79 @@ def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[object
     return list(out.itertuples(index=False, name=None))
 
 
-def load_shop(engine: Engine, data: ShopData, replace: bool = True) -> dict[str, int]:
+#: Table whose presence says "a forecasting loader filled this database" (see
+#: :func:`claim_database`).
+DEMO_MARKER_TABLE = "forecasting_demo_shop"
+
+
+def claim_database(conn: Connection, loaded_by: str) -> None:
+    """Make sure a loader may (re)write the shop tables of ``conn``'s database.
+
+    The loaders replace whole tables, so they only ever write into a database they
+    created: one that carries the :data:`DEMO_MARKER_TABLE` marker, or one in which no
+    table holds a single row (a new database; then the marker is left for next time). A
+    database with any row in any table and no marker -- a real shop -- is refused before
+    anything is created, deleted or written.
+
+    Args:
+        conn: A connection to the target database (the caller's transaction).
+        loaded_by: The command claiming it, recorded in the marker (``seed-demo``).
+
+    Raises:
+        ForeignDataError: If the database holds rows forecasting did not write.
+    """
+    tables = sorted(sa.inspect(conn).get_table_names())
+    if DEMO_MARKER_TABLE in tables:
+        return
+    for table in tables:
+        if _holds_rows(conn, table):
+            raise ForeignDataError(
+                f"refusing to write into {redact_url(conn.engine.url)}: table {table!r} holds "
+                f"rows that forecasting did not write (no {DEMO_MARKER_TABLE} marker); "
+                f"{loaded_by} only fills an empty database or one it created -- give it a new "
+                "database (the demo's default is sqlite:///.data/shop.db)"
+            )
+    execute_script(conn, "schema/create_demo_marker")
+    execute_script(
+        conn,
+        "schema/insert_demo_marker",
+        {"loaded_by": loaded_by, "claimed_at": datetime.now(UTC).isoformat(timespec="seconds")},
+    )
+    log.info("claimed %s for %s", redact_url(conn.engine.url), loaded_by)
+
+
+def _holds_rows(conn: Connection, table: str) -> bool:
+    try:
+        name = safe_identifier(table)
+    except ValueError:
+        return True  # not a table forecasting would ever create: someone else's
+    sql = render_sql("schema/select_any_row", dialect_of(conn), table=name)
+    return conn.execute(sa.text(sql)).first() is not None
+
+
+def load_shop(
+    engine: Engine, data: ShopData, replace: bool = True, loaded_by: str = "load_shop"
+) -> dict[str, int]:
     """Write a shop into the source schema in one transaction.
+
+    Only into a database the loaders own (see :func:`claim_database`): a real shop's data
+    is never deleted or mixed with generated rows.
 
     Args:
         engine: Source database.
         data: Frames to write.
         replace: Empty the tables first, so loading the same data twice gives the same
             database (the default, and what ``seed-demo`` and the importers use).
+        loaded_by: The command loading, for the marker and messages (``seed-demo``).
 
     Returns:
         Rows written per table.
+
+    Raises:
+        ForeignDataError: If the database holds data forecasting did not write.
     """
+    with engine.begin() as conn:
+        claim_database(conn, loaded_by)
     create_source_tables(engine)
     written: dict[str, int] = {}
     with engine.begin() as conn:
