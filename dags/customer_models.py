@@ -3,11 +3,14 @@
 
 Every day, for the run's day *D* (the last complete day in the shop's timezone):
 
+0. **lease** takes the run's lease on *D* (one run of a date at a time, whoever starts
+   it); **release** gives it back at the end, also after a failure;
 1. **extract** reads `history_days` of order lines of identified customers from the shop
    database and pseudonymises customer and order ids as they are read (HMAC-SHA256 with
    the key in the `forecasting_customer_key` connection, variable or
    `FORECASTING_CUSTOMER_KEY`; no key, no run). Orders without a customer and customers
-   in `customer_optouts` are left out;
+   in `customer_optouts` are left out, and the opted-out customers' rows are removed from
+   every stored partition of every earlier date;
 2. **validate** runs the Great Expectations suite (pseudonyms only, no nulls, sane values,
    enough history); a failure names the rule, the table and sample rows;
 3. **train_propensity** and **train_recommendations** (in parallel): training cadence,
@@ -16,7 +19,8 @@ Every day, for the run's day *D* (the last complete day in the shop's timezone):
    the day is scored with;
 4. **score** every customer with the pinned versions (MLflow pyfunc);
 5. **publish** `customer_propensity` and `customer_recommendations` for *D* in one
-   transaction, and delete every row of customers who asked to be forgotten.
+   transaction, and delete every row of customers who asked to be forgotten. A model
+   version trained before an opt-out is retrained at the next run (rule `optout`).
 
 Daily, not on an Asset: the customer models read the shop database directly (the demand
 DAG's hand-off holds aggregated demand, no customers), so they need nothing from
@@ -30,16 +34,17 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag, setup, task, teardown
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 from forecasting_airflow.params import DEFAULT_ARGS, pipeline_params
 from forecasting_airflow.runtime import customer_key, fail_without_retry, measured, run_context
 
 from forecasting.customers.config import PROPENSITY_MODELS, RECOMMENDERS, CustomerConfig
+from forecasting.names import CUSTOMER_PIPELINE
 
 
 @dag(
-    dag_id="customer_models",
+    dag_id=CUSTOMER_PIPELINE,
     schedule=CronDataIntervalTimetable(
         "@daily", timezone=os.environ.get("FORECASTING_SHOP_TIMEZONE", "UTC")
     ),
@@ -56,6 +61,22 @@ from forecasting.customers.config import PROPENSITY_MODELS, RECOMMENDERS, Custom
     ),
 )
 def customer_models() -> None:
+    @setup
+    @measured
+    @fail_without_retry
+    def lease(**context: Any) -> dict[str, Any]:
+        from forecasting.leases import begin_run
+
+        ctx = run_context(context, CustomerConfig)
+        return begin_run(ctx.run_day, ctx.lease, ctx.storage)
+
+    @teardown
+    @measured
+    def release(taken: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from forecasting.leases import end_run
+
+        return end_run(run_context(context, CustomerConfig).lease)
+
     @task
     @measured
     @fail_without_retry
@@ -121,11 +142,16 @@ def customer_models() -> None:
         from forecasting.customers.pipeline import publish_customers_step
 
         ctx = run_context(context, CustomerConfig)
-        return publish_customers_step(ctx.run_day, scored, validated, ctx.settings, ctx.storage)
+        return publish_customers_step(
+            ctx.run_day, scored, validated, ctx.settings, ctx.storage, customer_key()
+        )
 
-    validated = validate(extract())
+    taken = lease()
+    extracted = extract()
+    taken >> extracted
+    validated = validate(extracted)
     scored = score(validated, train_propensity(validated), train_recommendations(validated))
-    publish(scored, validated)
+    publish(scored, validated) >> release(taken)  # after every task, also when one failed
 
 
 customer_models()

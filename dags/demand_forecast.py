@@ -4,6 +4,10 @@
 Every day, for the last complete day in the shop's timezone (the run's day *D*: the data
 interval's end minus one day):
 
+0. **lease** takes the run's lease on *D* (one run of a date at a time, whoever starts it:
+   another DAG run, the CLI, another deployment) and repairs a stage pointer that names a
+   missing attempt; **release** gives it back at the end, also when a task failed
+   (Airflow setup and teardown tasks);
 1. **sync_source** reads the shop database once: schema check, catalogue, data-quality
    counts, and the days of demand not yet in the incremental store (plus a look-back for
    late corrections), streamed month by month; decides the catalogue shards;
@@ -42,14 +46,16 @@ from datetime import timedelta
 from typing import Any
 
 import pendulum
-from airflow.sdk import dag, task
+from airflow.sdk import dag, setup, task, teardown
 from airflow.sdk.definitions.timetables.interval import CronDataIntervalTimetable
 from forecasting_airflow.params import DEFAULT_ARGS, pipeline_params
 from forecasting_airflow.runtime import fail_without_retry, measured, run_context
 
+from forecasting.names import DEMAND_PIPELINE
+
 
 @dag(
-    dag_id="demand_forecast",
+    dag_id=DEMAND_PIPELINE,
     # Data intervals in the shop's timezone: the run for logical date D covers the shop's
     # day D and starts when it has ended.
     schedule=CronDataIntervalTimetable(
@@ -68,6 +74,22 @@ from forecasting_airflow.runtime import fail_without_retry, measured, run_contex
     params=pipeline_params(),
 )
 def demand_forecast() -> None:
+    @setup
+    @measured
+    @fail_without_retry
+    def lease(**context: Any) -> dict[str, Any]:
+        from forecasting.leases import begin_run
+
+        ctx = run_context(context)
+        return begin_run(ctx.run_day, ctx.lease, ctx.storage)
+
+    @teardown
+    @measured
+    def release(taken: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from forecasting.leases import end_run
+
+        return end_run(run_context(context).lease)
+
     @task
     @measured
     @fail_without_retry
@@ -202,7 +224,9 @@ def demand_forecast() -> None:
         ctx = run_context(context)
         return write_report(ctx.run_day, ctx.settings, ctx.storage)
 
+    taken = lease()
     sources = sync_source()  # one work order per catalogue shard
+    taken >> sources
     extracted = extract.expand(source=sources)
     validated = validate.expand(extracted=extracted)
     checked = check(validated, sources)
@@ -212,7 +236,8 @@ def demand_forecast() -> None:
     registered = register(fitted, backtests, checked)
     scored = score.partial(registered=registered).expand(features=features)
     published = publish(scored)
-    report(monitor(features, sources, published))
+    reported = report(monitor(features, sources, published))
+    reported >> release(taken)  # after every task, whether it succeeded or failed
 
 
 demand_forecast()

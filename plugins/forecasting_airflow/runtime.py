@@ -16,11 +16,15 @@ from typing import Any, ParamSpec, TypeVar
 from airflow.sdk import BaseHook, ObjectStoragePath
 from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
+from forecasting_airflow.params import DEFAULT_ARGS
+
 __all__ = [
     "CUSTOMER_KEY_ID",
+    "LEASE_TTL",
     "RunContext",
     "customer_key",
     "fail_without_retry",
+    "lease_holder",
     "measured",
     "run_context",
     "run_day_of",
@@ -35,12 +39,28 @@ R = TypeVar("R")
 
 @dataclass(frozen=True)
 class RunContext:
-    """What a pipeline step needs: the run's day, settings, configuration and storage."""
+    """What a pipeline step needs: the run's day, settings, configuration, storage, and the
+    run's lease on its date (every commit to ``storage`` renews it first)."""
 
     run_day: date
     settings: Any  # forecasting.config.Settings (imported lazily)
     config: Any  # forecasting.config.PipelineConfig
-    storage: Any  # forecasting.storage.Storage over an ObjectStoragePath
+    storage: Any  # forecasting.storage.Storage over an ObjectStoragePath, fenced by the lease
+    lease: Any  # forecasting.leases.Lease of this DAG run on its date
+
+
+#: How long an Airflow run's lease lasts without renewal. Tasks renew it when they start and
+#: at every commit, not in the background, so it must outlast the longest task.
+LEASE_TTL = DEFAULT_ARGS["execution_timeout"] + timedelta(minutes=10)
+
+
+def lease_holder(context: Mapping[str, Any]) -> str:
+    """The lease holder of a DAG run: ``airflow:<dag_id>/<run_id>``, the same for every task
+    and try of the run (a retried or cleared task keeps its run's lease)."""
+    ti = context.get("ti")
+    dag_id = getattr(ti, "dag_id", None) or context["dag"].dag_id
+    run_id = getattr(ti, "run_id", None) or context["run_id"]
+    return f"airflow:{dag_id}/{run_id}"
 
 
 def sqlalchemy_url(conn_id: str) -> str | None:
@@ -133,7 +153,23 @@ def run_context(context: Mapping[str, Any], config_class: Any = None) -> RunCont
     root = ObjectStoragePath(
         settings.storage_uri, conn_id=storage_conn if _has_connection(storage_conn) else None
     )
-    return RunContext(run_day_of(context, settings.shop_timezone), settings, config, Storage(root))
+    run_day = run_day_of(context, settings.shop_timezone)
+    lease = _run_lease(context, settings, run_day)
+    return RunContext(run_day, settings, config, Storage(root, lease.renew), lease)
+
+
+def _run_lease(context: Mapping[str, Any], settings: Any, run_day: date) -> Any:
+    from forecasting.db import make_engine
+    from forecasting.leases import Lease, run_lease_key
+
+    ti = context.get("ti")
+    dag_id = getattr(ti, "dag_id", None) or context["dag"].dag_id
+    return Lease(
+        make_engine(settings.warehouse_url),
+        run_lease_key(dag_id, run_day),
+        lease_holder(context),
+        LEASE_TTL,
+    )
 
 
 #: Airflow connection (its password) or variable holding the customer pseudonymisation key.

@@ -4,7 +4,19 @@ can read it at parse time."""
 
 from __future__ import annotations
 
-__all__ = ["BASELINE_MODEL", "DEFAULT_MODELS", "LOWER_IS_BETTER", "MODEL_NAMES"]
+__all__ = [
+    "BASELINE_MODEL",
+    "CUSTOMER_PIPELINE",
+    "DEFAULT_MODELS",
+    "DEMAND_PIPELINE",
+    "LOWER_IS_BETTER",
+    "MODEL_NAMES",
+]
+
+#: The daily demand pipeline: its DAG id, and the name its runs lease their dates under.
+DEMAND_PIPELINE = "demand_forecast"
+#: The daily customer models pipeline (DAG id and lease name).
+CUSTOMER_PIPELINE = "customer_models"
 
 #: The baseline every candidate must beat (same weekday last week).
 BASELINE_MODEL = "seasonal_naive"

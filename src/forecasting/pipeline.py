@@ -44,7 +44,8 @@ from forecasting.extraction import (
     write_catalog_snapshot,
     write_partition,
 )
-from forecasting.names import BASELINE_MODEL
+from forecasting.leases import Lease, begin_run, process_holder, run_lease_key
+from forecasting.names import BASELINE_MODEL, DEMAND_PIPELINE
 from forecasting.sharding import Shard, resolve_shard_count
 from forecasting.storage import Storage, read_json, read_parquet, write_json, write_parquet
 
@@ -63,6 +64,10 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: How long a run waits for another run's sync of the shared demand store to finish (a
+#: first sync at 30,000 series reads 24 million order lines in about 3 minutes).
+STORE_SYNC_WAIT = timedelta(minutes=30)
 
 
 def _fingerprint(parts: list[str]) -> str:
@@ -101,19 +106,26 @@ def sync_source_step(
     )
     quality = retrying(lambda: read_line_quality(engine, run_day, *zones), "count lines", url)
     store = DemandStore.for_source(storage.root, url, *zones)
-    sync = retrying(
-        lambda: store.sync(
-            engine,
-            window.start,
-            run_day,
-            lookback_days=config.lookback_days,
-            shop_tz=settings.shop_timezone,
-            source_tz=settings.source_timezone,
-            full_refresh=config.full_refresh,
-        ),
-        "extract demand",
-        url,
+    # The store serves every date: one sync at a time, whichever run (or date) asks.
+    writer = Lease(
+        make_engine(settings.warehouse_url),
+        f"store/demand/{store.root.name}",
+        process_holder("sync"),
     )
+    with writer.held(wait=STORE_SYNC_WAIT.total_seconds()):
+        sync = retrying(
+            lambda: store.sync(
+                engine,
+                window.start,
+                run_day,
+                lookback_days=config.lookback_days,
+                shop_tz=settings.shop_timezone,
+                source_tz=settings.source_timezone,
+                full_refresh=config.full_refresh,
+            ),
+            "extract demand",
+            url,
+        )
     n_shards = resolve_shard_count(config.shards, len(catalog.products) * len(catalog.locations))
     with storage.write_stage(run_day, "catalog") as folder:
         write_catalog_snapshot(catalog, folder)
@@ -922,6 +934,7 @@ def publish_step(
         series_count=int(forecasts["unique_id"].nunique()) if len(forecasts) else 0,
         row_count=len(forecasts),
     )
+    storage.check_fence()  # a run that lost its date's lease never publishes
     rows = publish_forecasts(
         make_engine(settings.warehouse_url),
         forecasts,
@@ -1080,6 +1093,7 @@ def monitor_step(
                     _records(summary),
                 )
 
+    storage.check_fence()
     retrying(transaction, "write accuracy", url)
     stats, summary = aggregates["select_accuracy_stats"], aggregates["summary"]
     days = {str(v): int(n) for v, n in aggregates["select_live_days"].itertuples(index=False)}
@@ -1163,13 +1177,43 @@ def run_pipeline(
     settings: Settings,
     config: PipelineConfig,
     storage: Storage | None = None,
+    holder: str | None = None,
+    lease_wait: float = 0.0,
 ) -> dict[str, Any]:
     """Run every step in order without Airflow (what the CLI's ``run`` does).
 
+    The run holds the date's lease (see :mod:`forecasting.leases`) from the first step to
+    the last, renewed in the background; every commit checks it is still held.
+
+    Args:
+        run_day: The run's day.
+        settings: Where things live.
+        config: What the run does.
+        storage: Shared storage (default: ``settings.storage_uri``).
+        holder: Lease holder id (default: this process, ``cli:<host>:<pid>:<id>``).
+        lease_wait: Seconds to wait for another run of the date to finish.
+
     Returns:
         Each step's result by step name (per-shard steps as lists).
+
+    Raises:
+        LeaseHeldError: If another run holds the date.
     """
     storage = storage or Storage.from_uri(settings.storage_uri)
+    lease = Lease(
+        make_engine(settings.warehouse_url),
+        run_lease_key(DEMAND_PIPELINE, run_day),
+        holder or process_holder(),
+    )
+    with lease.held(lease_wait):
+        out: dict[str, Any] = {"lease": begin_run(run_day, lease, storage)}
+        out.update(_run_steps(run_day, settings, config, storage.fenced(lease.renew)))
+    return out
+
+
+def _run_steps(
+    run_day: date, settings: Settings, config: PipelineConfig, storage: Storage
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sources = out["sync_source"] = sync_source_step(run_day, settings, config, storage)
     extracted = [extract_step(run_day, s, config, storage) for s in sources]

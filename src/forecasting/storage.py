@@ -13,33 +13,48 @@ Layout::
     store/...                                                      incremental source cache
 
 Commit protocol (object stores cannot rename atomically): a task writes its files into a
-fresh ``attempt=<id>`` folder, then ``_SUCCESS`` listing them, then the ``_COMMITTED``
-pointer (one small object, replaced in one write). Readers only open attempts that have
-``_SUCCESS``, so a partial folder left by a killed task is never trusted; the next commit
-of the same stage deletes every other attempt folder, including such leftovers.
+fresh ``attempt=<UTC time>-<id>`` folder, then ``_SUCCESS`` listing them, then the
+``_COMMITTED`` pointer (one small object, replaced in one write). Readers only open
+attempts that have ``_SUCCESS``, so a partial folder left by a killed task is never
+trusted.
+
+Clean-up never races a live writer: a commit deletes the other attempts of its stage only
+once they are older than :data:`ATTEMPT_GRACE` (longer than any run may live, so their
+writer is gone), and never the attempt ``_COMMITTED`` names at that moment. Before the
+pointer is written the storage's ``fence`` runs (the run's lease: a run that lost it
+never commits), and the sealed attempt is checked to be still there, so ``_COMMITTED``
+never names a missing attempt. :meth:`Storage.verify` finds a pointer that does anyway
+(written by an older version, or a damaged store) and, with ``repair``, removes it: the
+stage then counts as never finished and the next run of the date writes it again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import logging
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from upath import UPath
 
+from forecasting.errors import NonRetryableError
+
 __all__ = [
+    "ATTEMPT_GRACE",
     "PartialOutputError",
     "Storage",
+    "StorageConflictError",
+    "StorageFullError",
     "download_dir",
     "read_json",
     "read_parquet",
@@ -55,10 +70,38 @@ log = logging.getLogger(__name__)
 SUCCESS = "_SUCCESS"
 COMMITTED = "_COMMITTED"
 ATTEMPT_PREFIX = "attempt="
+_STAMP = "%Y%m%dT%H%M%SZ"
+#: How old another writer's attempt folder (or temporary file) must be before a commit may
+#: delete it: longer than any run lives (the DAGs' ``dagrun_timeout`` is 6 hours at most),
+#: so no live writer can still be filling or committing it.
+ATTEMPT_GRACE = timedelta(hours=6)
 
 
 class PartialOutputError(RuntimeError):
     """An output folder without ``_SUCCESS``: written by a task that did not finish."""
+
+
+class StorageConflictError(NonRetryableError):
+    """Storage changed under a task: its attempt was deleted while it wrote it, or a
+    ``_COMMITTED`` pointer names an attempt that is not there."""
+
+
+class StorageFullError(NonRetryableError):
+    """The storage's disk is full: names the stage and the file that could not be written."""
+
+
+def _attempt_name() -> str:
+    """``attempt=<UTC time>-<random id>``: unique, and its age is readable on any storage."""
+    return f"{ATTEMPT_PREFIX}{datetime.now(UTC).strftime(_STAMP)}-{uuid.uuid4().hex[:12]}"
+
+
+def _attempt_started(name: str) -> datetime | None:
+    """When an attempt folder was created (``None`` for names without a time)."""
+    stamp = name.removeprefix(ATTEMPT_PREFIX).split("-", 1)[0]
+    try:
+        return datetime.strptime(stamp, _STAMP).replace(tzinfo=UTC)
+    except ValueError:
+        return None
 
 
 def _is_local(path: UPath) -> bool:
@@ -81,9 +124,11 @@ def write_bytes_atomic(path: UPath, data: bytes) -> None:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, target)
-        except BaseException:
+        except BaseException as exc:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            if isinstance(exc, OSError) and exc.errno == errno.ENOSPC and not exc.filename:
+                raise OSError(exc.errno, os.strerror(exc.errno), str(target)) from exc
             raise
     else:
         path.write_bytes(data)
@@ -142,18 +187,35 @@ def download_dir(source: UPath, local: str | Path) -> Path:
     return local
 
 
-def remove_leftovers(folder: UPath, keep: str = "") -> int:
-    """Delete what killed writers left in ``folder``: other attempt folders and temporary
-    files of interrupted atomic writes. Returns how many were removed."""
+def remove_leftovers(
+    folder: UPath, keep: str = "", grace: timedelta = ATTEMPT_GRACE, now: datetime | None = None
+) -> int:
+    """Delete what writers that are gone left in ``folder``: other attempt folders and
+    temporary files of interrupted atomic writes, once older than ``grace``.
+
+    Never deletes ``keep``, the attempt ``_COMMITTED`` names now, or anything younger than
+    ``grace`` (another run, or another try of the same task, may still be writing or
+    committing it). Returns how many were removed.
+    """
+    now = now or datetime.now(UTC)
+    pointer = folder / COMMITTED
+    current = read_json(pointer).get("attempt") if pointer.exists() else None
     removed = 0
     for other in folder.iterdir():
-        stale_attempt = other.name.startswith(ATTEMPT_PREFIX) and other.name != keep
-        if stale_attempt or ".tmp-" in other.name:
-            if other.is_dir():
-                _remove(other)
-            else:
-                other.unlink(missing_ok=True)
+        if other.name.startswith(ATTEMPT_PREFIX):
+            if other.name in (keep, current):
+                continue
+            started = _attempt_started(other.name)
+            if started is not None and now - started < grace:
+                continue
+            _remove(other)
             removed += 1
+        elif ".tmp-" in other.name:
+            with contextlib.suppress(FileNotFoundError):
+                modified = datetime.fromtimestamp(other.stat().st_mtime, UTC)
+                if now - modified >= grace:
+                    other.unlink(missing_ok=True)
+                    removed += 1
     return removed
 
 
@@ -176,14 +238,27 @@ class Storage:
 
     Attributes:
         root: A ``UPath`` (or Airflow ``ObjectStoragePath``) of the storage root.
+        fence: Called before every commit (and by steps before they publish): raises if
+            the run may no longer write, e.g. :meth:`forecasting.leases.RunLease.renew`
+            when another run took over the date. ``None``: no check.
     """
 
     root: UPath
+    fence: Callable[[], None] | None = field(default=None, compare=False)
 
     @classmethod
     def from_uri(cls, uri: str, **storage_options: Any) -> Storage:
         """Open a root from a URI (``file:///...``, ``/path``, ``s3://bucket/prefix``)."""
         return cls(UPath(uri, **storage_options))
+
+    def fenced(self, fence: Callable[[], None] | None) -> Storage:
+        """The same root with ``fence`` checked before every commit."""
+        return Storage(self.root, fence)
+
+    def check_fence(self) -> None:
+        """Raise if the run may no longer write (see :attr:`fence`)."""
+        if self.fence is not None:
+            self.fence()
 
     # ------------------------------------------------------------------ addressing
     def uri(self, path: UPath) -> str:
@@ -221,32 +296,66 @@ class Storage:
 
         On an exception the attempt folder is removed and the previous commit stays. A
         killed process leaves its attempt behind, uncommitted and without ``_SUCCESS``;
-        the next commit of the stage deletes it.
+        a later commit of the stage deletes it once it is older than
+        :data:`ATTEMPT_GRACE`.
+
+        Raises:
+            StorageFullError: When the disk is full (naming the stage and the file).
+            StorageConflictError: If the attempt was deleted while the task wrote it.
         """
         folder = self.stage_dir(logical_date, stage, part)
-        attempt = folder / f"{ATTEMPT_PREFIX}{uuid.uuid4().hex[:12]}"
-        attempt.mkdir(parents=True, exist_ok=True)
+        what = f"stage {stage}{f' {part}' if part else ''} of {logical_date}"
+        attempt = folder / _attempt_name()
         try:
-            yield attempt
-        except BaseException:
-            _remove(attempt)
-            raise
-        files = {
-            "/".join(p.parts[len(attempt.parts) :]): p.stat().st_size
-            for p in attempt.rglob("*")
-            if p.is_file()
-        }
-        write_json(attempt / SUCCESS, {"files": files})
-        write_json(folder / COMMITTED, {"attempt": attempt.name})
-        remove_leftovers(folder, keep=attempt.name)
+            attempt.mkdir(parents=True, exist_ok=True)
+            try:
+                yield attempt
+            except BaseException:
+                _remove(attempt)
+                raise
+            files = {
+                "/".join(p.parts[len(attempt.parts) :]): p.stat().st_size
+                for p in attempt.rglob("*")
+                if p.is_file()
+            }
+            write_json(attempt / SUCCESS, {"files": files})
+            self.check_fence()
+            if not (attempt / SUCCESS).exists():
+                raise StorageConflictError(
+                    f"{what}: {attempt} was deleted while this task wrote it (another run of "
+                    "the date cleaned it up); nothing was committed"
+                )
+            write_json(folder / COMMITTED, {"attempt": attempt.name})
+        except OSError as exc:
+            if exc.errno != errno.ENOSPC:
+                raise
+            where = exc.filename or str(attempt)
+            raise StorageFullError(
+                f"no space left on device: {what} could not write {where}; free space on "
+                f"{self.root} and run the date again"
+            ) from exc
+        with contextlib.suppress(OSError):  # clean-up is best effort, never fails a commit
+            remove_leftovers(folder, keep=attempt.name)
 
     def committed(self, logical_date: date, stage: str, part: str | None = None) -> UPath | None:
-        """The committed attempt of a stage, or ``None`` if the stage never finished."""
+        """The committed attempt of a stage, or ``None`` if the stage never finished.
+
+        Raises:
+            StorageConflictError: If ``_COMMITTED`` names an attempt that is missing.
+            PartialOutputError: If it names an attempt without ``_SUCCESS``.
+        """
         folder = self.stage_dir(logical_date, stage, part)
         pointer = folder / COMMITTED
         if not pointer.exists():
             return None
-        return self.checked(folder / read_json(pointer)["attempt"])
+        attempt = folder / read_json(pointer)["attempt"]
+        if not attempt.exists():
+            raise StorageConflictError(
+                f"{pointer} names {attempt.name}, which is missing: run the date again "
+                f"(`forecasting run --date {logical_date}` or clear the DAG run) to rewrite "
+                "the stage"
+            )
+        return self.checked(attempt)
 
     def checked(self, attempt: UPath) -> UPath:
         """``attempt`` if it was sealed with ``_SUCCESS``.
@@ -272,3 +381,37 @@ class Storage:
             attempt = attempt.parent
         self.checked(attempt)
         return path
+
+    def verify(self, logical_date: date, repair: bool = False) -> list[str]:
+        """Check every ``_COMMITTED`` pointer of a run date.
+
+        A pointer must name an attempt that exists and was sealed. A broken one can only
+        come from an older version of this code (before clean-up waited for
+        :data:`ATTEMPT_GRACE`) or from damage to the store.
+
+        Args:
+            logical_date: The run date.
+            repair: Remove each broken pointer, so the stage counts as never finished and
+                the next run of the date writes it again (every run re-runs every stage).
+
+        Returns:
+            One line per broken pointer (empty: consistent).
+        """
+        base = self.run_dir(logical_date)
+        if not base.exists():
+            return []
+        problems = []
+        for pointer in sorted(base.rglob(COMMITTED), key=str):
+            name = read_json(pointer).get("attempt", "")
+            attempt = pointer.parent / name
+            if not attempt.exists():
+                problem = f"{pointer} names {name}, which is missing"
+            elif not (attempt / SUCCESS).exists():
+                problem = f"{pointer} names {name}, which has no {SUCCESS}"
+            else:
+                continue
+            if repair:
+                pointer.unlink(missing_ok=True)
+                problem += ": pointer removed, the stage runs again"
+            problems.append(problem)
+        return problems

@@ -27,7 +27,8 @@ for dag_id, dag in bag.dags.items():
         "doc_md": bool(dag.doc_md),
         "file": dag.fileloc,
         "params": {k: dag.params[k] for k in dag.params},
-        "tasks": {t.task_id: {"retries": t.retries, "upstream": sorted(t.upstream_task_ids)} for t in dag.tasks},
+        "tasks": {t.task_id: {"retries": t.retries, "upstream": sorted(t.upstream_task_ids),
+                              "setup": t.is_setup, "teardown": t.is_teardown} for t in dag.tasks},
     }
 print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": dags,
                   "parse_seconds": parsed - imported, "heavy_modules": heavy}))
@@ -71,7 +72,8 @@ def test_demand_forecast_structure(tmp_path: Path) -> None:
     dag = parse_dags(tmp_path)["dags"]["demand_forecast"]
     upstream = {k: v["upstream"] for k, v in dag["tasks"].items()}
     assert upstream == {
-        "sync_source": [],
+        "lease": [],
+        "sync_source": ["lease"],
         "extract": ["sync_source"],
         "validate": ["extract"],
         "check": ["sync_source", "validate"],
@@ -83,7 +85,10 @@ def test_demand_forecast_structure(tmp_path: Path) -> None:
         "publish": ["score"],
         "monitor": ["build_features", "publish", "sync_source"],
         "report": ["monitor"],
+        "release": ["lease", "report"],
     }
+    tasks = dag["tasks"]
+    assert tasks["lease"]["setup"] and tasks["release"]["teardown"]
     assert "@daily" in dag["schedule"] or "0 0 * * *" in dag["schedule"]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from forecasting.config import EXPERIMENT_NAME, REGISTERED_MODEL_NAME, Settings
 from forecasting.db import make_engine
+from forecasting.leases import list_leases
 from forecasting.publishing import read_leadtime, read_published
 from forecasting.registry.models import get_champion
 from forecasting.registry.tracking import configure_mlflow
@@ -115,6 +116,7 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
         == 1
     )
     assert get_champion(REGISTERED_MODEL_NAME).version == "1"
+    assert list_leases(make_engine(settings.warehouse_url)) == []  # released after each run
 
 
 def test_daily_run_on_mariadb(small_shop, dags_test, mysql_url: str, tmp_path: Path) -> None:
@@ -156,3 +158,6 @@ def test_bad_data_stops_before_training_and_publishes_nothing(
     assert not (day / "features").exists() and not (day / "check").exists()  # nothing ran after
     reports = list((day / "validate").glob("shard=*/attempt=*/validation.json"))
     assert reports and any('"success": false' in r.read_text() for r in reports)
+    # The failed run gave its date's lease back (the teardown ran): the next run may start.
+    assert "lease demand_forecast/2024-06-30 released" in log
+    assert list_leases(make_engine(settings.warehouse_url)) == []

@@ -1,10 +1,12 @@
 -- Publishing replaces a run date's rows: SELECT, INSERT and DELETE on the forecast tables,
 -- demand and customer tables alike, UPDATE on forecast_accuracy alone (late actuals), and
--- nothing on the shop's own tables. The tables are created by the administrator.
+-- SELECT, INSERT, UPDATE, DELETE on forecasting_leases (runs take, renew and release their
+-- leases there), nothing on the shop's own tables. The tables are created by the administrator.
 GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_forecast TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_runs TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_propensity TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_recommendations TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_forecast_leadtime TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, UPDATE, DELETE ON {{ database }}.forecast_accuracy TO '{{ user }}'@'%';
-GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_accuracy_summary TO '{{ user }}'@'%'
+GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_accuracy_summary TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, UPDATE, DELETE ON {{ database }}.forecasting_leases TO '{{ user }}'@'%'

@@ -47,6 +47,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PSEUDONYM_PATTERN = r"^[0-9a-f]{32}$"
+#: Model version tag: the opt-out set (one hash) the version was trained without.
+OPTOUTS_TAG = "privacy.optouts_fingerprint"
 _DESCRIPTIONS = {
     PROPENSITY_MODEL: "Probability that a customer buys in the next 28 days, and expected "
     "orders (customers as keyed pseudonyms).",
@@ -60,31 +62,39 @@ def extract_customers_step(
     run_day: date, settings: Settings, config: CustomerConfig, storage: Storage, key: bytes
 ) -> dict[str, Any]:
     """Read ``history_days`` of customer order lines up to the run's day, pseudonymised as
-    they are read, and the pseudonyms of customers who asked to be forgotten.
+    they are read (customers who opted out are left out by the query), and forget the
+    opted-out customers in every stored customer partition of every date
+    (:func:`~forecasting.customers.privacy.forget_stored`).
 
     Returns:
-        ``uri`` of the stage, ``counts``, ``fingerprint``, ``forgotten`` (how many).
+        ``uri`` of the stage, ``counts``, ``fingerprint``, ``forgotten`` (how many opted
+        out), ``optouts_fingerprint`` (one hash of the whole opt-out set) and ``forget``
+        (what the stored partitions lost).
     """
     from forecasting.customers.extract import read_customer_lines
-    from forecasting.customers.privacy import pseudonymise
-    from forecasting.db import read_frame
+    from forecasting.customers.privacy import (
+        forget_stored,
+        forgotten_pseudonyms,
+        optouts_fingerprint,
+    )
 
     engine = make_engine(settings.source_url)
     first = run_day - timedelta(days=config.history_days - 1)
     extract = read_customer_lines(
         engine, first, run_day, key, settings.shop_timezone, settings.source_timezone
     )
-    optouts = read_frame(engine, "customers/select_optouts", {})
-    forgotten = sorted(pseudonymise(optouts["customer_id"], key, "customer").dropna())
+    forgotten = forgotten_pseudonyms(engine, key)
+    forget = forget_stored(storage, forgotten)
     with storage.write_stage(run_day, "customers_extract") as folder:
         write_parquet(extract.lines, folder / "lines.parquet")
-        write_json(folder / "forgotten.json", forgotten)
         write_json(folder / "counts.json", extract.counts)
     return {
         "uri": storage.uri(folder),
         "counts": extract.counts,
         "fingerprint": extract.fingerprint,
         "forgotten": len(forgotten),
+        "optouts_fingerprint": optouts_fingerprint(forgotten),
+        "forget": forget,
         "first_day": first.isoformat(),
     }
 
@@ -202,6 +212,34 @@ def _live_reference(
     return value if math.isfinite(value) else None
 
 
+def _retrain_after_optouts(
+    decision: Any, kind: str, validated: dict[str, Any], champion: Any
+) -> Any:
+    """Retrain when the version that would serve was trained before the latest opt-outs.
+
+    Every version is tagged with :data:`OPTOUTS_TAG` (one hash of the opt-out set it was
+    trained without). A model trained while a customer who has since opted out was still
+    in the data is replaced at the next run: its retrained successor, fitted without
+    them, serves once the promotion rule accepts it.
+    """
+    from forecasting.registry.models import list_versions
+    from forecasting.training.cadence import TrainingDecision
+
+    if decision.train:
+        return decision
+    serving = decision.serve_version or (champion.version if champion else None)
+    version = next((v for v in list_versions(kind) if v.version == serving), champion)
+    if version is None or version.tags.get(OPTOUTS_TAG) == validated["optouts_fingerprint"]:
+        return decision
+    return TrainingDecision(
+        True,
+        f"the opt-out list changed since v{version.version} was trained "
+        f"({validated['forgotten']} customers opted out in all): retraining without them",
+        "optout",
+        backfill=decision.backfill,
+    )
+
+
 def _train(
     kind: str,
     run_day: date,
@@ -246,6 +284,7 @@ def _train(
         versions=list_versions(kind),
         previous_run=find_date_run(experiment_id, run_day),
     )
+    decision = _retrain_after_optouts(decision, kind, validated, champion)
     if decision.rule == "same_run":
         return {"version": decision.serve_version, "promoted": False, "reason": decision.reason}
     lines = _lines(storage, validated)
@@ -306,6 +345,7 @@ def _train(
                     "data_end": run_day.isoformat(),
                     "series": str(validated["customers"]),
                     "backfill": "true" if decision.backfill else "false",
+                    OPTOUTS_TAG: validated["optouts_fingerprint"],
                     **{
                         f"backtest_{k}": f"{float(v):.6f}"
                         for k, v in metrics.items()
@@ -452,8 +492,7 @@ def score_customers_step(
 
     from forecasting.registry.tracking import configure_mlflow
 
-    lines = _lines(storage, validated)
-    forgotten = set(read_json(storage.open(validated["uri"]) / "forgotten.json"))
+    lines = _lines(storage, validated)  # opted-out customers were never extracted
     outputs = {}
     for kind, pinned in ((PROPENSITY_MODEL, propensity), (RECOMMENDATIONS_MODEL, recommendations)):
         version = pinned.get("version")
@@ -465,7 +504,7 @@ def score_customers_step(
         configure_mlflow(settings.tracking_uri, settings.artifact_root, kind)
         model = mlflow.pyfunc.load_model(f"models:/{kind}/{version}")
         out = model.predict(lines, params={"cutoff": run_day.isoformat()})
-        outputs[kind] = out.loc[~out["customer"].isin(forgotten)].reset_index(drop=True)
+        outputs[kind] = out.reset_index(drop=True)
     with storage.write_stage(run_day, "customers_scores") as folder:
         write_parquet(outputs[PROPENSITY_MODEL], folder / "propensity.parquet")
         write_parquet(outputs[RECOMMENDATIONS_MODEL], folder / "recommendations.parquet")
@@ -486,19 +525,24 @@ def publish_customers_step(
     validated: dict[str, Any],
     settings: Settings,
     storage: Storage,
+    key: bytes,
 ) -> dict[str, Any]:
     """Replace the date's rows of ``customer_propensity`` and ``customer_recommendations``
-    in one transaction; forgotten customers leave every date's rows."""
+    in one transaction; opted-out customers leave every date's rows (their pseudonyms are
+    computed from the shop's ``customer_optouts`` and the key, never stored)."""
+    from forecasting.customers.privacy import forgotten_pseudonyms
     from forecasting.customers.publish import publish_customers
 
     folder = storage.open(scored["uri"])
+    forgotten = forgotten_pseudonyms(make_engine(settings.source_url), key)
+    storage.check_fence()  # a run that lost its date's lease never publishes
     rows = publish_customers(
         make_engine(settings.warehouse_url),
         run_day,
         read_parquet(folder / "propensity.parquet"),
         read_parquet(folder / "recommendations.parquet"),
         scored["versions"],
-        list(read_json(storage.open(validated["uri"]) / "forgotten.json")),
+        forgotten,
     )
     return {"rows": rows, "versions": scored["versions"], "run_date": run_day.isoformat()}
 
@@ -509,14 +553,32 @@ def run_customer_pipeline(
     config: CustomerConfig,
     storage: Storage,
     key: bytes,
+    holder: str | None = None,
+    lease_wait: float = 0.0,
 ) -> dict[str, Any]:
-    """Every step in order without Airflow."""
-    extracted = extract_customers_step(run_day, settings, config, storage, key)
-    validated = validate_customers_step(run_day, extracted, config, storage)
-    propensity = train_propensity_step(run_day, validated, settings, config, storage)
-    recommendations = train_recommendations_step(run_day, validated, settings, config, storage)
-    scored = score_customers_step(
-        run_day, validated, propensity, recommendations, settings, storage
+    """Every step in order without Airflow, holding the date's lease (see
+    :func:`forecasting.pipeline.run_pipeline`).
+
+    Raises:
+        LeaseHeldError: If another run holds the date.
+    """
+    from forecasting.leases import Lease, begin_run, process_holder, run_lease_key
+    from forecasting.names import CUSTOMER_PIPELINE
+
+    lease = Lease(
+        make_engine(settings.warehouse_url),
+        run_lease_key(CUSTOMER_PIPELINE, run_day),
+        holder or process_holder(),
     )
-    published = publish_customers_step(run_day, scored, validated, settings, storage)
+    with lease.held(lease_wait):
+        begin_run(run_day, lease, storage)
+        storage = storage.fenced(lease.renew)
+        extracted = extract_customers_step(run_day, settings, config, storage, key)
+        validated = validate_customers_step(run_day, extracted, config, storage)
+        propensity = train_propensity_step(run_day, validated, settings, config, storage)
+        recommendations = train_recommendations_step(run_day, validated, settings, config, storage)
+        scored = score_customers_step(
+            run_day, validated, propensity, recommendations, settings, storage
+        )
+        published = publish_customers_step(run_day, scored, validated, settings, storage, key)
     return {"propensity": propensity, "recommendations": recommendations, **published}

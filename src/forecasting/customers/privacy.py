@@ -12,20 +12,36 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import logging
 import os
 from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 from sqlalchemy.engine import Engine
+from upath import UPath
 
 from forecasting.errors import NonRetryableError
+from forecasting.storage import (
+    ATTEMPT_PREFIX,
+    SUCCESS,
+    Storage,
+    read_parquet,
+    write_bytes_atomic,
+    write_parquet,
+)
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "KEY_ENV",
     "PSEUDONYM_LENGTH",
     "MissingKeyError",
     "customer_key",
+    "forget_stored",
+    "forgotten_pseudonyms",
+    "optouts_fingerprint",
     "pseudonymise",
     "write_pseudonym_map",
 ]
@@ -112,3 +128,119 @@ def write_pseudonym_map(engine: Engine, table: str = "customer_pseudonyms") -> i
     )
     frame.to_sql(name, engine, if_exists="replace", index=False, chunksize=10_000)
     return len(frame)
+
+
+# --------------------------------------------------------------------------- forgetting
+#: Stage folders of the customer pipeline (``runs/ds=<day>/<stage>``): the only stored
+#: partitions that hold customer pseudonyms (demand is aggregated without customers).
+CUSTOMER_STAGE_PREFIX = "customers_"
+#: What a forgotten pseudonym becomes in stored text (validation reports' sample rows).
+FORGOTTEN = "forgotten"
+
+
+def forgotten_pseudonyms(engine: Engine, key: bytes) -> list[str]:
+    """The pseudonyms of every customer in the shop's ``customer_optouts``, sorted.
+
+    Computed when needed from the opt-out table and the key, never stored.
+    """
+    from forecasting.db import read_frame
+
+    optouts = read_frame(engine, "customers/select_optouts", {})
+    return sorted(pseudonymise(optouts["customer_id"], key, "customer").dropna())
+
+
+def optouts_fingerprint(pseudonyms: Iterable[str]) -> str:
+    """One hash of the whole opt-out set (not of anyone in it): a model version is tagged
+    with the set it was trained without, so a new opt-out is noticed without storing who."""
+    text = "\n".join(sorted(pseudonyms))
+    return hashlib.sha256(f"optouts:{text}".encode()).hexdigest()[:16]
+
+
+def forget_stored(storage: Storage, pseudonyms: Iterable[str]) -> dict[str, int]:
+    """Remove forgotten customers from every stored customer partition, of every date.
+
+    Every file below ``runs/ds=*/customers_*`` -- committed attempts, superseded ones and
+    leftovers alike -- is checked: parquet files lose the rows whose ``customer`` is
+    forgotten (their order pseudonyms go with them), text files (JSON reports) have the
+    pseudonyms replaced by ``"forgotten"``, and the attempt's ``_SUCCESS`` is rewritten
+    with the new sizes. Files without a forgotten customer are left untouched.
+
+    Returns:
+        ``files_checked``, ``files_rewritten`` and ``rows_removed``.
+    """
+    forgotten = set(pseudonyms)
+    counts = {"files_checked": 0, "files_rewritten": 0, "rows_removed": 0}
+    runs = storage.root / "runs"
+    if not forgotten or not runs.exists():
+        return counts
+    touched: set[str] = set()
+    for day in sorted(runs.iterdir(), key=str):
+        for stage in sorted(day.iterdir(), key=str) if day.is_dir() else []:
+            if not stage.name.startswith(CUSTOMER_STAGE_PREFIX) or not stage.is_dir():
+                continue
+            for path in sorted((p for p in stage.rglob("*") if p.is_file()), key=str):
+                counts["files_checked"] += 1
+                if path.suffix == ".parquet":
+                    removed = _forget_rows(path, forgotten)
+                    counts["rows_removed"] += removed
+                    changed = removed > 0
+                elif path.name != SUCCESS and path.suffix == ".json":
+                    changed = _redact_text(path, forgotten)
+                else:
+                    continue
+                if changed:
+                    counts["files_rewritten"] += 1
+                    touched.add(str(_attempt_of(path)))
+    for attempt in touched:
+        _reseal(storage.path(attempt))
+    if counts["files_rewritten"]:
+        log.info(
+            "forgot %d customers in stored partitions: %d of %d files rewritten, %d rows removed",
+            len(forgotten),
+            counts["files_rewritten"],
+            counts["files_checked"],
+            counts["rows_removed"],
+        )
+    return counts
+
+
+def _forget_rows(path: UPath, forgotten: set[str]) -> int:
+    try:
+        customers = read_parquet(path, columns=["customer"])
+    except Exception:  # no customer column: nothing personal in this file
+        return 0
+    if not customers["customer"].isin(forgotten).any():
+        return 0
+    frame = read_parquet(path)
+    keep = ~frame["customer"].isin(forgotten)
+    write_parquet(frame.loc[keep].reset_index(drop=True), path)
+    return int((~keep).sum())
+
+
+def _redact_text(path: UPath, forgotten: set[str]) -> bool:
+    text = path.read_bytes().decode("utf-8", errors="replace")
+    hits = [p for p in forgotten if p in text]
+    for pseudonym in hits:
+        text = text.replace(pseudonym, FORGOTTEN)
+    if hits:
+        write_bytes_atomic(path, text.encode())
+    return bool(hits)
+
+
+def _attempt_of(path: UPath) -> UPath:
+    attempt = path.parent
+    while not attempt.name.startswith(ATTEMPT_PREFIX) and attempt.parent != attempt:
+        attempt = attempt.parent
+    return attempt
+
+
+def _reseal(attempt: UPath) -> None:
+    """Rewrite a sealed attempt's ``_SUCCESS`` with its files' new sizes."""
+    if not (attempt / SUCCESS).exists():
+        return  # a leftover that never finished stays unsealed
+    files = {
+        "/".join(p.parts[len(attempt.parts) :]): p.stat().st_size
+        for p in attempt.rglob("*")
+        if p.is_file() and p.name != SUCCESS
+    }
+    write_bytes_atomic(attempt / SUCCESS, json.dumps({"files": files}, indent=2).encode())

@@ -72,14 +72,37 @@ def _requirements(name: str) -> list[str]:
 
 
 def example_lines(lines: pd.DataFrame, customers: int = 3) -> pd.DataFrame:
-    """A small input example with made-up pseudonyms and order ids: the shape of real
-    input without any real customer's pseudonym or history in MLflow."""
-    keep = lines["customer"].drop_duplicates().head(customers)
-    example = lines.loc[lines["customer"].isin(keep)].copy()
-    fake = {c: hashlib.sha256(f"example-{i}".encode()).hexdigest()[:32] for i, c in enumerate(keep)}
-    example["customer"] = example["customer"].map(fake)
-    example["order"] = pd.factorize(example["order"])[0].astype(str)
-    return example.reset_index(drop=True)
+    """A small, made-up input example: the shape and types of real input, and no row of
+    any real customer (an example is stored with the model in MLflow, where an opt-out
+    could not reach it).
+
+    Customers and orders are invented; each buys the shop's most sold SKUs (catalogue
+    facts, not a person's) at their median price on days spread over the data's window.
+    """
+    top = lines.groupby(["sku", "category"], observed=True)["quantity"].sum()
+    top = top.sort_values(ascending=False).head(2).reset_index()
+    first, last = pd.Timestamp(lines["ds"].min()), pd.Timestamp(lines["ds"].max())
+    days = pd.date_range(first, last, periods=max(customers * 2, 2)).normalize()
+    price = float(lines["unit_price"].median()) if len(lines) else 1.0
+    rows = []
+    for i in range(customers):
+        pseudonym = hashlib.sha256(f"example-{i}".encode()).hexdigest()[:32]
+        for j in range(2):
+            item = top.iloc[(i + j) % max(len(top), 1)] if len(top) else None
+            rows.append(
+                {
+                    "customer": pseudonym,
+                    "order": str(2 * i + j),
+                    "ds": days[(2 * i + j) % len(days)],
+                    "sku": item["sku"] if item is not None else "SKU",
+                    "category": item["category"] if item is not None else "category",
+                    "quantity": 1,
+                    "unit_price": price,
+                    "cancelled": False,
+                }
+            )
+    example = pd.DataFrame(rows, columns=list(lines.columns))
+    return example.astype(lines.dtypes.to_dict())
 
 
 def log_customer_model(model: Any, name: str, lines: pd.DataFrame, cutoff: str) -> str:

@@ -1,0 +1,6 @@
+-- Every lease held now or left behind, oldest first (`forecasting leases list`).
+{% set now = "UTC_TIMESTAMP()" if dialect == "mysql" else "CURRENT_TIMESTAMP" %}
+SELECT lease_key, holder, taken_at, renewed_at, expires_at,
+       CASE WHEN expires_at < {{ now }} THEN 1 ELSE 0 END AS expired
+FROM forecasting_leases
+ORDER BY taken_at
