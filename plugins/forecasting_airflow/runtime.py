@@ -135,7 +135,9 @@ def run_context(context: Mapping[str, Any], config_class: Any = None) -> RunCont
     * Configuration: the DAG params, validated by ``config_class`` (default
       :class:`PipelineConfig`; the customer DAG passes its ``CustomerConfig``).
     """
-    from forecasting.config import PipelineConfig, Settings
+    from pydantic import ValidationError
+
+    from forecasting.config import PipelineConfig, Settings, describe_invalid
     from forecasting.storage import Storage
 
     config_class = config_class or PipelineConfig
@@ -148,8 +150,8 @@ def run_context(context: Mapping[str, Any], config_class: Any = None) -> RunCont
     fields = set(config_class.model_fields)
     try:
         config = config_class(**{k: v for k, v in params.items() if k in fields})
-    except ValueError as exc:  # bad params never get better by retrying
-        raise AirflowFailException(f"invalid DAG params: {exc}") from exc
+    except ValidationError as exc:  # bad params never get better by retrying
+        raise AirflowFailException(f"invalid DAG params: {describe_invalid(exc)}") from exc
     root = ObjectStoragePath(
         settings.storage_uri, conn_id=storage_conn if _has_connection(storage_conn) else None
     )

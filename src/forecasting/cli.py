@@ -45,8 +45,34 @@ def _settings(args: argparse.Namespace) -> Any:
     )
 
 
+class UsageError(ValueError):
+    """A command-line value that cannot work, named by its flag."""
+
+
+#: The CLI flag of each configuration field it sets (others keep their field names).
+_FLAGS = {
+    "horizon": "--horizon",
+    "n_windows": "--n-windows",
+    "history_days": "--history-days",
+    "seed": "--seed",
+    "shards": "--shards",
+    "retrain_every_days": "--retrain-every-days",
+    "lookback_days": "--lookback-days",
+    "models": "--models",
+    "model_params": "--model-params",
+}
+
+
 def _config(args: argparse.Namespace) -> Any:
-    from forecasting.config import PipelineConfig
+    """The run configuration from the flags, validated (every candidate built with its
+    overrides) before any work starts.
+
+    Raises:
+        UsageError: Naming the flag, what is wrong and the value given.
+    """
+    from pydantic import ValidationError
+
+    from forecasting.config import PipelineConfig, describe_invalid
 
     given: dict[str, Any] = {}
     for key in (
@@ -63,11 +89,17 @@ def _config(args: argparse.Namespace) -> Any:
     if getattr(args, "models", None):
         given["models"] = tuple(args.models.split(","))
     if getattr(args, "model_params", None):
-        given["model_params"] = json.loads(args.model_params)
+        try:
+            given["model_params"] = json.loads(args.model_params)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--model-params is not valid JSON: {exc}") from exc
     for flag in ("force_retrain", "full_refresh"):
         if getattr(args, flag, False):
             given[flag] = True
-    return PipelineConfig(**given)
+    try:
+        return PipelineConfig(**given)
+    except ValidationError as exc:
+        raise UsageError(describe_invalid(exc, lambda f: _FLAGS.get(f, f))) from exc
 
 
 def _print(obj: Any) -> None:
@@ -152,7 +184,8 @@ def cmd_init_db(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from forecasting.pipeline import run_pipeline
 
-    results = run_pipeline(args.date, _settings(args), _config(args))
+    config = _config(args)  # a bad flag stops here, before anything is read or written
+    results = run_pipeline(args.date, _settings(args), config, lease_wait=args.wait)
     _print(
         {
             "extract": {
@@ -194,8 +227,42 @@ def cmd_customers_run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     config = CustomerConfig(force_retrain=args.force_retrain)
     storage = Storage.from_uri(settings.storage_uri)
-    _print(run_customer_pipeline(args.date, settings, config, storage, customer_key()))
+    _print(
+        run_customer_pipeline(
+            args.date, settings, config, storage, customer_key(), lease_wait=args.wait
+        )
+    )
     return 0
+
+
+def cmd_leases(args: argparse.Namespace) -> int:
+    from forecasting.db import make_engine
+    from forecasting.leases import list_leases, release_lease
+
+    engine = make_engine(_settings(args).warehouse_url)
+    if args.leases_command == "release":
+        if not release_lease(engine, args.key):
+            raise UsageError(f"no lease {args.key!r} is held (`forecasting leases list`)")
+        print(f"released {args.key}")
+        return 0
+    leases = list_leases(engine)
+    for info in leases:
+        print(f"{info.key}: {info.describe()}")
+    if not leases:
+        print("no leases held")
+    return 0
+
+
+def cmd_check_storage(args: argparse.Namespace) -> int:
+    from forecasting.storage import Storage
+
+    storage = Storage.from_uri(_settings(args).storage_uri)
+    problems = storage.verify(args.date, repair=args.repair)
+    for problem in problems:
+        print(problem)
+    if not problems:
+        print(f"storage of {args.date}: every committed stage is there and sealed")
+    return 1 if problems and not args.repair else 0
 
 
 def cmd_customers_map(args: argparse.Namespace) -> int:
@@ -376,6 +443,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="extract the whole window from the source again (ignore the demand store)",
     )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another run (CLI or Airflow) holds the date, wait this long for it to finish "
+        "(default 0: stop at once, naming it)",
+    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -407,6 +482,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--warehouse-url", help="SQLAlchemy URL of the published tables")
     c.add_argument("--tracking-uri", help="MLflow tracking URI")
     c.add_argument("--force-retrain", action="store_true", help="train even if not due")
+    c.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="wait this long for another run of the date to finish (default 0: stop at once)",
+    )
     c.set_defaults(func=cmd_customers_run)
     c = csub.add_parser(
         "map",
@@ -419,6 +501,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="table to (re)create (default customer_pseudonyms)",
     )
     c.set_defaults(func=cmd_customers_map)
+
+    p = sub.add_parser(
+        "leases",
+        help="the runs holding a date now (one run of a date at a time), and freeing one",
+    )
+    lsub = p.add_subparsers(dest="leases_command", required=True)
+    c = lsub.add_parser("list", parents=[common, db], help="every lease, who holds it, since when")
+    c.add_argument("--warehouse-url", help="SQLAlchemy URL of the warehouse (the leases table)")
+    c.set_defaults(func=cmd_leases)
+    c = lsub.add_parser(
+        "release",
+        parents=[common, db],
+        help="free a lease whose holder is known to be gone (e.g. demand_forecast/2024-06-30)",
+    )
+    c.add_argument("key", help="the lease, as `leases list` prints it")
+    c.add_argument("--warehouse-url", help="SQLAlchemy URL of the warehouse (the leases table)")
+    c.set_defaults(func=cmd_leases)
+
+    p = sub.add_parser(
+        "check-storage",
+        parents=[common],
+        help="check that every committed stage of a run date is there and sealed",
+    )
+    p.add_argument("--date", type=_date, required=True, help="the run's day YYYY-MM-DD")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="remove broken pointers, so the next run of the date writes those stages again",
+    )
+    p.set_defaults(func=cmd_check_storage)
 
     p = sub.add_parser(
         "benchmark",

@@ -18,12 +18,20 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from forecasting.names import BASELINE_MODEL, DEFAULT_MODELS, LOWER_IS_BETTER, MODEL_NAMES
 
@@ -38,6 +46,7 @@ __all__ = [
     "PromotionPolicy",
     "Settings",
     "check_timezone",
+    "describe_invalid",
 ]
 
 #: Quantile levels every model produces, as (P10, P50, P90).
@@ -55,6 +64,28 @@ def check_timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"unknown timezone {name!r}; use an IANA name such as 'UTC'") from exc
     return name
+
+
+def describe_invalid(exc: ValidationError, name_of: Callable[[str], str] | None = None) -> str:
+    """A configuration error in one line a person reads: each wrong setting by the name
+    they gave it (``name_of`` maps ``checks.min_history_days`` to a CLI flag or DAG
+    param), what is wrong and the value given; no framework URLs.
+
+    Example: ``--shards: input should be greater than or equal to 1 (got 0)``.
+    """
+    parts = []
+    for error in exc.errors(include_url=False):
+        field = ".".join(str(p) for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        message = message[:1].lower() + message[1:]
+        if field:
+            name = name_of(field) if name_of else field
+            given = error.get("input")
+            got = "" if isinstance(given, dict) else f" (got {given!r})"
+            parts.append(f"{name}: {message}{got}")
+        else:  # a rule over several fields (model_params): its message names what it checks
+            parts.append(message)
+    return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -112,7 +143,13 @@ class Settings:
         given = {k: v for k, v in overrides.items() if v is not None}
         data_dir = Path(given.pop("data_dir", env.get("FORECASTING_DATA_DIR", ".data")))
         data_dir = data_dir.expanduser().resolve()
-        data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            data_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ValueError(
+                f"FORECASTING_DATA_DIR={data_dir} (or --data-root) is not a writable folder: "
+                f"{exc.strerror or exc}"
+            ) from exc
         source_url = given.pop(
             "source_url", env.get("FORECASTING_SOURCE_URL") or f"sqlite:///{data_dir / 'shop.db'}"
         )

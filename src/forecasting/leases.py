@@ -340,7 +340,8 @@ def release_lease(engine: Engine, key: str) -> bool:
 
 
 def begin_run(run_day: date, lease: Lease, storage: Storage, wait: float = 0.0) -> dict[str, Any]:
-    """A run's first step: take the date's lease, then check the date's stored stages.
+    """A run's first step: check the storage takes files, take the date's lease, then
+    check the date's stored stages.
 
     A ``_COMMITTED`` pointer that names a missing or unsealed attempt (see
     :meth:`~forecasting.storage.Storage.verify`) is logged and removed: this run writes
@@ -350,8 +351,10 @@ def begin_run(run_day: date, lease: Lease, storage: Storage, wait: float = 0.0) 
         ``lease`` key, ``holder``, ``taken_at`` and the ``repaired`` pointers.
 
     Raises:
+        StorageUnavailableError: If the storage root cannot be written.
         LeaseHeldError: If another run holds the date (after ``wait`` seconds).
     """
+    storage.check_writable()
     info = lease.acquire(wait)
     repaired = storage.verify(run_day, repair=True)
     for problem in repaired:

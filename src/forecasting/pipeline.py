@@ -44,7 +44,7 @@ from forecasting.extraction import (
     write_catalog_snapshot,
     write_partition,
 )
-from forecasting.leases import Lease, begin_run, process_holder, run_lease_key
+from forecasting.leases import Lease, begin_run, end_run, process_holder, run_lease_key
 from forecasting.names import BASELINE_MODEL, DEMAND_PIPELINE
 from forecasting.sharding import Shard, resolve_shard_count
 from forecasting.storage import Storage, read_json, read_parquet, write_json, write_parquet
@@ -1205,9 +1205,12 @@ def run_pipeline(
         run_lease_key(DEMAND_PIPELINE, run_day),
         holder or process_holder(),
     )
-    with lease.held(lease_wait):
-        out: dict[str, Any] = {"lease": begin_run(run_day, lease, storage)}
-        out.update(_run_steps(run_day, settings, config, storage.fenced(lease.renew)))
+    out: dict[str, Any] = {"lease": begin_run(run_day, lease, storage, lease_wait)}
+    try:
+        with lease.kept_alive():
+            out.update(_run_steps(run_day, settings, config, storage.fenced(lease.renew)))
+    finally:
+        end_run(lease)
     return out
 
 

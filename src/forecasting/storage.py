@@ -55,6 +55,7 @@ __all__ = [
     "Storage",
     "StorageConflictError",
     "StorageFullError",
+    "StorageUnavailableError",
     "download_dir",
     "read_json",
     "read_parquet",
@@ -88,6 +89,10 @@ class StorageConflictError(NonRetryableError):
 
 class StorageFullError(NonRetryableError):
     """The storage's disk is full: names the stage and the file that could not be written."""
+
+
+class StorageUnavailableError(NonRetryableError):
+    """The storage root cannot be written (a path under a file, no permission)."""
 
 
 def _attempt_name() -> str:
@@ -254,6 +259,24 @@ class Storage:
     def fenced(self, fence: Callable[[], None] | None) -> Storage:
         """The same root with ``fence`` checked before every commit."""
         return Storage(self.root, fence)
+
+    def check_writable(self) -> None:
+        """Make sure the root exists and takes a file (a run's first step checks it).
+
+        Raises:
+            StorageUnavailableError: Naming ``FORECASTING_STORAGE_URI`` and what failed.
+        """
+        probe = self.root / f".probe-{uuid.uuid4().hex[:12]}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink(missing_ok=True)
+        except OSError as exc:
+            why = exc.strerror or str(exc)
+            raise StorageUnavailableError(
+                f"FORECASTING_STORAGE_URI={self.root} is not a writable folder: {why}"
+                + (f" ({exc.filename})" if exc.filename else "")
+            ) from exc
 
     def check_fence(self) -> None:
         """Raise if the run may no longer write (see :attr:`fence`)."""

@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from forecasting.config import PipelineConfig, Settings
+from forecasting.config import PipelineConfig, Settings, describe_invalid
 
 
 def test_settings_default_to_local_files(tmp_path: Path) -> None:
@@ -50,7 +50,9 @@ def test_pipeline_config_validates_and_adds_baseline() -> None:
 def test_model_params_typos_are_refused_not_ignored() -> None:
     with pytest.raises(ValidationError, match="unknown model 'hbg'; did you mean 'hgb'"):
         PipelineConfig(model_params={"hbg": {"max_iter": 10}})
-    with pytest.raises(ValidationError, match=r"bad parameters for model 'hgb'.*max_iters"):
+    with pytest.raises(
+        ValidationError, match="hgb has no parameter 'max_iters'; did you mean 'max_iter'"
+    ):
         PipelineConfig(model_params={"hgb": {"max_iters": 10}})
     assert (
         PipelineConfig(model_params={"hgb": {"max_iter": 10}}).model_params["hgb"]["max_iter"] == 10
@@ -61,3 +63,42 @@ def test_the_training_payload_leaves_out_thresholds_and_cadence() -> None:
     a = PipelineConfig().training_payload()
     b = PipelineConfig(retrain_every_days=3, force_retrain=True, lookback_days=1).training_payload()
     assert a == b and "promotion" not in a and "models" in a
+
+
+@pytest.mark.parametrize(
+    ("model_params", "message"),
+    [
+        ({"hgb": {"max_iter": -5}}, "model_params: hgb.max_iter must be an integer >= 1 (got -5)"),
+        ({"hgb": {"learning_rate": 0}}, "hgb.learning_rate must be a number > 0 (got 0)"),
+        ({"hgb": {"point_loss": "l1"}}, "hgb.point_loss must be one of 'poisson', 'squared_error'"),
+        ({"mlp": {"dropout": 1.0}}, "mlp.dropout must be a number >= 0 and < 1 (got 1.0)"),
+        ({"mlp": {"hidden": [64, 0]}}, "mlp.hidden must be a non-empty list of integers >= 1"),
+        ({"linear": {"max_rows": 0}}, "linear.max_rows must be an integer >= 1 or null (got 0)"),
+        ({"seasonal_naive": {"season": 0}}, "seasonal_naive.season must be an integer >= 1"),
+        ({"ensemble": {"weights": [1, -1, 1]}}, "ensemble: weights must be non-negative"),
+        ({"ensemble": {"weight": [1]}}, "ensemble has no parameter 'weight'; did you mean"),
+        ({"hgb": {"features": {"lags": [-1]}}}, "model_params: hgb.features: lags must be >= 0"),
+    ],
+)
+def test_every_candidate_is_built_and_checked_when_the_config_is(
+    model_params: dict, message: str
+) -> None:
+    """A value outside a parameter's range fails the configuration, naming the model, the
+    parameter and what is allowed (not the backtest after the data was read)."""
+    with pytest.raises(ValidationError) as failure:
+        PipelineConfig(model_params=model_params)
+    text = describe_invalid(failure.value)
+    assert message in text and "\n" not in text and "http" not in text
+
+
+def test_config_errors_read_in_one_line_without_framework_urls() -> None:
+    with pytest.raises(ValidationError) as failure:
+        PipelineConfig(shards=0)
+    flags = {"shards": "--shards"}
+    text = describe_invalid(failure.value, lambda f: flags.get(f, f))
+    assert text == "--shards: input should be greater than or equal to 1 (got 0)"
+    with pytest.raises(ValidationError) as failure:
+        PipelineConfig(checks={"min_series_ratio": 3})
+    assert describe_invalid(failure.value) == (
+        "checks.min_series_ratio: input should be less than or equal to 1 (got 3)"
+    )

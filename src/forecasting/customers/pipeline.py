@@ -562,7 +562,7 @@ def run_customer_pipeline(
     Raises:
         LeaseHeldError: If another run holds the date.
     """
-    from forecasting.leases import Lease, begin_run, process_holder, run_lease_key
+    from forecasting.leases import Lease, begin_run, end_run, process_holder, run_lease_key
     from forecasting.names import CUSTOMER_PIPELINE
 
     lease = Lease(
@@ -570,15 +570,20 @@ def run_customer_pipeline(
         run_lease_key(CUSTOMER_PIPELINE, run_day),
         holder or process_holder(),
     )
-    with lease.held(lease_wait):
-        begin_run(run_day, lease, storage)
-        storage = storage.fenced(lease.renew)
-        extracted = extract_customers_step(run_day, settings, config, storage, key)
-        validated = validate_customers_step(run_day, extracted, config, storage)
-        propensity = train_propensity_step(run_day, validated, settings, config, storage)
-        recommendations = train_recommendations_step(run_day, validated, settings, config, storage)
-        scored = score_customers_step(
-            run_day, validated, propensity, recommendations, settings, storage
-        )
-        published = publish_customers_step(run_day, scored, validated, settings, storage, key)
+    begin_run(run_day, lease, storage, lease_wait)
+    storage = storage.fenced(lease.renew)
+    try:
+        with lease.kept_alive():
+            extracted = extract_customers_step(run_day, settings, config, storage, key)
+            validated = validate_customers_step(run_day, extracted, config, storage)
+            propensity = train_propensity_step(run_day, validated, settings, config, storage)
+            recommendations = train_recommendations_step(
+                run_day, validated, settings, config, storage
+            )
+            scored = score_customers_step(
+                run_day, validated, propensity, recommendations, settings, storage
+            )
+            published = publish_customers_step(run_day, scored, validated, settings, storage, key)
+    finally:
+        end_run(lease)
     return {"propensity": propensity, "recommendations": recommendations, **published}

@@ -27,6 +27,7 @@ from sklearn.exceptions import NotFittedError
 
 from forecasting.features.direct import Rows, scoring_rows
 from forecasting.features.panel import Panel
+from forecasting.models.params import Constraint, check_constraints
 
 __all__ = ["FORECAST_COLUMNS", "Forecaster", "Prediction", "load_forecaster"]
 
@@ -73,6 +74,21 @@ class Forecaster(BaseEstimator):
     uses_exogenous: ClassVar[bool] = False
     #: Registry name of the model family (see :mod:`forecasting.models.zoo`).
     family: ClassVar[str] = "base"
+    #: Allowed values of the hyperparameters (see :mod:`forecasting.models.params`).
+    param_constraints: ClassVar[dict[str, Constraint]] = {}
+
+    def check_params(self, name: str | None = None) -> Self:
+        """Check every hyperparameter against :attr:`param_constraints` (what building a
+        candidate from the run configuration does, before any data is read).
+
+        Args:
+            name: The candidate's name in messages (default: the family).
+
+        Raises:
+            ValueError: Naming the model, the parameter, what is allowed and what was given.
+        """
+        check_constraints(name or self.family, self.get_params(deep=False), self.param_constraints)
+        return self
 
     def fit(self, panel: Panel) -> Self:
         """Learn from the panel's history.

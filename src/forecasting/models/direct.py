@@ -22,6 +22,7 @@ from forecasting.features.direct import (
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.base import Forecaster, Prediction
+from forecasting.models.params import Constraint, Interval
 
 __all__ = ["DirectForecaster"]
 
@@ -49,6 +50,15 @@ class DirectForecaster(Forecaster):
     """
 
     uses_exogenous: ClassVar[bool] = True
+    param_constraints: ClassVar[dict[str, Constraint]] = {
+        "horizon": Interval(int, 1),
+        "origin_stride": Interval(int, 1),
+        "max_origins": Interval(int, 1),
+        "max_rows": Interval(int, 1, none=True),
+        "active_days": Interval(int, 1, none=True),
+        "recency_halflife": Interval(float, 0, low_open=True, none=True),
+        "random_state": Interval(int, 0),
+    }
 
     # Attributes every subclass __init__ sets (declared for type checkers).
     horizon: int

@@ -41,6 +41,15 @@ class EnsembleForecaster(Forecaster):
         self.weights = weights
         self.quantile_members = quantile_members
 
+    def check_params(self, name: str | None = None) -> EnsembleForecaster:
+        """Check the weights and quantile members (each member was checked when built)."""
+        try:
+            self._weights()
+            self._quantile_mask()
+        except ValueError as exc:
+            raise ValueError(f"model_params: {name or self.family}: {exc}") from exc
+        return self
+
     def _weights(self) -> np.ndarray:
         w = np.ones(len(self.members)) if self.weights is None else np.asarray(self.weights, float)
         if len(w) != len(self.members) or (w < 0).any() or w.sum() <= 0:

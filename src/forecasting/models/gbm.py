@@ -11,6 +11,7 @@ from forecasting.features.direct import FeatureMatrix
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.direct import DirectForecaster
 from forecasting.models.distributions import fit_dispersion, nbinom_quantiles
+from forecasting.models.params import Constraint, Interval, OneOf
 
 __all__ = ["GradientBoostingForecaster"]
 
@@ -50,6 +51,18 @@ class GradientBoostingForecaster(DirectForecaster):
     """
 
     family: ClassVar[str] = "hgb"
+    param_constraints: ClassVar[dict[str, Constraint]] = {
+        **DirectForecaster.param_constraints,
+        "max_iter": Interval(int, 1),
+        "learning_rate": Interval(float, 0, low_open=True),
+        "max_leaf_nodes": Interval(int, 2),
+        "min_samples_leaf": Interval(int, 1),
+        "l2_regularization": Interval(float, 0),
+        "point_loss": OneOf(("poisson", "squared_error")),
+        "target_clip": Interval(float, 0, low_open=True),
+        "quantile_method": OneOf(("nbinom", "boosted")),
+        "dispersion_prior_rows": Interval(float, 0),
+    }
 
     def __init__(
         self,

@@ -13,6 +13,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from forecasting.features.direct import FeatureMatrix
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.direct import DirectForecaster
+from forecasting.models.params import Constraint, Interval, OneOf
 
 __all__ = ["LinearForecaster"]
 
@@ -75,6 +76,13 @@ class LinearForecaster(DirectForecaster):
     """
 
     family: ClassVar[str] = "linear"
+    param_constraints: ClassVar[dict[str, Constraint]] = {
+        **DirectForecaster.param_constraints,
+        "alpha": Interval(float, 0),
+        "hurdle": OneOf((True, False)),
+        "C": Interval(float, 0, low_open=True),
+        "target_clip": Interval(float, 0, low_open=True),
+    }
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ import numpy as np
 from forecasting.features.direct import Rows
 from forecasting.features.panel import Panel
 from forecasting.models.base import Forecaster, Prediction
+from forecasting.models.params import Constraint, Interval
 
 __all__ = ["SeasonalNaive"]
 
@@ -27,6 +28,10 @@ class SeasonalNaive(Forecaster):
     """
 
     family: ClassVar[str] = "seasonal_naive"
+    param_constraints: ClassVar[dict[str, Constraint]] = {
+        "season": Interval(int, 1),
+        "residual_days": Interval(int, 1),
+    }
 
     def __init__(self, season: int = 7, residual_days: int = 364) -> None:
         self.season = season

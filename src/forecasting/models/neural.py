@@ -20,6 +20,7 @@ from forecasting.features.direct import FeatureMatrix
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.base import Forecaster
 from forecasting.models.direct import DirectForecaster
+from forecasting.models.params import Constraint, Interval, PositiveInts
 
 __all__ = ["MLPForecaster"]
 
@@ -105,6 +106,15 @@ class MLPForecaster(DirectForecaster):
     """
 
     family: ClassVar[str] = "mlp"
+    param_constraints: ClassVar[dict[str, Constraint]] = {
+        **DirectForecaster.param_constraints,
+        "hidden": PositiveInts(),
+        "dropout": Interval(float, 0, 1, high_open=True),
+        "epochs": Interval(int, 1),
+        "batch_size": Interval(int, 1),
+        "learning_rate": Interval(float, 0, low_open=True),
+        "target_clip": Interval(float, 0, low_open=True),
+    }
 
     def __init__(
         self,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import re
 from typing import Any
 
 from forecasting.features.spec import FeatureSpec
@@ -59,12 +61,28 @@ def make_model(
         all_params: Overrides of every model (the ensemble builds its members from it).
 
     Raises:
-        ValueError: For an unknown name or parameter.
+        ValueError: For an unknown name or parameter, or a value outside the parameter's
+            allowed range (:meth:`~forecasting.models.base.Forecaster.check_params`).
     """
+    model = _build(name, horizon=horizon, seed=seed, params=params, all_params=all_params)
+    return model.check_params(name)
+
+
+def _build(
+    name: str,
+    *,
+    horizon: int,
+    seed: int,
+    params: dict[str, Any] | None,
+    all_params: dict[str, dict[str, Any]] | None,
+) -> Forecaster:
     params = dict(params or {})
     if isinstance(params.get("features"), dict):
-        params["features"] = FeatureSpec.from_dict(params["features"])
-    if "hidden" in params:
+        try:
+            params["features"] = FeatureSpec.from_dict(params["features"])
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"model_params: {name}.features: {exc}") from exc
+    if isinstance(params.get("hidden"), list):
         params["hidden"] = tuple(params["hidden"])
     common = {"horizon": horizon, "random_state": seed}
     try:
@@ -87,6 +105,7 @@ def make_model(
         if name == "ensemble":
             from forecasting.models.ensemble import EnsembleForecaster
 
+            _no_unknown(name, params, ENSEMBLE_PARAMS)
             members, weights, quantile_members = ensemble_members(params)
             all_params = all_params or {}
             built = [
@@ -103,6 +122,32 @@ def make_model(
                 for m in members
             ]
             return EnsembleForecaster(built, weights, quantile_members)
-    except TypeError as exc:  # unknown keyword
-        raise ValueError(f"bad parameters for model {name!r}: {exc}") from exc
+    except TypeError as exc:  # an unknown keyword
+        unknown = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+        if unknown is None:
+            raise ValueError(f"model_params: bad parameters for {name}: {exc}") from exc
+        raise ValueError(_unknown_message(name, unknown.group(1), _init_params(name))) from exc
     raise ValueError(f"unknown model {name!r}; choose from {MODEL_NAMES}")
+
+
+#: What ``model_params["ensemble"]`` may set.
+ENSEMBLE_PARAMS = ("members", "weights", "quantile_members")
+
+
+def _init_params(name: str) -> list[str]:
+    import inspect
+
+    model = _build(name, horizon=1, seed=0, params={}, all_params={})
+    return [p for p in inspect.signature(type(model).__init__).parameters if p != "self"]
+
+
+def _no_unknown(name: str, params: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in params:
+        if key not in allowed:
+            raise ValueError(_unknown_message(name, key, list(allowed)))
+
+
+def _unknown_message(name: str, key: str, allowed: list[str]) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
+    hint = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(allowed)}"
+    return f"model_params: {name} has no parameter {key!r}; {hint}"
