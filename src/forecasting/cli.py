@@ -601,11 +601,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _message(exc: Exception) -> str:
     """What went wrong, for a person: a database error is the driver's one line (never the
     SQL, the parameters or the URL with its password); validation reports keep their lines."""
+    import errno
+
     from sqlalchemy.exc import DBAPIError
 
     if isinstance(exc, DBAPIError):
         orig = exc.orig if exc.orig is not None else exc
         return f"database error: {' '.join(str(orig).split())}"
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"no space left on device{where}; free space on that disk and run again"
     return str(exc)
 
 

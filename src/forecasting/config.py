@@ -259,6 +259,11 @@ class DataChecks(BaseModel):
         max_price_ratio: A catalogue list price more than this many times above or below the
             SKU's median order-line unit price (last 91 days) fails validation.
         max_key_length: Longest SKU or location id the published tables hold.
+        min_history_days: Days of order history (the shop's first day with demand to the
+            run's day) below which a run stops in validation (``min_history_days``). From
+            this many days up, a run forecasts with what its history allows (see
+            :mod:`forecasting.training.plan`); 7 (one of each weekday) by default, 1 to
+            forecast from a single day.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -270,6 +275,7 @@ class DataChecks(BaseModel):
     outlier_min_units: float = Field(100.0, ge=0.0)
     max_price_ratio: float = Field(100.0, ge=2.0)
     max_key_length: int = Field(255, ge=1, le=255)
+    min_history_days: int = Field(7, ge=1, le=366)
 
 
 class PipelineConfig(BaseModel):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ForeignDataError",
+    "InsufficientHistoryError",
     "NoChampionError",
     "NonRetryableError",
     "RegistryUnavailableError",
@@ -31,3 +32,8 @@ class RegistryUnavailableError(RuntimeError):
 class ForeignDataError(NonRetryableError):
     """A loader (``seed-demo``, ``import``, the scale seed) was pointed at a database that
     holds data it did not write: nothing is deleted or written."""
+
+
+class InsufficientHistoryError(NonRetryableError, ValueError):
+    """Too little history for what was asked (a model, a backtest window): the message
+    names the minimum and what there is."""

@@ -17,9 +17,12 @@ rows in one transaction. Only ``sync_source`` reads the shop's database.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import logging
 import tempfile
+from collections.abc import Iterator
 from datetime import date, timedelta
 from functools import partial
 from pathlib import Path
@@ -65,6 +68,9 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+#: Model version tag: the version serves although it was not promoted, because no champion
+#: could serve its date and nothing beat the seasonal naive baseline (see register).
+FALLBACK_TAG = "serving.fallback"
 #: How long a run waits for another run's sync of the shared demand store to finish (a
 #: first sync at 30,000 series reads 24 million order lines in about 3 minutes).
 STORE_SYNC_WAIT = timedelta(minutes=30)
@@ -112,20 +118,25 @@ def sync_source_step(
         f"store/demand/{store.root.name}",
         process_holder("sync"),
     )
-    with writer.held(wait=STORE_SYNC_WAIT.total_seconds()):
-        sync = retrying(
-            lambda: store.sync(
-                engine,
-                window.start,
-                run_day,
-                lookback_days=config.lookback_days,
-                shop_tz=settings.shop_timezone,
-                source_tz=settings.source_timezone,
-                full_refresh=config.full_refresh,
-            ),
-            "extract demand",
-            url,
-        )
+    try:
+        with writer.held(wait=STORE_SYNC_WAIT.total_seconds()):
+            sync = retrying(
+                lambda: store.sync(
+                    engine,
+                    window.start,
+                    run_day,
+                    lookback_days=config.lookback_days,
+                    shop_tz=settings.shop_timezone,
+                    source_tz=settings.source_timezone,
+                    full_refresh=config.full_refresh,
+                ),
+                "extract demand",
+                url,
+            )
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise storage.full(exc, f"the demand store sync of {run_day}", store.root) from exc
     n_shards = resolve_shard_count(config.shards, len(catalog.products) * len(catalog.locations))
     with storage.write_stage(run_day, "catalog") as folder:
         write_catalog_snapshot(catalog, folder)
@@ -234,8 +245,9 @@ def check_step(
 
     Returns:
         ``report_uri``, ``fingerprint`` (all shards), ``series``, ``active_series``,
-        ``rows``, ``decision``, ``config_hash``, ``champion`` (serving version facts),
-        ``cleaning`` and ``quality`` counts, and the published runs compared with.
+        ``rows``, ``decision``, ``plan`` (the backtest the shop's history allows, see
+        :mod:`forecasting.training.plan`), ``config_hash``, ``champion`` (serving version
+        facts), ``cleaning`` and ``quality`` counts, and the published runs compared with.
 
     Raises:
         ValidationFailedError: If a catalogue check failed.
@@ -246,6 +258,7 @@ def check_step(
     from forecasting.registry.tracking import configure_mlflow
     from forecasting.training import config_hash
     from forecasting.training.cadence import decide_training
+    from forecasting.training.plan import plan_training
     from forecasting.validation import ValidationFailedError, ValidationReport, catalogue_checks
 
     source = sources[0]  # every shard's work order carries the run's source facts
@@ -269,10 +282,13 @@ def check_step(
     previous, same = retrying(
         lambda: previous_runs(warehouse, run_day), "read published runs", settings.warehouse_url
     )
+    first_sales = [date.fromisoformat(v["first_sale"]) for v in validated if v.get("first_sale")]
+    first_sale = min(first_sales, default=None)
     findings = catalogue_checks(
         run_day,
         totals=totals,
         series=active,
+        first_sale=first_sale,
         events=events,
         quality=source["quality"],
         previous=previous,
@@ -306,6 +322,10 @@ def check_step(
         previous_run=find_date_run(experiment_id, run_day),
     )
     log.info("training decision for %s: %s", run_day, decision.reason)
+    history = (run_day - first_sale).days + 1 if first_sale else 0
+    plan = plan_training(history, config)
+    if decision.train:
+        log.info("training plan for %s: %s", run_day, plan.reason)
     return {
         "report_uri": report_uri,
         "fingerprint": fingerprint,
@@ -314,6 +334,7 @@ def check_step(
         "rows": rows,
         "config_hash": chash,
         "decision": decision.to_dict(),
+        "plan": plan.to_dict(),
         "champion": None
         if champion is None
         else {
@@ -411,12 +432,19 @@ def backtest_step(
     skipped = _skip(features, checked, "backtest")
     if skipped:
         return skipped
+    plan = _plan(checked)
+    if not plan.backtest:
+        log.info("backtest skipped: %s", plan.reason)
+        return {"shard": features["shard"], "skipped": True, "reason": plan.reason}
     from forecasting.evaluation.live import live_stats
     from forecasting.training.shard import backtest_shard, shard_config
 
     part = Shard.from_dict(features["shard"])
     panel = _panel(storage, features)
-    result = backtest_shard(panel, shard_config(config, features["series"] / checked["series"]))
+    share = features["series"] / checked["series"]
+    result = backtest_shard(
+        panel, plan.apply(shard_config(config, share)), min_train_days=plan.min_train_days
+    )
     champion = checked.get("champion")
     live, live_days = None, 0
     if champion and champion.get("promoted_on"):
@@ -467,6 +495,12 @@ def _backtest_summary(
     return stats, info
 
 
+def _plan(checked: dict[str, Any]) -> Any:
+    from forecasting.training.plan import TrainingPlan
+
+    return TrainingPlan.from_dict(checked["plan"])
+
+
 def _winner(
     storage: Storage, backtests: list[dict[str, Any]], config: PipelineConfig
 ) -> tuple[str, dict[str, dict[str, float]], pd.DataFrame, dict[str, dict[str, Any]]]:
@@ -504,13 +538,18 @@ def fit_step(
     from forecasting.training.shard import fit_shard, plausibility, shard_config
 
     part = Shard.from_dict(features["shard"])
-    winner, _, _, _ = _winner(storage, backtests, config)
-    own = next(b for b in backtests if b["shard"] == features["shard"])
-    calibrator = read_json(storage.open(own["uri"]) / "candidates.json")[winner]["calibrator"]
+    plan = _plan(checked)
+    if plan.backtest:
+        winner, _, _, _ = _winner(storage, backtests, plan.apply(config))
+        own = next(b for b in backtests if b["shard"] == features["shard"])
+        calibrator = read_json(storage.open(own["uri"]) / "candidates.json")[winner]["calibrator"]
+    else:  # too little history to backtest: the baseline, with its own intervals
+        from forecasting.evaluation.calibration import IntervalCalibrator
+
+        winner, calibrator = BASELINE_MODEL, IntervalCalibrator.identity().to_dict()
     panel = _panel(storage, features)
-    model = fit_shard(
-        panel, shard_config(config, features["series"] / checked["series"]), winner, calibrator
-    )
+    shard = plan.apply(shard_config(config, features["series"] / checked["series"]))
+    model = fit_shard(panel, shard, winner, calibrator)
     active = (
         panel.active_series(panel.last_history_index, config.active_days)
         if config.active_days
@@ -642,60 +681,164 @@ def _register_trained(
     """The training-day half of :func:`register_step` (inside the date's MLflow run)."""
     import mlflow
 
+    from forecasting.registry.models import apply_decision, get_champion, register_run_model
+    from forecasting.registry.promotion import GateInputs, PromotionDecision, decide_promotion
+    from forecasting.registry.runs import log_json
+
+    plan = _plan(checked)
+    done = [f for f in fitted if not f.get("skipped")]
+    metric = config.primary_metric
+    if plan.backtest:
+        winner, metrics, champion_live, live_days = _log_backtest(
+            storage, backtests, plan.apply(config)
+        )
+    else:
+        winner, metrics, champion_live, live_days = BASELINE_MODEL, {}, None, 0
+        mlflow.set_tags({"backtest.skipped": "true", "backtest.reason": plan.reason})
+    mlflow.set_tag("training.plan", plan.reason)
+    if {f["winner"] for f in done} != {winner}:
+        raise RuntimeError(f"shards disagree on the winner: {[f['winner'] for f in done]}")
+    implausible = sum(int(f["plausibility"]["implausible"]) for f in done)
+    log_json({f"shard {f['shard']['index']}": f["plausibility"] for f in done}, "plausibility.json")
+    mlflow.log_metric("refit_implausible_series", float(implausible))
+    model_uri = _log_sharded_model(storage, run_day, done, winner, config)
+    mlflow.set_tags(
+        {
+            "candidate.name": winner,
+            "candidate.config_hash": checked["config_hash"],
+            "candidate.model_uri": model_uri,
+        }
+    )
+    champion = get_champion(REGISTERED_MODEL_NAME)
+    backfill = bool(checked["decision"]["backfill"])
+    scores = metrics.get(winner, {})
+    version = register_run_model(
+        REGISTERED_MODEL_NAME,
+        run_id,
+        model_uri,
+        tags={
+            "candidate": winner,
+            "config_hash": checked["config_hash"],
+            "data_end": run_day.isoformat(),
+            "series": str(checked["active_series"]),
+            "backfill": "true" if backfill else "false",
+            **{f"backtest_{k}": f"{v:.6f}" for k, v in scores.items() if np.isfinite(v)},
+        },
+    )
+    if plan.backtest:
+        gate = GateInputs(
+            metric=metric,
+            candidate=float(metrics[winner][metric]),
+            baseline=float(metrics[BASELINE_MODEL][metric]),
+            bias=float(metrics[winner]["bias"]),
+            candidate_is_baseline=winner == BASELINE_MODEL,
+            implausible_series=implausible,
+            data_end=run_day,
+            champion_version=None if champion is None else champion.version,
+            champion_data_end=None if champion is None else champion.data_end,
+            champion_backtest=None if champion is None else champion.backtest.get(metric),
+            champion_live=None if champion_live is None else champion_live.get(metric),
+            champion_live_days=live_days,
+        )
+        decision = decide_promotion(config.promotion, gate)
+    else:
+        nan = float("nan")
+        decision = PromotionDecision(
+            False, f"{plan.reason}: not promoted", "not_backtested", metric, nan, nan
+        )
+    serving = apply_decision(REGISTERED_MODEL_NAME, version, decision, run_day, champion, backfill)
+    reason = decision.reason
+    if plan.backtest and plan.skipped:
+        reason += f" ({plan.reason})"
+    sane = not scores or scores[metric] <= config.promotion.max_primary_metric
+    if serving is None and winner == BASELINE_MODEL and not implausible and sane:
+        # Nothing beats the baseline yet (a new shop, or a short history) and no champion
+        # serves this date: the baseline does, unpromoted, rather than nothing at all.
+        from forecasting.registry.models import set_version_tags
+
+        serving = version
+        set_version_tags(REGISTERED_MODEL_NAME, version, {FALLBACK_TAG: "true"})
+        reason += (
+            f"; no champion serves {run_day}: the seasonal naive baseline v{version} "
+            "serves (not promoted) until a candidate beats it"
+        )
+    return {
+        "version": serving,
+        "promoted": decision.promote,
+        "reason": reason,
+        "registered_version": version,
+        "candidate": winner,
+    }
+
+
+def _log_backtest(
+    storage: Storage, backtests: list[dict[str, Any]], config: PipelineConfig
+) -> tuple[str, dict[str, dict[str, float]], dict[str, float] | None, int]:
+    """Log every candidate's backtest to the date's MLflow run: child runs, tables, the
+    winner's plot and lead-time coverage, the serving champion's live accuracy.
+
+    Returns:
+        The winner, every candidate's metrics, the champion's live metrics (``None``
+        without any) and the target days behind them.
+    """
+    import mlflow
+
     from forecasting.evaluation.metrics import metrics_from_stats
     from forecasting.evaluation.plots import plot_backtest_frames
-    from forecasting.models.base import load_forecaster
-    from forecasting.models.naive import SeasonalNaive
-    from forecasting.models.sharded import ShardedForecaster
-    from forecasting.registry.models import apply_decision, get_champion, register_run_model
-    from forecasting.registry.promotion import GateInputs, decide_promotion
-    from forecasting.registry.pyfunc import log_forecaster
-    from forecasting.registry.runs import log_candidates, log_frame, log_json
-    from forecasting.storage import download_dir
+    from forecasting.registry.runs import log_candidates, log_frame
     from forecasting.training import candidate_config, metrics_table
 
     winner, metrics, windows, info = _winner(storage, backtests, config)
-    done = [f for f in fitted if not f.get("skipped")]
-    if {f["winner"] for f in done} != {winner}:
-        raise RuntimeError(f"shards disagree on the winner: {[f['winner'] for f in done]}")
     configs = {name: candidate_config(config, name) for name in metrics}
     log_candidates(metrics, windows, configs, info)
     table = metrics_table(metrics, info)
     log_frame(table, "backtest_metrics.csv")
     log_frame(windows, "backtest_windows.csv")
     mlflow.log_table(table, "backtest_metrics.json")
-    done_backtests = [b for b in backtests if not b.get("skipped")]
+    done = [b for b in backtests if not b.get("skipped")]
     plot = pd.concat(
-        [read_parquet(storage.open(b["uri"]) / "plot.parquet") for b in done_backtests],
-        ignore_index=True,
+        [read_parquet(storage.open(b["uri"]) / "plot.parquet") for b in done], ignore_index=True
     )
     history = pd.concat(
-        [read_parquet(storage.open(b["uri"]) / "plot_history.parquet") for b in done_backtests],
+        [read_parquet(storage.open(b["uri"]) / "plot_history.parquet") for b in done],
         ignore_index=True,
     )
     mlflow.log_figure(
         plot_backtest_frames(plot.loc[plot["candidate"] == winner], history), "backtest_plot.png"
     )
-    _log_leadtime(storage, done_backtests, winner, config)
-    implausible = sum(int(f["plausibility"]["implausible"]) for f in done)
-    log_json({f"shard {f['shard']['index']}": f["plausibility"] for f in done}, "plausibility.json")
+    _log_leadtime(storage, done, winner, config)
 
     def prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
         return {f"{prefix}_{k}": v for k, v in values.items() if np.isfinite(v)}
 
     mlflow.log_metrics(prefixed("backtest", metrics[winner]))
     mlflow.log_metrics(prefixed("baseline", metrics[BASELINE_MODEL]))
-    mlflow.log_metric("refit_implausible_series", float(implausible))
     live_frames = [
         read_parquet(storage.open(b["uri"]) / "live_stats.parquet")
-        for b in done_backtests
+        for b in done
         if (storage.open(b["uri"]) / "live_stats.parquet").exists()
     ]
-    live_days = max((int(b.get("live_days", 0)) for b in done_backtests), default=0)
+    live_days = max((int(b.get("live_days", 0)) for b in done), default=0)
     champion_live = None
     if live_frames and sum(len(f) for f in live_frames):
         champion_live = metrics_from_stats(pd.concat(live_frames, ignore_index=True))
         mlflow.log_metrics(prefixed("champion_live", champion_live))
+    return winner, metrics, champion_live, live_days
+
+
+def _log_sharded_model(
+    storage: Storage,
+    run_day: date,
+    done: list[dict[str, Any]],
+    winner: str,
+    config: PipelineConfig,
+) -> str:
+    """Every shard's fitted model as one pyfunc model in the active run; returns its URI."""
+    from forecasting.models.base import load_forecaster
+    from forecasting.models.naive import SeasonalNaive
+    from forecasting.models.sharded import ShardedForecaster
+    from forecasting.registry.pyfunc import log_forecaster
+    from forecasting.storage import download_dir
 
     with tempfile.TemporaryDirectory() as tmp:
         by_shard = {
@@ -712,53 +855,7 @@ def _register_trained(
         members = [by_shard.get(k) or SeasonalNaive().fitted_empty() for k in range(count)]
         model = ShardedForecaster(members, winner)
         example = _panel(storage, {"uri": _features_uri(storage, run_day, done[0])})
-        model_uri = log_forecaster(model, example, config.horizon)
-    mlflow.set_tags(
-        {
-            "candidate.name": winner,
-            "candidate.config_hash": checked["config_hash"],
-            "candidate.model_uri": model_uri,
-        }
-    )
-    champion = get_champion(REGISTERED_MODEL_NAME)
-    backfill = bool(checked["decision"]["backfill"])
-    metric = config.primary_metric
-    version = register_run_model(
-        REGISTERED_MODEL_NAME,
-        run_id,
-        model_uri,
-        tags={
-            "candidate": winner,
-            "config_hash": checked["config_hash"],
-            "data_end": run_day.isoformat(),
-            "series": str(checked["active_series"]),
-            "backfill": "true" if backfill else "false",
-            **{f"backtest_{k}": f"{v:.6f}" for k, v in metrics[winner].items() if np.isfinite(v)},
-        },
-    )
-    gate = GateInputs(
-        metric=metric,
-        candidate=float(metrics[winner][metric]),
-        baseline=float(metrics[BASELINE_MODEL][metric]),
-        bias=float(metrics[winner]["bias"]),
-        candidate_is_baseline=winner == BASELINE_MODEL,
-        implausible_series=implausible,
-        data_end=run_day,
-        champion_version=None if champion is None else champion.version,
-        champion_data_end=None if champion is None else champion.data_end,
-        champion_backtest=None if champion is None else champion.backtest.get(metric),
-        champion_live=None if champion_live is None else champion_live.get(metric),
-        champion_live_days=live_days,
-    )
-    decision = decide_promotion(config.promotion, gate)
-    serving = apply_decision(REGISTERED_MODEL_NAME, version, decision, run_day, champion, backfill)
-    return {
-        "version": serving,
-        "promoted": decision.promote,
-        "reason": decision.reason,
-        "registered_version": version,
-        "candidate": winner,
-    }
+        return log_forecaster(model, example, config.horizon)
 
 
 def _log_leadtime(
@@ -1217,32 +1314,60 @@ def run_pipeline(
 def _run_steps(
     run_day: date, settings: Settings, config: PipelineConfig, storage: Storage
 ) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    sources = out["sync_source"] = sync_source_step(run_day, settings, config, storage)
-    extracted = [extract_step(run_day, s, config, storage) for s in sources]
-    validated = [validate_step(run_day, e, config, storage) for e in extracted]
-    checked = check_step(run_day, validated, sources, settings, config, storage)
-    features = [build_features_step(run_day, v, storage) for v in validated]
-    backtests = [backtest_step(run_day, f, checked, settings, config, storage) for f in features]
-    fitted = [fit_step(run_day, f, backtests, checked, config, storage) for f in features]
-    registered = register_step(run_day, fitted, backtests, checked, settings, config, storage)
-    scored = [score_step(run_day, f, registered, config, storage, settings) for f in features]
-    published = publish_step(run_day, scored, settings, config, storage)
-    monitored = monitor_step(run_day, features, sources[0], settings, config, storage)
+    def step(name: str) -> contextlib.AbstractContextManager[None]:
+        return _naming_a_full_disk(name, run_day, storage)
+
+    with step("sync_source"):
+        sources = sync_source_step(run_day, settings, config, storage)
+    with step("extract"):
+        extracted = [extract_step(run_day, s, config, storage) for s in sources]
+    with step("validate"):
+        validated = [validate_step(run_day, e, config, storage) for e in extracted]
+    with step("check"):
+        checked = check_step(run_day, validated, sources, settings, config, storage)
+    with step("build_features"):
+        features = [build_features_step(run_day, v, storage) for v in validated]
+    with step("backtest"):
+        backtests = [
+            backtest_step(run_day, f, checked, settings, config, storage) for f in features
+        ]
+    with step("fit"):
+        fitted = [fit_step(run_day, f, backtests, checked, config, storage) for f in features]
+    with step("register"):
+        registered = register_step(run_day, fitted, backtests, checked, settings, config, storage)
+    with step("score"):
+        scored = [score_step(run_day, f, registered, config, storage, settings) for f in features]
+    with step("publish"):
+        published = publish_step(run_day, scored, settings, config, storage)
+    with step("monitor"):
+        monitored = monitor_step(run_day, features, sources[0], settings, config, storage)
     from forecasting.planner_report import write_report
 
-    reported = write_report(run_day, settings, storage)
-    out.update(
-        extract=extracted,
-        validate=validated,
-        check=checked,
-        build_features=features,
-        backtest=backtests,
-        fit=fitted,
-        register=registered,
-        score=scored,
-        publish=published,
-        monitor=monitored,
-        report=reported,
-    )
-    return out
+    with step("report"):
+        reported = write_report(run_day, settings, storage)
+    return {
+        "sync_source": sources,
+        "extract": extracted,
+        "validate": validated,
+        "check": checked,
+        "build_features": features,
+        "backtest": backtests,
+        "fit": fitted,
+        "register": registered,
+        "score": scored,
+        "publish": published,
+        "monitor": monitored,
+        "report": reported,
+    }
+
+
+@contextlib.contextmanager
+def _naming_a_full_disk(step: str, run_day: date, storage: Storage) -> Iterator[None]:
+    """Turn a bare ``[Errno 28] No space left on device`` into one that names the step
+    and the file (stage writes already name their stage)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise storage.full(exc, f"step {step} of {run_day}") from exc

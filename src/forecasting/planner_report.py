@@ -103,7 +103,9 @@ def _table(frame: pd.DataFrame, table_id: str, digits: int = 2) -> str:
                 text = "" if not np.isfinite(value) else f"{value:,.{digits}f}"
                 cells.append(f'<td data-v="{value if np.isfinite(value) else ""}">{text}</td>')
             else:
-                cells.append(f'<td class="t">{html.escape(str(value))}</td>')
+                # Shop text (SKUs, locations) as text: escaped, and isolated from the
+                # surrounding direction (right-to-left names stay in their cell).
+                cells.append(f'<td class="t" dir="auto">{html.escape(str(value))}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f'<table class="sortable" id="{table_id}"><thead><tr>{head}</tr></thead>'
@@ -283,7 +285,7 @@ def _plots(
             ax.plot(
                 old["target_date"], old["p50"], color="#e45756", lw=1.2, ls="--", label="P50 before"
             )
-        ax.set_title(uid, fontsize=10)
+        ax.set_title(uid, fontsize=10, parse_math=False)  # the shop's ids, never $math$
         ax.legend(fontsize=7, loc="upper left")
         ax.tick_params(labelsize=7)
         images.append(f'<img alt="forecast vs actual {html.escape(uid)}" src="{_png(fig)}">')

@@ -260,6 +260,16 @@ class Storage:
         """The same root with ``fence`` checked before every commit."""
         return Storage(self.root, fence)
 
+    def full(self, exc: OSError, what: str, where: UPath | str | None = None) -> StorageFullError:
+        """The one-line error for a full disk while ``what`` wrote ``exc.filename`` (or
+        something below ``where``)."""
+        target = exc.filename or where
+        return StorageFullError(
+            f"no space left on device: {what} could not write"
+            + (f" {target}" if target else "")
+            + "; free space on that disk and run the date again"
+        )
+
     def check_writable(self) -> None:
         """Make sure the root exists and takes a file (a run's first step checks it).
 
@@ -352,11 +362,7 @@ class Storage:
         except OSError as exc:
             if exc.errno != errno.ENOSPC:
                 raise
-            where = exc.filename or str(attempt)
-            raise StorageFullError(
-                f"no space left on device: {what} could not write {where}; free space on "
-                f"{self.root} and run the date again"
-            ) from exc
+            raise self.full(exc, what, attempt) from exc
         with contextlib.suppress(OSError):  # clean-up is best effort, never fails a commit
             remove_leftovers(folder, keep=attempt.name)
 

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import mlflow
@@ -36,7 +36,13 @@ from forecasting.publishing import PublishedRun, publish_forecasts, read_publish
 from forecasting.registry.models import RegistryUnavailableError, get_champion, get_version
 from forecasting.registry.tracking import configure_mlflow
 from forecasting.sources import load_shop
-from forecasting.storage import PartialOutputError, Storage, read_json
+from forecasting.storage import (
+    ATTEMPT_GRACE,
+    PartialOutputError,
+    Storage,
+    read_json,
+    remove_leftovers,
+)
 
 from .test_trust import add_line
 
@@ -230,9 +236,18 @@ def test_kill_9_anywhere_leaves_old_or_new_rows_never_a_mix(
     subprocess.run([CLI, *RUN_ARGS], env=env, check=True, capture_output=True)
     assert published(engine).equals(new)
     runs_dir = data / "storage" / "runs" / "ds=2024-06-30"
+    # Every pointer names a sealed attempt. What the killed runs left stays until it is
+    # older than ATTEMPT_GRACE (no live writer can still be committing it); a commit after
+    # that removes all of it and keeps exactly the committed attempt.
+    assert Storage(UPath(data / "storage")).verify(DAY) == []
+    later = datetime.now(UTC) + ATTEMPT_GRACE + timedelta(seconds=1)
     for stage in runs_dir.rglob("_COMMITTED"):
+        remove_leftovers(UPath(stage.parent), now=later)
         attempts = [p for p in stage.parent.iterdir() if p.name.startswith("attempt=")]
-        assert len(attempts) == 1, attempts  # killed attempts were removed by the next commit
+        assert len(attempts) == 1, attempts
+        assert attempts[0].name == read_json(stage)["attempt"]
+    for folder in {p.parent for p in data.rglob("*") if ".tmp-" in p.name}:
+        remove_leftovers(UPath(folder), now=later)  # killed syncs' and commits' temp files
     assert not [p for p in data.rglob("*") if ".tmp-" in p.name]
     configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
     statuses = {

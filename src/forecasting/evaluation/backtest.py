@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from forecasting.errors import InsufficientHistoryError
 from forecasting.evaluation.calibration import IntervalCalibrator
 from forecasting.evaluation.metrics import score_forecasts, series_scales
 from forecasting.features.panel import Panel
@@ -39,12 +40,14 @@ class BacktestPlan:
         calibration_windows: Older windows used only to calibrate intervals.
         active_days: Forecast and score only series with positive demand in this many
             days before the origin (``None``: every series with history).
+        min_train_days: Days of history the oldest window must leave to train on.
     """
 
     horizon: int = 28
     n_windows: int = 3
     calibration_windows: int = 1
     active_days: int | None = 90
+    min_train_days: int = 56
 
     @property
     def total_windows(self) -> int:
@@ -56,14 +59,17 @@ def window_cutoffs(panel: Panel, plan: BacktestPlan) -> list[int]:
     """Cut-off day indices (last training day) of every window, oldest first.
 
     Raises:
-        ValueError: If the history is too short for the windows.
+        InsufficientHistoryError: If the oldest window leaves fewer than
+            ``plan.min_train_days`` days to train on (the pipeline plans its windows so that
+            it never does: :mod:`forecasting.training.plan`).
     """
     last = panel.last_history_index
     cutoffs = [last - (plan.total_windows - k) * plan.horizon for k in range(plan.total_windows)]
-    if cutoffs[0] < 2 * plan.horizon:
-        raise ValueError(
+    if cutoffs[0] + 1 < plan.min_train_days:
+        raise InsufficientHistoryError(
             f"history of {panel.n_history} days is too short for {plan.total_windows} "
-            f"windows of {plan.horizon} days"
+            f"backtest windows of {plan.horizon} days after {plan.min_train_days} days of "
+            f"training (it needs {plan.total_windows * plan.horizon + plan.min_train_days})"
         )
     return cutoffs
 

@@ -38,7 +38,8 @@ def plot_backtest_frames(forecasts: pd.DataFrame, history: pd.DataFrame, n_serie
         ax.fill_between(part["ds"], part["p10"], part["p90"], alpha=0.3, label="P10-P90")
         ax.plot(part["ds"], part["p50"], lw=1.5, label="P50")
         ax.plot(part["ds"], part["forecast"], lw=1, ls="--", label="forecast")
-        ax.set_title(str(uid), fontsize=9)
+        # Ids are the shop's data: shown literally, never parsed as $math$.
+        ax.set_title(str(uid), fontsize=9, parse_math=False)
         ax.set_ylim(bottom=0)
     if len(top):
         axes[0, 0].legend(loc="upper left", fontsize=8, ncol=4)

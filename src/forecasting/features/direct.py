@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from forecasting.errors import InsufficientHistoryError
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
 
@@ -262,7 +263,10 @@ def training_rows(
     origins = last - 1 - origin_stride * np.arange(max_origins)
     origins = origins[origins >= spec.scale_window]
     if len(origins) == 0:
-        raise ValueError(f"history of {panel.n_history} days is too short to train on")
+        raise InsufficientHistoryError(
+            f"history of {panel.n_history} days is too short to train on: a training origin "
+            f"needs {spec.scale_window} days before it and a day after it"
+        )
     n = panel.n_series
     shape = (n, len(origins), horizon)
     total = n * len(origins) * horizon

@@ -25,6 +25,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import NotFittedError
 
+from forecasting.errors import InsufficientHistoryError
 from forecasting.features.direct import Rows, scoring_rows
 from forecasting.features.panel import Panel
 from forecasting.models.params import Constraint, check_constraints
@@ -100,13 +101,22 @@ class Forecaster(BaseEstimator):
             ``self``.
 
         Raises:
-            ValueError: If the panel has no series or no history.
+            InsufficientHistoryError: If the panel has no series or less history than
+                :meth:`min_history_days`.
         """
-        if panel.n_series == 0 or panel.n_history < 2:
-            raise ValueError("cannot fit on an empty panel")
+        if panel.n_series == 0 or panel.n_history < self.min_history_days():
+            raise InsufficientHistoryError(
+                f"{type(self).__name__} needs at least {self.min_history_days()} days of "
+                f"history to train on; the panel has {panel.n_history}"
+            )
         self._fit(panel)
         self.n_series_fit_ = panel.n_series
         return self
+
+    def min_history_days(self) -> int:
+        """Days of history this model needs to be fitted (the training plan leaves out a
+        candidate that would have fewer; see :mod:`forecasting.training.plan`)."""
+        return 2
 
     def predict(self, panel: Panel, horizon: int, series: np.ndarray | None = None) -> pd.DataFrame:
         """Forecast ``horizon`` days after the panel's last history day.

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from forecasting.errors import InsufficientHistoryError
 from forecasting.features.direct import (
     FeatureMatrix,
     Rows,
@@ -70,6 +71,11 @@ class DirectForecaster(Forecaster):
     recency_halflife: float | None
     random_state: int
 
+    def min_history_days(self) -> int:
+        """A training origin needs ``scale_window`` days before it (the series' scale) and
+        a known target after it."""
+        return self.spec_.scale_window + 2
+
     @property
     def spec_(self) -> FeatureSpec:
         """The feature spec in use."""
@@ -87,7 +93,10 @@ class DirectForecaster(Forecaster):
             seed=self.random_state,
         )
         if len(target) == 0:
-            raise ValueError("no training rows: history too short or no demand")
+            raise InsufficientHistoryError(
+                f"{type(self).__name__}: no training rows in {panel.n_history} days of history "
+                f"(it needs at least {self.min_history_days()} with demand)"
+            )
         log.info("%s: training on %d rows x %d features", type(self).__name__, *fm.X.shape)
         self.feature_names_ = fm.names
         self.n_train_rows_ = len(target)

@@ -41,6 +41,10 @@ class EnsembleForecaster(Forecaster):
         self.weights = weights
         self.quantile_members = quantile_members
 
+    def min_history_days(self) -> int:
+        """What its neediest member needs."""
+        return max(member.min_history_days() for _, member in self.members)
+
     def check_params(self, name: str | None = None) -> EnsembleForecaster:
         """Check the weights and quantile members (each member was checked when built)."""
         try:

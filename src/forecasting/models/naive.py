@@ -6,6 +6,7 @@ import warnings
 from typing import ClassVar
 
 import numpy as np
+from scipy import stats
 
 from forecasting.features.direct import Rows
 from forecasting.features.panel import Panel
@@ -67,11 +68,25 @@ class SeasonalNaive(Forecaster):
         missing = np.isnan(point)
         point[missing] = recent[rows.series[missing]]
         start = max(m, last - self.residual_days + 1)
-        diffs = y[:, start : last + 1] - y[:, start - m : last + 1 - m]
-        with np.errstate(all="ignore"):
+        if start > last:  # history shorter than a season and a day: no seasonal difference
+            diffs = np.empty((y.shape[0], 0))
+        else:
+            diffs = y[:, start : last + 1] - y[:, start - m : last + 1 - m]
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # series without differences
             qs = np.nanquantile(diffs, [0.1, 0.5, 0.9], axis=1) if diffs.shape[1] else None
         if qs is None:
-            qs = np.zeros((3, y.shape[0]))
-        qs = np.nan_to_num(qs)
+            qs = np.full((3, y.shape[0]), np.nan)
         s = rows.series
-        return Prediction(point, point + qs[0, s], point + qs[1, s], point + qs[2, s])
+        p10, p50, p90 = (point + qs[k, s] for k in range(3))
+        # Without a seasonal difference to learn from (a shop or series younger than a
+        # season and a day), demand is taken as Poisson around the point forecast.
+        unknown = np.isnan(p10)
+        if unknown.any():
+            poisson = stats.poisson.ppf([[0.1], [0.5], [0.9]], point[unknown][None, :])
+            p10[unknown], p50[unknown], p90[unknown] = np.nan_to_num(poisson)
+        return Prediction(point, p10, p50, p90)
+
+    def min_history_days(self) -> int:
+        """Any history will do: with less than a season it forecasts the mean so far."""
+        return 1

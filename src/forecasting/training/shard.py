@@ -98,10 +98,16 @@ def shard_config(config: PipelineConfig, share: float) -> PipelineConfig:
 
 
 def backtest_shard(
-    panel: Panel, config: PipelineConfig, measure_memory: bool = False
+    panel: Panel,
+    config: PipelineConfig,
+    measure_memory: bool = False,
+    min_train_days: int | None = None,
 ) -> ShardBacktest:
-    """Backtest every candidate of ``config`` on one shard's panel."""
-    results = run_candidates(panel, config, measure_memory=measure_memory)
+    """Backtest every candidate of ``config`` on one shard's panel (see
+    :func:`~forecasting.training.train.run_candidates` for ``min_train_days``)."""
+    results = run_candidates(
+        panel, config, measure_memory=measure_memory, min_train_days=min_train_days
+    )
     stats = pd.concat(
         [series_window_stats(r.scored).assign(candidate=label) for label, r in results.items()],
         ignore_index=True,

@@ -64,6 +64,7 @@ def run_candidates(
     panel: Panel,
     config: PipelineConfig,
     measure_memory: bool = False,
+    min_train_days: int | None = None,
 ) -> dict[str, ModelBacktest]:
     """Backtest every candidate of ``config``.
 
@@ -74,12 +75,18 @@ def run_candidates(
         panel: Full panel.
         config: Run configuration.
         measure_memory: Trace peak memory per model (benchmarks).
+        min_train_days: Days the oldest window must leave to train on (default: two
+            horizons; the pipeline passes its :class:`~forecasting.training.plan.TrainingPlan`'s).
 
     Returns:
         Backtests by candidate label, in the order run.
     """
     plan = BacktestPlan(
-        config.horizon, config.n_windows, config.calibration_windows, config.active_days
+        config.horizon,
+        config.n_windows,
+        config.calibration_windows,
+        config.active_days,
+        min_train_days if min_train_days is not None else 2 * config.horizon,
     )
     jobs: dict[str, tuple[str, dict[str, Any]]] = {}
     ensembles: dict[str, list[str]] = {}

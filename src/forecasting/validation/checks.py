@@ -11,7 +11,9 @@ so failures read like the Great Expectations ones (rule, table, sample rows):
 * ``series_vs_published`` -- the run forecasts at least ``min_series_ratio`` of the series
   the previous run published, and of what this date already has (a source that lost
   months of orders never replaces good forecasts with nothing);
-* ``demand_present`` -- some series has demand at all.
+* ``demand_present`` -- some series has demand at all;
+* ``min_history_days`` -- the shop's order history (its first day with demand to the run's
+  day) is at least ``min_history_days`` long: shorter, and no forecast would mean much.
 """
 
 from __future__ import annotations
@@ -117,11 +119,25 @@ def _series_ratio(
     )
 
 
+def _history(run_day: date, first_sale: date | None, checks: DataChecks) -> Finding:
+    days = (run_day - first_sale).days + 1 if first_sale else 0
+    since = f" (first sale {first_sale}, run day {run_day})" if first_sale else ""
+    return Finding(
+        "min_history_days",
+        {"min_days": str(checks.min_history_days)},
+        first_sale is None or days >= checks.min_history_days,  # no demand: demand_present
+        table="demand (all shards)",
+        observed=f"the shop has {days} day{'' if days == 1 else 's'} of order history{since}; at least "
+        f"{checks.min_history_days} are needed (checks.min_history_days)",
+    )
+
+
 def catalogue_checks(
     run_day: date,
     *,
     totals: dict[str, float],
     series: int,
+    first_sale: date | None = None,
     events: list[dict[str, str]],
     quality: dict[str, int],
     previous: dict[str, Any] | None,
@@ -134,6 +150,7 @@ def catalogue_checks(
         run_day: The run's day.
         totals: Units per day over the last weeks, all shards summed.
         series: Series the run would forecast (all shards).
+        first_sale: The shop's first day with demand in the extracted window.
         events: Calendar events (``ds``, ``kind``) around the run's day.
         quality: Order-line counts from :func:`~forecasting.extraction.read_line_quality`.
         previous: The ``forecast_runs`` row of the latest earlier run date, if any.
@@ -148,6 +165,7 @@ def catalogue_checks(
             table="demand (all shards)",
             observed=f"{series} series with demand in the window",
         ),
+        _history(run_day, first_sale, checks),
         _latest_day(run_day, totals, events, checks),
         _orphans(quality, checks),
         _series_ratio(series, previous, same_date, checks),
