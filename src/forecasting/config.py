@@ -29,8 +29,8 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 from forecasting.names import BASELINE_MODEL, DEFAULT_MODELS, LOWER_IS_BETTER, MODEL_NAMES
@@ -348,27 +348,32 @@ class PipelineConfig(BaseModel):
             raise ValueError(f"primary_metric must be one of {sorted(LOWER_IS_BETTER)}")
         return value
 
-    @model_validator(mode="after")
-    def _known_model_params(self) -> PipelineConfig:
-        """Every key of ``model_params`` names a model, and every parameter is accepted.
-
-        A typo (``{"hbg": {...}}``) or an unknown hyperparameter would otherwise be ignored
-        silently and the run would train something other than what was asked for.
+    @field_validator("model_params")
+    @classmethod
+    def _known_model_params(
+        cls, value: dict[str, dict[str, Any]], info: ValidationInfo
+    ) -> dict[str, dict[str, Any]]:
+        """Every key names a model, and every candidate is built with its overrides and
+        checked (:meth:`~forecasting.models.base.Forecaster.check_params`): a typo
+        (``{"hbg": {...}}``), an unknown parameter or a value out of range stops the
+        configuration -- before any data is read -- instead of being ignored or failing
+        in the backtest.
         """
-        if not self.model_params:
-            return self
-        for name, params in self.model_params.items():
+        if not value:
+            return value
+        for name, params in value.items():
             if name not in MODEL_NAMES:
                 close = difflib.get_close_matches(name, MODEL_NAMES, n=1)
                 hint = f"; did you mean {close[0]!r}?" if close else ""
-                raise ValueError(f"model_params names unknown model {name!r}{hint}")
+                raise ValueError(f"unknown model {name!r}{hint}")
             if not isinstance(params, dict):
-                raise ValueError(f"model_params[{name!r}] must be an object of parameters")
+                raise ValueError(f"{name} must be an object of parameters")
         from forecasting.models.zoo import make_model  # imported only when params are given
 
-        for name, params in self.model_params.items():
-            make_model(name, horizon=self.horizon, params=params, all_params=self.model_params)
-        return self
+        horizon = int(info.data.get("horizon", 28))
+        for name, params in value.items():
+            make_model(name, horizon=horizon, params=params, all_params=value)
+        return value
 
     def training_payload(self) -> dict[str, Any]:
         """The settings a trained model depends on (its configuration hash is taken over

@@ -51,7 +51,7 @@ class EnsembleForecaster(Forecaster):
             self._weights()
             self._quantile_mask()
         except ValueError as exc:
-            raise ValueError(f"model_params: {name or self.family}: {exc}") from exc
+            raise ValueError(f"{name or self.family}: {exc}") from exc
         return self
 
     def _weights(self) -> np.ndarray:

@@ -106,12 +106,11 @@ def check_constraints(model: str, params: dict[str, Any], constraints: dict[str,
     """Check ``params`` against ``constraints``.
 
     Raises:
-        ValueError: ``model_params: hgb.max_iter must be an integer >= 1 (got -5)``, for
-            the first parameter that is not allowed.
+        ValueError: ``hgb.max_iter must be an integer >= 1 (got -5)``, for the first
+            parameter that is not allowed.
     """
     for name, constraint in constraints.items():
         if name in params and not constraint.allows(params[name]):
             raise ValueError(
-                f"model_params: {model}.{name} must be {constraint.describe()} "
-                f"(got {params[name]!r})"
+                f"{model}.{name} must be {constraint.describe()} (got {params[name]!r})"
             )

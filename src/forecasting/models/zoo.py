@@ -81,7 +81,7 @@ def _build(
         try:
             params["features"] = FeatureSpec.from_dict(params["features"])
         except (TypeError, ValueError) as exc:
-            raise ValueError(f"model_params: {name}.features: {exc}") from exc
+            raise ValueError(f"{name}.features: {exc}") from exc
     if isinstance(params.get("hidden"), list):
         params["hidden"] = tuple(params["hidden"])
     common = {"horizon": horizon, "random_state": seed}
@@ -125,7 +125,7 @@ def _build(
     except TypeError as exc:  # an unknown keyword
         unknown = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
         if unknown is None:
-            raise ValueError(f"model_params: bad parameters for {name}: {exc}") from exc
+            raise ValueError(f"bad parameters for {name}: {exc}") from exc
         raise ValueError(_unknown_message(name, unknown.group(1), _init_params(name))) from exc
     raise ValueError(f"unknown model {name!r}; choose from {MODEL_NAMES}")
 
@@ -150,4 +150,4 @@ def _no_unknown(name: str, params: dict[str, Any], allowed: tuple[str, ...]) -> 
 def _unknown_message(name: str, key: str, allowed: list[str]) -> str:
     close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
     hint = f"did you mean {close[0]!r}?" if close else f"it takes {', '.join(allowed)}"
-    return f"model_params: {name} has no parameter {key!r}; {hint}"
+    return f"{name} has no parameter {key!r}; {hint}"

@@ -68,7 +68,7 @@ def test_unfitted_and_bad_params_are_clear() -> None:
 
     with pytest.raises(NotFittedError):
         SeasonalNaive().predict(None, 3)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="model_params: hgb has no parameter 'trees'; it takes"):
+    with pytest.raises(ValueError, match="hgb has no parameter 'trees'; it takes"):
         make_model("hgb", horizon=7, params={"trees": 3})
     with pytest.raises(ValueError, match="unknown model"):
         make_model("prophet", horizon=7)
