@@ -151,7 +151,8 @@ def run_context(context: Mapping[str, Any], config_class: Any = None) -> RunCont
     try:
         config = config_class(**{k: v for k, v in params.items() if k in fields})
     except ValidationError as exc:  # bad params never get better by retrying
-        raise AirflowFailException(f"invalid DAG params: {describe_invalid(exc)}") from exc
+        # from None: the one line is the whole story (the chained error adds a framework URL)
+        raise AirflowFailException(f"invalid DAG params: {describe_invalid(exc)}") from None
     root = ObjectStoragePath(
         settings.storage_uri, conn_id=storage_conn if _has_connection(storage_conn) else None
     )

@@ -5,9 +5,6 @@ date, a missing key, and a search for raw customer ids in everything the run sto
 
 from __future__ import annotations
 
-import gzip
-import io
-import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +21,8 @@ from forecasting.registry.models import get_champion
 from forecasting.registry.tracking import configure_mlflow
 from forecasting.sources import load_shop
 from forecasting.sources.shop import ShopData
+
+from ..stored import stored_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -67,25 +66,6 @@ def ok(proc) -> None:
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "DagRun Finished" in out and "state=success" in out
-
-
-def _stored_bytes(root: Path) -> list[tuple[Path, bytes]]:
-    """Every file below ``root``, parquet and zip/gzip members decompressed too."""
-    found = []
-    for path in root.rglob("*"):
-        if not path.is_file():
-            continue
-        data = path.read_bytes()
-        found.append((path, data))
-        if path.suffix == ".parquet":
-            frame = pd.read_parquet(io.BytesIO(data))
-            found.append((path, frame.to_csv().encode()))
-        elif zipfile.is_zipfile(io.BytesIO(data)):
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                found += [(path, archive.read(n)) for n in archive.namelist()]
-        elif data[:2] == b"\x1f\x8b":
-            found.append((path, gzip.decompress(data)))
-    return found
 
 
 def test_customer_models_on_sqlite_publish_private_idempotent_rows(
@@ -151,7 +131,7 @@ def test_customer_models_on_sqlite_publish_private_idempotent_rows(
     raw = [c for c in customer_shop.orders["customer_id"].dropna().unique()]
     assert all(c.startswith(RAW_PREFIX) for c in raw)
     output = (Path("dags test output"), (proc.stdout + proc.stderr).encode())
-    haystacks = [*_stored_bytes(data), *_stored_bytes(airflow_home / "logs"), output]
+    haystacks = [*stored_bytes(data), *stored_bytes(airflow_home / "logs"), output]
     leaks = [str(p) for p, blob in haystacks if RAW_PREFIX.encode() in blob]
     assert not leaks, leaks
     searched = {p.name for p, _ in haystacks}

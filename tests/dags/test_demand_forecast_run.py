@@ -161,3 +161,21 @@ def test_bad_data_stops_before_training_and_publishes_nothing(
     # The failed run gave its date's lease back (the teardown ran): the next run may start.
     assert "lease demand_forecast/2024-06-30 released" in log
     assert list_leases(make_engine(settings.warehouse_url)) == []
+
+
+def test_bad_dag_params_fail_the_first_task_before_any_data_is_read(
+    small_shop, dags_test, tmp_path: Path
+) -> None:
+    """DAG params are the CLI's configuration: every candidate is built with its overrides
+    in the first task, so a value out of range names the model, the parameter and the
+    range, and nothing is extracted."""
+    data = tmp_path / "data"
+    settings = Settings.from_env(env={"FORECASTING_DATA_DIR": str(data)})
+    load_shop(make_engine(settings.source_url), small_shop)
+    proc = dags_test(LOGICAL_DATE, data, {**FAST_CONF, "model_params": {"hgb": {"max_iter": -5}}})
+    log = proc.stdout + proc.stderr
+    assert "state=failed" in log
+    assert "invalid DAG params: model_params: hgb.max_iter must be an integer >= 1 (got -5)" in log
+    assert "https://errors.pydantic.dev" not in log
+    assert not (data / "storage" / "store").exists()  # sync_source never ran
+    assert list_leases(make_engine(settings.warehouse_url)) == []

@@ -71,32 +71,36 @@ def _requirements(name: str) -> list[str]:
     return pins
 
 
-def example_lines(lines: pd.DataFrame, customers: int = 3) -> pd.DataFrame:
+def example_lines(lines: pd.DataFrame, customers: int = 8) -> pd.DataFrame:
     """A small, made-up input example: the shape and types of real input, and no row of
     any real customer (an example is stored with the model in MLflow, where an opt-out
     could not reach it).
 
-    Customers and orders are invented; each buys the shop's most sold SKUs (catalogue
-    facts, not a person's) at their median price on days spread over the data's window.
+    Invented customers with 1 to 6 orders each, spread over the data's window (varied
+    enough for every model to fit on it, BG/NBD included), buying the shop's most sold
+    SKUs (catalogue facts, not a person's) at their median price.
     """
     top = lines.groupby(["sku", "category"], observed=True)["quantity"].sum()
-    top = top.sort_values(ascending=False).head(2).reset_index()
+    top = top.sort_values(ascending=False).head(3).reset_index()
     first, last = pd.Timestamp(lines["ds"].min()), pd.Timestamp(lines["ds"].max())
-    days = pd.date_range(first, last, periods=max(customers * 2, 2)).normalize()
+    span = max((last - first).days, 1)
     price = float(lines["unit_price"].median()) if len(lines) else 1.0
     rows = []
     for i in range(customers):
         pseudonym = hashlib.sha256(f"example-{i}".encode()).hexdigest()[:32]
-        for j in range(2):
-            item = top.iloc[(i + j) % max(len(top), 1)] if len(top) else None
+        orders = (1, 3, 6, 2, 4, 1, 5, 2)[i % 8]
+        start = first + pd.Timedelta(days=span * (i % 4) // 8)
+        gap = max((last - start).days // (orders + i % 3), 1)
+        for j in range(orders):
+            item = top.iloc[(i + j) % len(top)] if len(top) else None
             rows.append(
                 {
                     "customer": pseudonym,
-                    "order": str(2 * i + j),
-                    "ds": days[(2 * i + j) % len(days)],
+                    "order": f"{i}-{j}",
+                    "ds": (start + pd.Timedelta(days=gap * j)).normalize(),
                     "sku": item["sku"] if item is not None else "SKU",
                     "category": item["category"] if item is not None else "category",
-                    "quantity": 1,
+                    "quantity": 1 + (i + j) % 3,
                     "unit_price": price,
                     "cancelled": False,
                 }
