@@ -159,6 +159,8 @@ def test_cli_help_for_every_command() -> None:
         "report",
         "benchmark",
         "customers",
+        "leases",
+        "check-storage",
     }
     for name, sub in commands.items():
         text = sub.format_help()

@@ -340,6 +340,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="SQLAlchemy URL of the shop database (env FORECASTING_SOURCE_URL; default SQLite in the data folder)",
     )
 
+    leased = argparse.ArgumentParser(add_help=False)  # commands that run a date
+    leased.add_argument(
+        "--wait",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="if another run (CLI or Airflow) holds the date, wait this long for it to finish "
+        "(default 0: stop at once, naming it)",
+    )
+
     parser = argparse.ArgumentParser(prog="forecasting", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -401,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "run",
-        parents=[common, db],
+        parents=[common, db, leased],
         help="run the daily pipeline for one logical date, without Airflow",
     )
     p.add_argument(
@@ -443,14 +453,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="extract the whole window from the source again (ignore the demand store)",
     )
-    p.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="if another run (CLI or Airflow) holds the date, wait this long for it to finish "
-        "(default 0: stop at once, naming it)",
-    )
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser(
@@ -475,20 +477,13 @@ def build_parser() -> argparse.ArgumentParser:
     csub = p.add_subparsers(dest="customers_command", required=True)
     c = csub.add_parser(
         "run",
-        parents=[common, db],
+        parents=[common, db, leased],
         help="run the customer_models steps for a day without Airflow (key: $FORECASTING_CUSTOMER_KEY)",
     )
     c.add_argument("--date", type=_date, required=True, help="the run's day YYYY-MM-DD")
     c.add_argument("--warehouse-url", help="SQLAlchemy URL of the published tables")
     c.add_argument("--tracking-uri", help="MLflow tracking URI")
     c.add_argument("--force-retrain", action="store_true", help="train even if not due")
-    c.add_argument(
-        "--wait",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="wait this long for another run of the date to finish (default 0: stop at once)",
-    )
     c.set_defaults(func=cmd_customers_run)
     c = csub.add_parser(
         "map",

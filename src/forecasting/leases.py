@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from forecasting.db import dialect_of, read_frame, render_sql
+from forecasting.db import dialect_of, read_frame, render_sql, retrying
 from forecasting.errors import NonRetryableError
 from forecasting.storage import Storage
 
@@ -192,15 +192,22 @@ class Lease:
         }
 
     def _execute(self, name: str, params: dict[str, Any]) -> int:
-        with self.engine.begin() as conn:
-            sql = sa.text(render_sql(f"leases/{name}", dialect_of(conn)))
-            return int(conn.execute(sql, params).rowcount)
+        def statement() -> int:
+            with self.engine.begin() as conn:
+                sql = sa.text(render_sql(f"leases/{name}", dialect_of(conn)))
+                return int(conn.execute(sql, params).rowcount)
+
+        return retrying(statement, f"lease {self.key}", self.engine.url)
 
     def current(self) -> LeaseInfo | None:
         """The lease's row as it is now, or ``None`` if nobody holds it."""
-        _ensure_table(self.engine)
-        rows = read_frame(self.engine, "leases/select_lease", {"lease_key": self.key})
-        return _info(rows.iloc[0].to_dict()) if len(rows) else None
+
+        def read() -> LeaseInfo | None:
+            _ensure_table(self.engine)
+            rows = read_frame(self.engine, "leases/select_lease", {"lease_key": self.key})
+            return _info(rows.iloc[0].to_dict()) if len(rows) else None
+
+        return retrying(read, f"lease {self.key}", self.engine.url)
 
     def _try_take(self) -> LeaseInfo | None:
         """Take the lease if it is free, expired, ours, or a dead local CLI run's."""

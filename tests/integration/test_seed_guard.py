@@ -94,7 +94,7 @@ def test_seed_demo_claims_an_empty_database_and_replaces_only_its_own_shop(
 def test_make_demo_never_points_the_seed_at_the_configured_shop() -> None:
     """`make demo` runs on its own SQLite shop: every command it runs unsets the shop,
     warehouse, storage and MLflow settings a user may have exported."""
-    env = {**os.environ, "FORECASTING_SOURCE_URL": "mysql://user:pw@db-host:3306/shop"}
+    env = {**os.environ, "FORECASTING_SOURCE_URL": "mysql://user@db-host:3306/shop"}
     plan = subprocess.run(
         ["make", "-n", "demo"], cwd=REPO, env=env, capture_output=True, text=True, check=True
     ).stdout
