@@ -43,7 +43,8 @@ DEMO := env -u FORECASTING_SOURCE_URL -u FORECASTING_WAREHOUSE_URL -u FORECASTIN
 demo: install  ## seed a synthetic shop, run the daily DAG for two days, print what it did
 	@if [ -n "$$FORECASTING_SOURCE_URL$$AIRFLOW_CONN_FORECASTING_SOURCE" ]; then \
 		echo "make demo uses its own SQLite shop in $(FORECASTING_DATA_DIR), not the shop your environment names (README: Run it on your shop)"; fi
-	$(DEMO) $(BIN)/forecasting seed-demo --end-date $(DEMO_NEXT_DAY)
+	@echo "seed-demo: a synthetic shop in $(FORECASTING_DATA_DIR)/shop.db ..."
+	@$(DEMO) $(BIN)/forecasting seed-demo --end-date $(DEMO_NEXT_DAY)
 	$(BIN)/airflow db migrate > $(DATA)/airflow-db-migrate.log 2>&1
 	@for day in $(DEMO_DAY) $(DEMO_NEXT_DAY); do \
 		logical=$$(date -d "$$day + 1 day" +%F); \
