@@ -49,8 +49,8 @@ class RunContext:
     lease: Any  # forecasting.leases.Lease of this DAG run on its date
 
 
-#: How long an Airflow run's lease lasts without renewal. Tasks renew it when they start and
-#: at every commit, not in the background, so it must outlast the longest task.
+#: How long an Airflow run's lease lasts without renewal. Tasks renew it at every commit (and
+#: before they register or publish), not in the background, so it outlasts the longest task.
 LEASE_TTL = DEFAULT_ARGS["execution_timeout"] + timedelta(minutes=10)
 
 

@@ -75,11 +75,14 @@ def describe_invalid(exc: ValidationError, name_of: Callable[[str], str] | None 
     """
     parts = []
     for error in exc.errors(include_url=False):
-        field = ".".join(str(p) for p in error["loc"])
+        loc = [str(p) for p in error["loc"]]
+        field = ".".join(loc)
         message = str(error["msg"]).removeprefix("Value error, ")
         message = message[:1].lower() + message[1:]
         if field:
             name = name_of(field) if name_of else field
+            if name_of and name == field and len(loc) > 1 and name_of(loc[0]) != loc[0]:
+                name = f"{name_of(loc[0])}: {'.'.join(loc[1:])}"  # --model-params: hgb
             given = error.get("input")
             got = "" if isinstance(given, dict) else f" (got {given!r})"
             parts.append(f"{name}: {message}{got}")

@@ -44,7 +44,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
-from forecasting.db import dialect_of, read_frame, render_sql, retrying
+from forecasting.db import dialect_of, is_transient, read_frame, render_sql, retrying
 from forecasting.errors import NonRetryableError
 from forecasting.storage import Storage
 
@@ -54,6 +54,7 @@ __all__ = [
     "LeaseHeldError",
     "LeaseInfo",
     "LeaseLostError",
+    "LeaseTableMissingError",
     "begin_run",
     "end_run",
     "list_leases",
@@ -75,6 +76,10 @@ class LeaseHeldError(NonRetryableError):
 
 class LeaseLostError(NonRetryableError):
     """The run's lease expired and another run took it over: this run must stop writing."""
+
+
+class LeaseTableMissingError(NonRetryableError):
+    """The warehouse has no ``forecasting_leases`` and the run's user may not create it."""
 
 
 @dataclass(frozen=True)
@@ -121,17 +126,27 @@ def run_lease_key(pipeline: str, run_day: date) -> str:
 _PROCESS_KINDS = ("cli", "sync")
 
 
+def _machine() -> str:
+    """This machine as process ids see it: the host name, and the pid namespace where
+    there is one (containers sharing a host name do not share pids)."""
+    try:
+        namespace = f"/{os.stat('/proc/self/ns/pid').st_ino}"
+    except OSError:
+        namespace = ""
+    return f"{socket.gethostname()}{namespace}"
+
+
 def process_holder(kind: str = "cli") -> str:
-    """A holder id for this process: ``<kind>:<host>:<pid>:<random>``."""
+    """A holder id for this process: ``<kind>:<host>[/<pid namespace>]:<pid>:<random>``."""
     if kind not in _PROCESS_KINDS:
         raise ValueError(f"kind must be one of {_PROCESS_KINDS}")
-    return f"{kind}:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    return f"{kind}:{_machine()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def _local_process_gone(holder: str) -> bool:
     """Whether ``holder`` is a process of this machine that no longer runs."""
     parts = holder.split(":")
-    if len(parts) != 4 or parts[0] not in _PROCESS_KINDS or parts[1] != socket.gethostname():
+    if len(parts) != 4 or parts[0] not in _PROCESS_KINDS or parts[1] != _machine():
         return False
     try:
         os.kill(int(parts[2]), 0)
@@ -157,10 +172,26 @@ def _info(row: dict[str, Any]) -> LeaseInfo:
 
 
 def _ensure_table(engine: Engine) -> None:
-    if not sa.inspect(engine).has_table("forecasting_leases"):
-        from forecasting.sources.shop import create_forecast_tables
+    """Create ``forecasting_leases`` where missing (a database the pipeline owns); a
+    least-privilege writer cannot, and is told who can."""
+    if sa.inspect(engine).has_table("forecasting_leases"):
+        return
+    from sqlalchemy.exc import DBAPIError
 
-        create_forecast_tables(engine)
+    from forecasting.db import execute_script, redact_url
+
+    try:
+        with engine.begin() as conn:
+            execute_script(conn, "schema/create_lease_table")
+    except DBAPIError as exc:
+        if is_transient(exc):
+            raise
+        raise LeaseTableMissingError(
+            f"the table forecasting_leases is missing in {redact_url(engine.url)} and this "
+            "user may not create it: an administrator runs `forecasting init-db "
+            "--no-source-tables --writer-user <user>` once (it creates the table and grants "
+            "the writer access)"
+        ) from exc
 
 
 class Lease:
@@ -257,7 +288,7 @@ class Lease:
 
     def _held_message(self, held: LeaseInfo | None, wait: float) -> str:
         pipeline, _, day = self.key.partition("/")
-        what = f"{pipeline} for {day}" if day else self.key
+        what = f"{pipeline} for {day}" if day and pipeline != "store" else self.key
         where = held.describe() if held else "held by another run"
         waited = f" after waiting {wait:g} s" if wait > 0 else ""
         return (
@@ -363,7 +394,11 @@ def begin_run(run_day: date, lease: Lease, storage: Storage, wait: float = 0.0) 
     """
     storage.check_writable()
     info = lease.acquire(wait)
-    repaired = storage.verify(run_day, repair=True)
+    try:
+        repaired = storage.verify(run_day, repair=True)
+    except BaseException:
+        end_run(lease)
+        raise
     for problem in repaired:
         log.warning("storage of %s: %s", run_day, problem)
     return {
@@ -375,5 +410,14 @@ def begin_run(run_day: date, lease: Lease, storage: Storage, wait: float = 0.0) 
 
 
 def end_run(lease: Lease) -> dict[str, Any]:
-    """A run's last step (also after a failure): give the date's lease back."""
-    return {"lease": lease.key, "released": lease.release()}
+    """A run's last step (also after a failure): give the date's lease back.
+
+    A warehouse that cannot be reached now never hides what the run did (or the error it
+    stopped with): the lease is then left to expire, and the step says so.
+    """
+    try:
+        released = lease.release()
+    except Exception as exc:  # the lease expires by itself (``ttl``)
+        log.warning("lease %s not released (%s): it expires by itself", lease.key, exc)
+        released = False
+    return {"lease": lease.key, "released": released}

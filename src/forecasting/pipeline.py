@@ -322,7 +322,10 @@ def check_step(
         previous_run=find_date_run(experiment_id, run_day),
     )
     log.info("training decision for %s: %s", run_day, decision.reason)
-    history = (run_day - first_sale).days + 1 if first_sale else 0
+    # Every shard backtests the same windows, on its own panel (which starts at the
+    # shard's first row): the plan must fit the shard with the shortest history.
+    shortest = max(first_sales, default=None)
+    history = (run_day - shortest).days + 1 if shortest else 0
     plan = plan_training(history, config)
     if decision.train:
         log.info("training plan for %s: %s", run_day, plan.reason)
@@ -588,6 +591,7 @@ def register_step(
     from forecasting.registry.runs import end_stale_runs
     from forecasting.registry.tracking import configure_mlflow
 
+    storage.check_fence()  # a run that lost its date's lease writes nothing to MLflow
     experiment_id = configure_mlflow(settings.tracking_uri, settings.artifact_root, EXPERIMENT_NAME)
     end_stale_runs(experiment_id, run_day)
     decision = checked["decision"]
@@ -712,6 +716,7 @@ def _register_trained(
     champion = get_champion(REGISTERED_MODEL_NAME)
     backfill = bool(checked["decision"]["backfill"])
     scores = metrics.get(winner, {})
+    storage.check_fence()  # still the date's run: register, and maybe move @champion
     version = register_run_model(
         REGISTERED_MODEL_NAME,
         run_id,

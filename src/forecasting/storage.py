@@ -244,7 +244,7 @@ class Storage:
     Attributes:
         root: A ``UPath`` (or Airflow ``ObjectStoragePath``) of the storage root.
         fence: Called before every commit (and by steps before they publish): raises if
-            the run may no longer write, e.g. :meth:`forecasting.leases.RunLease.renew`
+            the run may no longer write, e.g. :meth:`forecasting.leases.Lease.renew`
             when another run took over the date. ``None``: no check.
     """
 

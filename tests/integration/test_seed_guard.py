@@ -94,17 +94,22 @@ def test_seed_demo_claims_an_empty_database_and_replaces_only_its_own_shop(
 def test_make_demo_never_points_the_seed_at_the_configured_shop() -> None:
     """`make demo` runs on its own SQLite shop: every command it runs unsets the shop,
     warehouse, storage and MLflow settings a user may have exported."""
-    env = {**os.environ, "FORECASTING_SOURCE_URL": "mysql://user@db-host:3306/shop"}
+    env = {
+        **os.environ,
+        "FORECASTING_SOURCE_URL": "mysql://user@db-host:3306/shop",
+        "AIRFLOW_HOME": "/somebody/else/airflow",
+    }
     plan = subprocess.run(
         ["make", "-n", "demo"], cwd=REPO, env=env, capture_output=True, text=True, check=True
     ).stdout
     commands = [
         line
         for line in plan.splitlines()
-        if any(c in line for c in ("bin/forecasting seed-demo", "bin/airflow dags test", "summary"))
+        if any(c in line for c in ("seed-demo --end", "dags test", "db migrate", "summary --date"))
         and "echo" not in line
     ]
     assert len(commands) >= 3
     for line in commands:
         assert "env -u FORECASTING_SOURCE_URL -u FORECASTING_WAREHOUSE_URL" in line, line
         assert "-u AIRFLOW_CONN_FORECASTING_SOURCE" in line, line
+        assert f"AIRFLOW_HOME={REPO}/.data/airflow" in line, line  # not the user's Airflow

@@ -135,3 +135,24 @@ def test_one_day_is_enough_when_the_minimum_says_so(sqlite_url: str, pipeline) -
         units.astype(float).sort_index().to_numpy()
     )
     assert (first["p10"] < first["p90"]).any()
+
+
+def test_the_plan_fits_the_shard_with_the_shortest_history(sqlite_url: str, pipeline) -> None:
+    """Every shard backtests the same windows on its own panel: when one shard's products
+    all started selling 40 days ago (150 for the others), the plan fits those 40 days."""
+    from forecasting.sharding import shard_of
+
+    shop = short_shop(150)
+    young = {s for s in shop.products["sku"] if shard_of(s, 2) == 1}
+    assert young and set(shop.products["sku"]) - young
+    lines = shop.order_lines.merge(shop.orders[["order_id", "ordered_at"]], on="order_id")
+    recent = lines["ordered_at"] >= pd.Timestamp(DAY) - pd.Timedelta(days=39)
+    keep = ~lines["sku"].isin(young) | recent
+    shop = dataclasses.replace(shop, order_lines=shop.order_lines.loc[keep.to_numpy()])
+    load_shop(make_engine(sqlite_url), shop)
+    out = pipeline(DAY, sqlite_url, shards=2, **FAST)
+    plan = out["check"]["plan"]
+    assert plan["history_days"] == 40 and plan["models"] == ["seasonal_naive"]
+    assert (plan["n_windows"], plan["calibration_windows"]) == (1, 0)  # 14 + 14 <= 40 < 42
+    rows, _ = read_published(make_engine(sqlite_url), DAY)
+    assert set(rows["sku"]) == set(shop.products["sku"])

@@ -269,6 +269,7 @@ def _train(
     from forecasting.registry.tracking import configure_mlflow
     from forecasting.training.cadence import decide_training
 
+    storage.check_fence()  # a run that lost its date's lease writes nothing to MLflow
     experiment_id = configure_mlflow(settings.tracking_uri, settings.artifact_root, kind)
     end_stale_runs(experiment_id, run_day)
     config_hash = _config_hash(config, kind)
@@ -335,6 +336,7 @@ def _train(
                 | {f"baseline_{metric}": best_baseline}
             )
             model_uri = log_customer_model(model, "model", lines, run_day.isoformat())
+            storage.check_fence()  # still the date's run: register, and maybe move @champion
             version = register_run_model(
                 kind,
                 run.info.run_id,

@@ -10,12 +10,14 @@ A missing key is an error, never a default.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import os
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -156,43 +158,62 @@ def optouts_fingerprint(pseudonyms: Iterable[str]) -> str:
     return hashlib.sha256(f"optouts:{text}".encode()).hexdigest()[:16]
 
 
+#: Where the last sweep's opt-out set is recorded (one hash of it, never who is in it).
+SWEEP_MARKER = ("store", "customers", "forgotten.json")
+#: A temporary file of an interrupted write this old has no live writer.
+_STALE_TEMP = timedelta(minutes=10)
+
+
 def forget_stored(storage: Storage, pseudonyms: Iterable[str]) -> dict[str, int]:
     """Remove forgotten customers from every stored customer partition, of every date.
 
     Every file below ``runs/ds=*/customers_*`` -- committed attempts, superseded ones and
     leftovers alike -- is checked: parquet files lose the rows whose ``customer`` is
     forgotten (their order pseudonyms go with them), text files (JSON reports) have the
-    pseudonyms replaced by ``"forgotten"``, and the attempt's ``_SUCCESS`` is rewritten
-    with the new sizes. Files without a forgotten customer are left untouched.
+    pseudonyms replaced by ``"forgotten"``, the attempt's ``_SUCCESS`` is rewritten with
+    the new sizes, and temporary files of interrupted writes are deleted. Files without a
+    forgotten customer are left untouched.
+
+    A sweep records the opt-out set it forgot (:func:`optouts_fingerprint`, in
+    ``store/customers/forgotten.json``); while the set is unchanged the next runs skip the
+    sweep: every partition written since excludes those customers already.
 
     Returns:
-        ``files_checked``, ``files_rewritten`` and ``rows_removed``.
+        ``files_checked``, ``files_rewritten``, ``rows_removed`` and ``skipped`` (1 when
+        the set was already swept).
     """
     forgotten = set(pseudonyms)
-    counts = {"files_checked": 0, "files_rewritten": 0, "rows_removed": 0}
-    runs = storage.root / "runs"
-    if not forgotten or not runs.exists():
+    counts = {"files_checked": 0, "files_rewritten": 0, "rows_removed": 0, "skipped": 0}
+    marker = storage.root.joinpath(*SWEEP_MARKER)
+    fingerprint = optouts_fingerprint(forgotten)
+    if marker.exists() and json.loads(marker.read_text()).get("optouts") == fingerprint:
+        counts["skipped"] = 1
         return counts
+    runs = storage.root / "runs"
     touched: set[str] = set()
-    for day in sorted(runs.iterdir(), key=str):
-        for stage in sorted(day.iterdir(), key=str) if day.is_dir() else []:
-            if not stage.name.startswith(CUSTOMER_STAGE_PREFIX) or not stage.is_dir():
+    for path in _customer_files(runs) if forgotten and runs.exists() else []:
+        counts["files_checked"] += 1
+        with contextlib.suppress(FileNotFoundError):  # a superseded attempt cleaned up
+            if ".tmp-" in path.name:
+                modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+                if datetime.now(UTC) - modified >= _STALE_TEMP:
+                    path.unlink(missing_ok=True)
                 continue
-            for path in sorted((p for p in stage.rglob("*") if p.is_file()), key=str):
-                counts["files_checked"] += 1
-                if path.suffix == ".parquet":
-                    removed = _forget_rows(path, forgotten)
-                    counts["rows_removed"] += removed
-                    changed = removed > 0
-                elif path.name != SUCCESS and path.suffix == ".json":
-                    changed = _redact_text(path, forgotten)
-                else:
-                    continue
-                if changed:
-                    counts["files_rewritten"] += 1
-                    touched.add(str(_attempt_of(path)))
+            if path.suffix == ".parquet":
+                removed = _forget_rows(path, forgotten)
+                counts["rows_removed"] += removed
+                changed = removed > 0
+            elif path.name != SUCCESS and path.suffix in (".json", ".csv", ".txt", ".html"):
+                changed = _redact_text(path, forgotten)
+            else:
+                continue
+            if changed:
+                counts["files_rewritten"] += 1
+                touched.add(str(_attempt_of(path)))
     for attempt in touched:
-        _reseal(storage.path(attempt))
+        with contextlib.suppress(FileNotFoundError):
+            _reseal(storage.path(attempt))
+    write_bytes_atomic(marker, json.dumps({"optouts": fingerprint}).encode())
     if counts["files_rewritten"]:
         log.info(
             "forgot %d customers in stored partitions: %d of %d files rewritten, %d rows removed",
@@ -204,11 +225,23 @@ def forget_stored(storage: Storage, pseudonyms: Iterable[str]) -> dict[str, int]
     return counts
 
 
+def _customer_files(runs: UPath) -> list[UPath]:
+    """Every file below ``runs/ds=*/customers_*``."""
+    files: list[UPath] = []
+    for day in sorted(runs.iterdir(), key=str):
+        for stage in sorted(day.iterdir(), key=str) if day.is_dir() else []:
+            if stage.name.startswith(CUSTOMER_STAGE_PREFIX) and stage.is_dir():
+                files += sorted((p for p in stage.rglob("*") if p.is_file()), key=str)
+    return files
+
+
 def _forget_rows(path: UPath, forgotten: set[str]) -> int:
-    try:
-        customers = read_parquet(path, columns=["customer"])
-    except Exception:  # no customer column: nothing personal in this file
-        return 0
+    import pyarrow.parquet as pq
+
+    with path.open("rb") as handle:
+        if "customer" not in pq.read_schema(handle).names:
+            return 0  # nothing personal in this file
+    customers = read_parquet(path, columns=["customer"])
     if not customers["customer"].isin(forgotten).any():
         return 0
     frame = read_parquet(path)

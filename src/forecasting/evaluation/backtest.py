@@ -40,14 +40,15 @@ class BacktestPlan:
         calibration_windows: Older windows used only to calibrate intervals.
         active_days: Forecast and score only series with positive demand in this many
             days before the origin (``None``: every series with history).
-        min_train_days: Days of history the oldest window must leave to train on.
+        min_train_days: Days of history the oldest window must leave to train on
+            (``None``: two horizons).
     """
 
     horizon: int = 28
     n_windows: int = 3
     calibration_windows: int = 1
     active_days: int | None = 90
-    min_train_days: int = 56
+    min_train_days: int | None = None
 
     @property
     def total_windows(self) -> int:
@@ -65,11 +66,12 @@ def window_cutoffs(panel: Panel, plan: BacktestPlan) -> list[int]:
     """
     last = panel.last_history_index
     cutoffs = [last - (plan.total_windows - k) * plan.horizon for k in range(plan.total_windows)]
-    if cutoffs[0] + 1 < plan.min_train_days:
+    train = plan.min_train_days if plan.min_train_days is not None else 2 * plan.horizon
+    if cutoffs[0] + 1 < train:
         raise InsufficientHistoryError(
             f"history of {panel.n_history} days is too short for {plan.total_windows} "
-            f"backtest windows of {plan.horizon} days after {plan.min_train_days} days of "
-            f"training (it needs {plan.total_windows * plan.horizon + plan.min_train_days})"
+            f"backtest windows of {plan.horizon} days after {train} days of training (it "
+            f"needs {plan.total_windows * plan.horizon + train})"
         )
     return cutoffs
 

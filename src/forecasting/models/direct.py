@@ -23,7 +23,7 @@ from forecasting.features.direct import (
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
 from forecasting.models.base import Forecaster, Prediction
-from forecasting.models.params import Constraint, Interval
+from forecasting.models.params import Constraint, InstanceOf, Interval
 
 __all__ = ["DirectForecaster"]
 
@@ -53,6 +53,7 @@ class DirectForecaster(Forecaster):
     uses_exogenous: ClassVar[bool] = True
     param_constraints: ClassVar[dict[str, Constraint]] = {
         "horizon": Interval(int, 1),
+        "features": InstanceOf(FeatureSpec),
         "origin_stride": Interval(int, 1),
         "max_origins": Interval(int, 1),
         "max_rows": Interval(int, 1, none=True),

@@ -55,7 +55,7 @@ class GradientBoostingForecaster(DirectForecaster):
         **DirectForecaster.param_constraints,
         "max_iter": Interval(int, 1),
         "learning_rate": Interval(float, 0, low_open=True),
-        "max_leaf_nodes": Interval(int, 2),
+        "max_leaf_nodes": Interval(int, 2, none=True),
         "min_samples_leaf": Interval(int, 1),
         "l2_regularization": Interval(float, 0),
         "point_loss": OneOf(("poisson", "squared_error")),

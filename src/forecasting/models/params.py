@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Constraint", "Interval", "OneOf", "PositiveInts", "check_constraints"]
+__all__ = ["Constraint", "InstanceOf", "Interval", "OneOf", "PositiveInts", "check_constraints"]
 
 
 class Constraint:
@@ -100,6 +100,20 @@ class PositiveInts(Constraint):
 
     def describe(self) -> str:
         return "a non-empty list of integers >= 1"
+
+
+@dataclass(frozen=True)
+class InstanceOf(Constraint):
+    """An object of a class (or ``None``), e.g. a feature declaration."""
+
+    kind: type
+    none: bool = True
+
+    def allows(self, value: Any) -> bool:
+        return (value is None and self.none) or isinstance(value, self.kind)
+
+    def describe(self) -> str:
+        return f"an object of {self.kind.__name__} fields" + (" or null" if self.none else "")
 
 
 def check_constraints(model: str, params: dict[str, Any], constraints: dict[str, Any]) -> None:

@@ -97,9 +97,11 @@ def create_source_tables(engine: Engine) -> None:
 
 
 def create_forecast_tables(engine: Engine) -> None:
-    """Create ``demand_forecast`` and ``forecast_runs`` if they do not exist (idempotent)."""
+    """Create the forecast tables and ``forecasting_leases`` if they do not exist
+    (idempotent)."""
     with engine.begin() as conn:
         execute_script(conn, "schema/create_forecast_tables")
+        execute_script(conn, "schema/create_lease_table")
 
 
 def _records(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[tuple[object, ...]]:
@@ -140,11 +142,18 @@ def claim_database(conn: Connection, loaded_by: str) -> None:
         return
     for table in tables:
         if _holds_rows(conn, table):
+            url = conn.engine.url
+            hint = (
+                f"; if {url.database} is a demo shop of an earlier version, delete it "
+                "(`make clean`)"
+                if dialect_of(conn) == "sqlite"
+                else ""
+            )
             raise ForeignDataError(
-                f"refusing to write into {redact_url(conn.engine.url)}: table {table!r} holds "
-                f"rows that forecasting did not write (no {DEMO_MARKER_TABLE} marker); "
-                f"{loaded_by} only fills an empty database or one it created -- give it a new "
-                "database (the demo's default is sqlite:///.data/shop.db)"
+                f"refusing to write into {redact_url(url)}: table {table!r} holds rows that "
+                f"forecasting did not write (no {DEMO_MARKER_TABLE} marker); {loaded_by} only "
+                "fills an empty database or one it created -- give it a new database (the "
+                f"demo's default is sqlite:///.data/shop.db){hint}"
             )
     execute_script(conn, "schema/create_demo_marker")
     execute_script(

@@ -86,7 +86,7 @@ def run_candidates(
         config.n_windows,
         config.calibration_windows,
         config.active_days,
-        min_train_days if min_train_days is not None else 2 * config.horizon,
+        min_train_days,
     )
     jobs: dict[str, tuple[str, dict[str, Any]]] = {}
     ensembles: dict[str, list[str]] = {}
