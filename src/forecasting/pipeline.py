@@ -808,9 +808,11 @@ def _log_backtest(
         [read_parquet(storage.open(b["uri"]) / "plot_history.parquet") for b in done],
         ignore_index=True,
     )
-    mlflow.log_figure(
-        plot_backtest_frames(plot.loc[plot["candidate"] == winner], history), "backtest_plot.png"
-    )
+    import matplotlib.pyplot as plt
+
+    figure = plot_backtest_frames(plot.loc[plot["candidate"] == winner], history)
+    mlflow.log_figure(figure, "backtest_plot.png")
+    plt.close(figure)
     _log_leadtime(storage, done, winner, config)
 
     def prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
