@@ -171,10 +171,18 @@ def _info(row: dict[str, Any]) -> LeaseInfo:
     )
 
 
+#: Databases (URLs) already known to have ``forecasting_leases``.
+_HAVE_TABLE: set[str] = set()
+
+
 def _ensure_table(engine: Engine) -> None:
     """Create ``forecasting_leases`` where missing (a database the pipeline owns); a
-    least-privilege writer cannot, and is told who can."""
+    least-privilege writer cannot, and is told who can. Checked once per database and
+    process (a lease is read at every poll while waiting)."""
+    if str(engine.url) in _HAVE_TABLE:
+        return
     if sa.inspect(engine).has_table("forecasting_leases"):
+        _HAVE_TABLE.add(str(engine.url))
         return
     from sqlalchemy.exc import DBAPIError
 

@@ -56,10 +56,13 @@ __all__ = [
     "StorageConflictError",
     "StorageFullError",
     "StorageUnavailableError",
+    "attempt_of",
     "download_dir",
+    "is_stale_temp",
     "read_json",
     "read_parquet",
     "remove_leftovers",
+    "seal",
     "upload_dir",
     "write_bytes_atomic",
     "write_json",
@@ -98,6 +101,39 @@ class StorageUnavailableError(NonRetryableError):
 def _attempt_name() -> str:
     """``attempt=<UTC time>-<random id>``: unique, and its age is readable on any storage."""
     return f"{ATTEMPT_PREFIX}{datetime.now(UTC).strftime(_STAMP)}-{uuid.uuid4().hex[:12]}"
+
+
+def attempt_of(path: UPath) -> UPath | None:
+    """The ``attempt=…`` folder ``path`` lies in (or is), ``None`` outside any."""
+    attempt = path
+    while not attempt.name.startswith(ATTEMPT_PREFIX):
+        if attempt.parent == attempt:
+            return None
+        attempt = attempt.parent
+    return attempt
+
+
+def seal(attempt: UPath) -> None:
+    """Write ``_SUCCESS`` listing the attempt's files and their sizes (again, after a file
+    in a sealed attempt was rewritten)."""
+    files = {
+        "/".join(p.parts[len(attempt.parts) :]): p.stat().st_size
+        for p in attempt.rglob("*")
+        if p.is_file() and p.name != SUCCESS
+    }
+    write_json(attempt / SUCCESS, {"files": files})
+
+
+def is_stale_temp(path: UPath, age: timedelta, now: datetime | None = None) -> bool:
+    """Whether ``path`` is a temporary file of an atomic write at least ``age`` old (its
+    writer is gone: a live one renames it within seconds)."""
+    if ".tmp-" not in path.name:
+        return False
+    try:
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+    except FileNotFoundError:
+        return False
+    return (now or datetime.now(UTC)) - modified >= age
 
 
 def _attempt_started(name: str) -> datetime | None:
@@ -215,12 +251,9 @@ def remove_leftovers(
                 continue
             _remove(other)
             removed += 1
-        elif ".tmp-" in other.name:
-            with contextlib.suppress(FileNotFoundError):
-                modified = datetime.fromtimestamp(other.stat().st_mtime, UTC)
-                if now - modified >= grace:
-                    other.unlink(missing_ok=True)
-                    removed += 1
+        elif is_stale_temp(other, grace, now):
+            other.unlink(missing_ok=True)
+            removed += 1
     return removed
 
 
@@ -346,12 +379,7 @@ class Storage:
             except BaseException:
                 _remove(attempt)
                 raise
-            files = {
-                "/".join(p.parts[len(attempt.parts) :]): p.stat().st_size
-                for p in attempt.rglob("*")
-                if p.is_file()
-            }
-            write_json(attempt / SUCCESS, {"files": files})
+            seal(attempt)
             self.check_fence()
             if not (attempt / SUCCESS).exists():
                 raise StorageConflictError(
@@ -403,11 +431,9 @@ class Storage:
         """Resolve a URI handed over by another task -- an attempt folder or a file in one --
         and check that its attempt was sealed."""
         path = self.path(uri)
-        attempt = path
-        while not attempt.name.startswith(ATTEMPT_PREFIX):
-            if attempt.parent == attempt:
-                raise ValueError(f"{uri} is not inside a task's output folder")
-            attempt = attempt.parent
+        attempt = attempt_of(path)
+        if attempt is None:
+            raise ValueError(f"{uri} is not inside a task's output folder")
         self.checked(attempt)
         return path
 

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 import pandas as pd
@@ -26,10 +26,12 @@ from upath import UPath
 
 from forecasting.errors import NonRetryableError
 from forecasting.storage import (
-    ATTEMPT_PREFIX,
     SUCCESS,
     Storage,
+    attempt_of,
+    is_stale_temp,
     read_parquet,
+    seal,
     write_bytes_atomic,
     write_parquet,
 )
@@ -195,8 +197,7 @@ def forget_stored(storage: Storage, pseudonyms: Iterable[str]) -> dict[str, int]
         counts["files_checked"] += 1
         with contextlib.suppress(FileNotFoundError):  # a superseded attempt cleaned up
             if ".tmp-" in path.name:
-                modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
-                if datetime.now(UTC) - modified >= _STALE_TEMP:
+                if is_stale_temp(path, _STALE_TEMP):
                     path.unlink(missing_ok=True)
                 continue
             if path.suffix == ".parquet":
@@ -209,10 +210,14 @@ def forget_stored(storage: Storage, pseudonyms: Iterable[str]) -> dict[str, int]
                 continue
             if changed:
                 counts["files_rewritten"] += 1
-                touched.add(str(_attempt_of(path)))
-    for attempt in touched:
+                folder = attempt_of(path)
+                if folder is not None:
+                    touched.add(str(folder))
+    for uri in touched:
+        sealed = storage.path(uri)
         with contextlib.suppress(FileNotFoundError):
-            _reseal(storage.path(attempt))
+            if (sealed / SUCCESS).exists():  # a leftover that never finished stays unsealed
+                seal(sealed)
     write_bytes_atomic(marker, json.dumps({"optouts": fingerprint}).encode())
     if counts["files_rewritten"]:
         log.info(
@@ -258,22 +263,3 @@ def _redact_text(path: UPath, forgotten: set[str]) -> bool:
     if hits:
         write_bytes_atomic(path, text.encode())
     return bool(hits)
-
-
-def _attempt_of(path: UPath) -> UPath:
-    attempt = path.parent
-    while not attempt.name.startswith(ATTEMPT_PREFIX) and attempt.parent != attempt:
-        attempt = attempt.parent
-    return attempt
-
-
-def _reseal(attempt: UPath) -> None:
-    """Rewrite a sealed attempt's ``_SUCCESS`` with its files' new sizes."""
-    if not (attempt / SUCCESS).exists():
-        return  # a leftover that never finished stays unsealed
-    files = {
-        "/".join(p.parts[len(attempt.parts) :]): p.stat().st_size
-        for p in attempt.rglob("*")
-        if p.is_file() and p.name != SUCCESS
-    }
-    write_bytes_atomic(attempt / SUCCESS, json.dumps({"files": files}, indent=2).encode())
