@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -47,6 +48,14 @@ class RunContext:
     config: Any  # forecasting.config.PipelineConfig
     storage: Any  # forecasting.storage.Storage over an ObjectStoragePath, fenced by the lease
     lease: Any  # forecasting.leases.Lease of this DAG run on its date
+
+    @cached_property
+    def resources(self) -> Any:
+        """The task's :class:`~forecasting.resources.Resources` (engines, MLflow client and
+        this fenced storage), built once per task."""
+        from forecasting.resources import Resources
+
+        return Resources.from_settings(self.settings, self.storage)
 
 
 #: How long an Airflow run's lease lasts without renewal. Tasks renew it at every commit (and
