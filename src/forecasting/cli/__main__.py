@@ -1,0 +1,7 @@
+"""``python -m forecasting.cli``: the ``forecasting`` command."""
+
+import sys
+
+from forecasting.cli import main
+
+sys.exit(main())
