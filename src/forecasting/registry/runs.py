@@ -17,6 +17,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -30,11 +31,16 @@ from forecasting.registry.tracking import flatten, git_sha, package_versions
 
 __all__ = [
     "COMPLETE_TAG",
+    "CandidateRun",
+    "DateRun",
+    "candidate_runs",
+    "date_run",
     "end_stale_runs",
     "find_date_run",
     "log_candidates",
     "log_frame",
     "log_live_metrics",
+    "log_text_artifact",
     "start_date_run",
 ]
 
@@ -44,9 +50,57 @@ log = logging.getLogger(__name__)
 COMPLETE_TAG = "forecasting.complete"
 
 
-def find_date_run(experiment_id: str, run_day: date) -> dict[str, str] | None:
-    """The newest finished, complete parent run of a date: its id and tags."""
-    runs = mlflow.MlflowClient().search_runs(
+@dataclass(frozen=True)
+class DateRun:
+    """The date's run: the newest finished parent run of a run date marked complete.
+
+    Attributes:
+        run_id: The MLflow run's id.
+        tags: Its tags (``training.decision``, ``promotion.reason``, ``serving_version``...).
+        params: Its parameters (``config.horizon``, ``config.n_windows``...).
+    """
+
+    run_id: str
+    tags: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CandidateRun:
+    """One candidate's nested run under a date's run.
+
+    Attributes:
+        name: The candidate (``candidate.name`` tag, else the run's name).
+        metrics: Its latest metrics (``backtest_rmsse``...).
+    """
+
+    name: str
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+def _client(client: mlflow.MlflowClient | None) -> mlflow.MlflowClient:
+    return client if client is not None else mlflow.MlflowClient()
+
+
+def date_run(
+    experiment_id: str, run_day: date, client: mlflow.MlflowClient | None = None
+) -> DateRun | None:
+    """The date's run: the newest parent run of ``run_day`` that finished and was marked
+    complete (:data:`COMPLETE_TAG`).
+
+    The one answer to "which MLflow run is the date's run?": a run left ``RUNNING`` or
+    ``KILLED`` by an attempt that died, or one that ended before everything was logged and
+    decided, is never it.
+
+    Args:
+        experiment_id: The experiment holding the date's runs.
+        run_day: The run date (tag ``logical_date``).
+        client: MLflow client to ask (default: one on the configured tracking URI).
+
+    Returns:
+        The run, or ``None`` if the date has no finished, complete run.
+    """
+    runs = _client(client).search_runs(
         [experiment_id],
         f"tags.logical_date = '{run_day.isoformat()}' and attributes.status = 'FINISHED' "
         f"and tags.`{COMPLETE_TAG}` = 'true'",
@@ -55,14 +109,46 @@ def find_date_run(experiment_id: str, run_day: date) -> dict[str, str] | None:
     )
     if not runs:
         return None
-    tags = dict(runs[0].data.tags)
+    run = runs[0]
+    return DateRun(run.info.run_id, dict(run.data.tags), dict(run.data.params))
+
+
+def find_date_run(experiment_id: str, run_day: date) -> dict[str, str] | None:
+    """The identifying tags of the date's run (:func:`date_run`): its id, data fingerprint,
+    configuration hash, serving version and row count."""
+    run = date_run(experiment_id, run_day)
+    if run is None:
+        return None
     return {
-        "run_id": runs[0].info.run_id,
-        "fingerprint": tags.get("data_fingerprint", ""),
-        "config_hash": tags.get("config_hash", ""),
-        "serving_version": tags.get("serving_version", ""),
-        "rows": tags.get("data.rows", ""),
+        "run_id": run.run_id,
+        "fingerprint": run.tags.get("data_fingerprint", ""),
+        "config_hash": run.tags.get("config_hash", ""),
+        "serving_version": run.tags.get("serving_version", ""),
+        "rows": run.tags.get("data.rows", ""),
     }
+
+
+def candidate_runs(
+    experiment_id: str, run_id: str, client: mlflow.MlflowClient | None = None
+) -> list[CandidateRun]:
+    """The candidates' nested runs under a date's run (at most 100), in MLflow's order."""
+    children = _client(client).search_runs(
+        [experiment_id], f"tags.`mlflow.parentRunId` = '{run_id}'", max_results=100
+    )
+    return [
+        CandidateRun(
+            child.data.tags.get("candidate.name", child.info.run_name), dict(child.data.metrics)
+        )
+        for child in children
+    ]
+
+
+def log_text_artifact(
+    run_id: str, text: str, artifact_file: str, client: mlflow.MlflowClient | None = None
+) -> None:
+    """Log ``text`` as the artifact ``artifact_file`` (e.g. ``report/report.html``) of a
+    run that may have ended."""
+    _client(client).log_text(run_id, text, artifact_file)
 
 
 def end_stale_runs(experiment_id: str, run_day: date) -> int:
