@@ -137,7 +137,7 @@ def test_accuracy_rows_follow_actuals_and_decay_triggers_a_retrain(
 def check_report_in_browser(report: Path, folder: Path) -> None:
     """Open the report in Debian's chromium (headless): every section rendered, the page's
     script ran to its end, and the console got nothing but the report's ready message."""
-    from forecasting.planner_report import REPORT_SECTIONS
+    from forecasting.reporting import REPORT_SECTIONS
 
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
