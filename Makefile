@@ -25,12 +25,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt pyproject.toml | $(BIN)/python
+$(VENV)/.installed: requirements.txt pyproject.toml bench/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --only-binary=:all: -r requirements.txt
-	$(BIN)/pip install --quiet --no-deps -e .
+	$(BIN)/pip install --quiet --no-deps -e . -e bench
 	touch $@
 
-install: $(VENV)/.installed  ## create .venv with the pinned requirements and the package
+install: $(VENV)/.installed  ## create .venv with the pinned requirements, the package and its benchmarks
 
 # The demo runs on its own SQLite shop, MLflow store, storage and Airflow home under the data
 # folder, whatever the environment points at: it never seeds (empties and refills) a database

@@ -28,9 +28,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from forecasting_bench.customers import online_retail_lines
 from sklearn.metrics import roc_auc_score
 
-from forecasting.customers.benchmark import online_retail_lines
 from forecasting.customers.features import LABEL_DAYS
 from forecasting.customers.propensity import bgnbd_probability, fit_bgnbd
 

@@ -30,12 +30,12 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+from forecasting_bench.customers import online_retail_lines
 from scipy.stats import rankdata
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import log_loss, roc_auc_score
 
-from forecasting.customers.benchmark import online_retail_lines
 from forecasting.customers.features import FEATURE_NAMES, LABEL_DAYS, customer_features, labels
 from forecasting.customers.propensity import (
     HGB_PARAMS,

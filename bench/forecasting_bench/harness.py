@@ -7,7 +7,7 @@
 2. every candidate of the daily pipeline on each shard (``--shards``, default 1), exactly as
    the DAG's ``backtest`` tasks do (rolling-origin windows, interval calibration on earlier
    windows), and the catalogue's metrics from every shard's statistics;
-3. the peers (:mod:`forecasting.bench.peers`) on the same scored windows and series;
+3. the peers (:mod:`forecasting_bench.peers`) on the same scored windows and series;
 4. one table: RMSSE, MASE, WAPE, bias, scaled pinball loss at 0.1/0.5/0.9, P10-P90
    coverage, wall seconds and peak memory per model.
 
@@ -171,7 +171,7 @@ def _history_frame(panel: Panel, cutoff: int) -> pd.DataFrame:
 
 def run_peer_backtest(name: str, panel: Panel, plan: BacktestPlan, seed: int = 0) -> ModelBacktest:
     """A peer on the scored windows of ``plan``, scored on the same series as ours."""
-    from forecasting.bench.peers import run_peer
+    from forecasting_bench.peers import run_peer
 
     cutoffs = window_cutoffs(panel, plan)[plan.calibration_windows :]
     frames, seconds = [], []

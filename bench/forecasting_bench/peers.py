@@ -33,8 +33,8 @@ series (new products) are left-padded with zero demand up to that length, i.e. t
 before a product's first record are taken as days without sales. The same padding is used
 for every peer so that they all see the same data.
 
-statsforecast, mlforecast and lightgbm are optional (``pip install forecasting[bench]``);
-they are imported only when a peer runs.
+statsforecast, mlforecast and lightgbm are the benchmark's own requirements
+(``requirements-bench.txt``), not the pipeline's; they are imported only when a peer runs.
 """
 
 from __future__ import annotations
