@@ -7,13 +7,14 @@
   ``forecasting summary`` and ``make demo`` print.
 """
 
+from forecasting.reporting.inputs import committed_shards, validation_reports
 from forecasting.reporting.planner import (
     REPORT_ARTIFACT,
     REPORT_SECTIONS,
     build_report,
     write_report,
 )
-from forecasting.reporting.summary import committed_shards, run_summary, validation_reports
+from forecasting.reporting.summary import run_summary
 
 __all__ = [
     "REPORT_ARTIFACT",
