@@ -145,28 +145,6 @@ def test_ci_runs_the_readme_test_command() -> None:
     assert re.search(r"^make test$", ci, flags=re.MULTILINE)
 
 
-def test_cli_help_for_every_command() -> None:
-    from forecasting.cli import build_parser
-
-    parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    assert set(commands) == {
-        "seed-demo",
-        "import",
-        "init-db",
-        "run",
-        "summary",
-        "report",
-        "benchmark",
-        "customers",
-        "leases",
-        "check-storage",
-    }
-    for name, sub in commands.items():
-        text = sub.format_help()
-        assert text.startswith(f"usage: forecasting {name}"), name
-
-
 def test_pyproject_lists_every_package_and_ships_the_sql() -> None:
     """A plain (non-editable) install, such as the Docker image's, has every subpackage
     and the SQL files of include/sql as forecasting.sql."""
