@@ -19,7 +19,7 @@ export DO_NOT_TRACK := true
 export GX_ANALYTICS_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: install demo test lint unit bench-store-item bench-online-retail scale-seed scale-bench clean
+.PHONY: install demo airflow-ui docs test lint unit bench-store-item bench-online-retail scale-seed scale-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -60,12 +60,23 @@ demo: install  ## seed a synthetic shop, run the daily DAG for two days, print w
 	@echo; echo "----- the next day: the champion is reused, monitoring joins day one's forecasts with its actuals -----"
 	@$(DEMO) $(BIN)/forecasting summary --date $(DEMO_NEXT_DAY)
 
+# Airflow's UI on the demo's runs. `airflow standalone` starts its components by the name
+# `airflow`, so the virtualenv's bin goes first on PATH; the demo's environment (its own
+# AIRFLOW_HOME, no shop or MLflow of yours) as for `make demo`. Ctrl-C stops it.
+airflow-ui: install  ## Airflow's UI on the demo's runs: http://127.0.0.1:8080 (after make demo)
+	@test -e $(DATA)/airflow/airflow.db || echo "no demo runs in $(DATA)/airflow yet: run make demo first"
+	PATH=$(abspath $(BIN)):$$PATH $(DEMO) AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=8080 \
+		$(abspath $(BIN))/airflow standalone
+
+docs: install  ## build the documentation site (strict: a broken link fails) into .data/site
+	$(BIN)/mkdocs build --strict --quiet -d $(DATA)/site
+
 lint: install  ## ruff (lint + format) and mypy
 	$(BIN)/ruff check src tests dags plugins bench
 	$(BIN)/ruff format --check src tests dags plugins bench
 	$(BIN)/mypy
 
-test: lint  ## the whole suite: unit, integration (real MariaDB, MLflow, GX) and Airflow runs
+test: docs lint  ## the docs (strict), then the whole suite: unit, integration (real MariaDB, MLflow, GX) and Airflow runs
 	$(BIN)/python -m pytest -q
 
 unit: install  ## fast unit tests only
