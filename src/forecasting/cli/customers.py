@@ -56,11 +56,12 @@ def register(sub: Any, parents: Parents) -> None:
 def run(args: argparse.Namespace) -> int:
     """``forecasting customers run``: every customer_models step for one date."""
     from forecasting.customers.config import CustomerConfig
+
+    config = config_from_args(args, CustomerConfig)  # a bad flag stops before any work
     from forecasting.customers.pipeline import run_customer_pipeline
     from forecasting.customers.privacy import customer_key
     from forecasting.storage import Storage
 
-    config = config_from_args(args, CustomerConfig)  # a bad flag stops before any work
     conf = settings(args)
     storage = Storage.from_uri(conf.storage_uri)
     print_json(

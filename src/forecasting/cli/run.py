@@ -62,10 +62,11 @@ def register(sub: Any, parents: Parents) -> None:
 def run(args: argparse.Namespace) -> int:
     """``forecasting run``: every step of the daily DAG for one date, then what each did."""
     from forecasting.config import PipelineConfig
+
+    # A bad flag stops here, before anything is imported, read or written.
+    config = config_from_args(args, PipelineConfig)
     from forecasting.pipeline import run_pipeline
 
-    # A bad flag stops here, before anything is read or written.
-    config = config_from_args(args, PipelineConfig)
     results = run_pipeline(args.date, settings(args), config, lease_wait=args.wait)
     print_json(
         {
