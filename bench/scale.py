@@ -74,7 +74,8 @@ def _env(work: Path, url: str) -> dict[str, str]:
             "FORECASTING_WAREHOUSE_URL": url,
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "GX_ANALYTICS_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
         }
     )
     return env
