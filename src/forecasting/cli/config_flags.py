@@ -42,6 +42,10 @@ def _shown(default: Any) -> str:
     return str(default)
 
 
+#: How ``--help`` names a flag's value, by the field's type.
+_METAVARS = {int: "N", float: "X", str: "NAME"}
+
+
 def _comma_list(text: str) -> tuple[str, ...]:
     return tuple(text.split(","))
 
@@ -81,13 +85,12 @@ def add_config_flags(parser: argparse.ArgumentParser, config_class: type[BaseMod
         if base is bool:
             group.add_argument(flag_of(name), action="store_true", default=None, help=about)
             continue
-        kind: dict[str, Any] = {"type": base}
+        kind: dict[str, Any] = {"type": base, "metavar": _METAVARS.get(base, "VALUE")}
         if base in (tuple, list):
             kind = {"type": _comma_list, "metavar": "A,B"}
             about = f"{about}, comma-separated"
         elif base is dict:
             kind = {"metavar": "JSON"}  # parsed by config_from_args, which names the flag
-            about = f"JSON: {about}"
         shown = "" if default is None or default == {} else f" (default {_shown(default)})"
         group.add_argument(flag_of(name), default=None, help=about + shown, **kind)
 
