@@ -100,7 +100,7 @@ def summary(args: argparse.Namespace) -> int:
 
 def report(args: argparse.Namespace) -> int:
     """``forecasting report``: rebuild a date's planner report and print where it is."""
-    from forecasting.planner_report import write_report
+    from forecasting.reporting import write_report
     from forecasting.storage import Storage
 
     conf = settings(args)
