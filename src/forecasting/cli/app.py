@@ -62,8 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def setup_logging(verbose: int) -> None:
-    """Warnings only by default; ``-v`` logs our progress (INFO), ``-vv`` debug detail.
-    Also turns off the libraries' telemetry and TensorFlow's start-up lines."""
+    """Warnings only by default; ``-v`` logs our progress (INFO), ``-vv`` debug detail and
+    the libraries' INFO (MLflow, Alembic, GX). Also turns off the libraries' telemetry and
+    TensorFlow's start-up lines."""
     level = logging.WARNING if not verbose else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(
         level=level,
@@ -71,8 +72,11 @@ def setup_logging(verbose: int) -> None:
         stream=sys.stderr,
     )
     logging.getLogger("forecasting").setLevel(level)
+    third_party = logging.WARNING if verbose < 2 else logging.INFO
     for noisy in NOISY:
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+        logging.getLogger(noisy).setLevel(third_party)
+    # MLflow sets its own loggers' level when imported (after this): tell it by environment.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(third_party))
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import inspect
 import json
+import os
 import sys
 import types
 from pathlib import Path
@@ -231,3 +232,23 @@ def test_the_benchmark_command_calls_the_bench_harness(monkeypatch: pytest.Monke
             },
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("verbose", "ours", "theirs"),
+    [(0, "WARNING", "WARNING"), (1, "INFO", "WARNING"), (2, "DEBUG", "INFO")],
+)
+def test_quiet_by_default_and_more_with_each_v(
+    verbose: int, ours: str, theirs: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import logging
+
+    from forecasting.cli.app import NOISY, setup_logging
+
+    monkeypatch.delenv("MLFLOW_LOGGING_LEVEL", raising=False)
+    for name in ("forecasting", *NOISY):  # put back after the test
+        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
+    setup_logging(verbose)
+    assert logging.getLevelName(logging.getLogger("forecasting").level) == ours
+    assert logging.getLevelName(logging.getLogger("mlflow").level) == theirs
+    assert os.environ["MLFLOW_LOGGING_LEVEL"] == theirs  # MLflow reads it when imported
