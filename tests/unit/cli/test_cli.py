@@ -246,9 +246,13 @@ def test_quiet_by_default_and_more_with_each_v(
     from forecasting.cli.app import NOISY, setup_logging
 
     monkeypatch.delenv("MLFLOW_LOGGING_LEVEL", raising=False)
-    for name in ("forecasting", *NOISY):  # put back after the test
-        monkeypatch.setattr(logging.getLogger(name), "level", logging.getLogger(name).level)
-    setup_logging(verbose)
-    assert logging.getLevelName(logging.getLogger("forecasting").level) == ours
-    assert logging.getLevelName(logging.getLogger("mlflow").level) == theirs
+    loggers = [logging.getLogger(name) for name in ("forecasting", *NOISY)]
+    before = [logger.level for logger in loggers]
+    try:
+        setup_logging(verbose)
+        assert logging.getLevelName(loggers[0].level) == ours
+        assert logging.getLevelName(logging.getLogger("mlflow").level) == theirs
+    finally:
+        for logger, level in zip(loggers, before, strict=True):
+            logger.setLevel(level)
     assert os.environ["MLFLOW_LOGGING_LEVEL"] == theirs  # MLflow reads it when imported
