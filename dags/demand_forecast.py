@@ -94,27 +94,32 @@ def demand_forecast() -> None:
     @measured
     @fail_without_retry
     def sync_source(**context: Any) -> list[dict[str, Any]]:
-        from forecasting.pipeline import sync_source_step
+        from forecasting.pipelines.demand.steps.sync_source import sync_source_step
 
         ctx = run_context(context)
-        return sync_source_step(ctx.run_day, ctx.settings, ctx.config, ctx.storage)
+        orders = sync_source_step(ctx.run_day, ctx.config, ctx.resources)
+        return [order.to_dict() for order in orders]
 
     @task
     @measured
     def extract(source: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.pipeline import extract_step
+        from forecasting.pipelines.demand.handoffs import WorkOrder
+        from forecasting.pipelines.demand.steps.extract import extract_step
 
         ctx = run_context(context)
-        return extract_step(ctx.run_day, source, ctx.config, ctx.storage)
+        order = WorkOrder.from_dict(source)
+        return extract_step(ctx.run_day, order, ctx.config, ctx.resources).to_dict()
 
     @task
     @measured
     @fail_without_retry
     def validate(extracted: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.pipeline import validate_step
+        from forecasting.pipelines.demand.handoffs import Extracted
+        from forecasting.pipelines.demand.steps.validate import validate_step
 
         ctx = run_context(context)
-        return validate_step(ctx.run_day, extracted, ctx.config, ctx.storage)
+        result = Extracted.from_dict(extracted)
+        return validate_step(ctx.run_day, result, ctx.config, ctx.resources).to_dict()
 
     @task
     @measured
@@ -122,30 +127,44 @@ def demand_forecast() -> None:
     def check(
         validated: list[dict[str, Any]], sources: list[dict[str, Any]], **context: Any
     ) -> dict[str, Any]:
-        from forecasting.pipeline import check_step
+        from forecasting.pipelines.demand.handoffs import Validated, WorkOrder
+        from forecasting.pipelines.demand.steps.check import check_step
 
         ctx = run_context(context)
         return check_step(
-            ctx.run_day, list(validated), list(sources), ctx.settings, ctx.config, ctx.storage
-        )
+            ctx.run_day,
+            [Validated.from_dict(v) for v in validated],
+            [WorkOrder.from_dict(s) for s in sources],
+            ctx.config,
+            ctx.resources,
+        ).to_dict()
 
     @task
     @measured
     def build_features(validated: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.pipeline import build_features_step
+        from forecasting.pipelines.demand.handoffs import Validated
+        from forecasting.pipelines.demand.steps.build_features import build_features_step
 
         ctx = run_context(context)
-        return build_features_step(ctx.run_day, validated, ctx.storage)
+        result = Validated.from_dict(validated)
+        return build_features_step(ctx.run_day, result, ctx.resources).to_dict()
 
     @task
     @measured
     def backtest(
         features: dict[str, Any], checked: dict[str, Any], **context: Any
     ) -> dict[str, Any]:
-        from forecasting.pipeline import backtest_step
+        from forecasting.pipelines.demand.handoffs import Checked, Features
+        from forecasting.pipelines.demand.steps.backtest import backtest_step
 
         ctx = run_context(context)
-        return backtest_step(ctx.run_day, features, checked, ctx.settings, ctx.config, ctx.storage)
+        return backtest_step(
+            ctx.run_day,
+            Features.from_dict(features),
+            Checked.from_dict(checked),
+            ctx.config,
+            ctx.resources,
+        ).to_dict()
 
     @task
     @measured
@@ -155,10 +174,18 @@ def demand_forecast() -> None:
         checked: dict[str, Any],
         **context: Any,
     ) -> dict[str, Any]:
-        from forecasting.pipeline import fit_step
+        from forecasting.pipelines.demand.handoffs import Backtested, Checked, Features
+        from forecasting.pipelines.demand.steps.fit import fit_step
 
         ctx = run_context(context)
-        return fit_step(ctx.run_day, features, list(backtests), checked, ctx.config, ctx.storage)
+        return fit_step(
+            ctx.run_day,
+            Features.from_dict(features),
+            [Backtested.from_dict(b) for b in backtests],
+            Checked.from_dict(checked),
+            ctx.config,
+            ctx.resources,
+        ).to_dict()
 
     @task
     @measured
@@ -168,18 +195,18 @@ def demand_forecast() -> None:
         checked: dict[str, Any],
         **context: Any,
     ) -> dict[str, Any]:
-        from forecasting.pipeline import register_step
+        from forecasting.pipelines.demand.handoffs import Backtested, Checked, Fitted
+        from forecasting.pipelines.demand.steps.register import register_step
 
         ctx = run_context(context)
         return register_step(
             ctx.run_day,
-            list(fitted),
-            list(backtests),
-            checked,
-            ctx.settings,
+            [Fitted.from_dict(f) for f in fitted],
+            [Backtested.from_dict(b) for b in backtests],
+            Checked.from_dict(checked),
             ctx.config,
-            ctx.storage,
-        )
+            ctx.resources,
+        ).to_dict()
 
     @task
     @measured
@@ -187,19 +214,28 @@ def demand_forecast() -> None:
     def score(
         features: dict[str, Any], registered: dict[str, Any], **context: Any
     ) -> dict[str, Any]:
-        from forecasting.pipeline import score_step
+        from forecasting.pipelines.demand.handoffs import Features, Registered
+        from forecasting.pipelines.demand.steps.score import score_step
 
         ctx = run_context(context)
-        return score_step(ctx.run_day, features, registered, ctx.config, ctx.storage, ctx.settings)
+        return score_step(
+            ctx.run_day,
+            Features.from_dict(features),
+            Registered.from_dict(registered),
+            ctx.config,
+            ctx.resources,
+        ).to_dict()
 
     @task
     @measured
     @fail_without_retry
     def publish(scored: list[dict[str, Any]], **context: Any) -> dict[str, Any]:
-        from forecasting.pipeline import publish_step
+        from forecasting.pipelines.demand.handoffs import Scored
+        from forecasting.pipelines.demand.steps.publish import publish_step
 
         ctx = run_context(context)
-        return publish_step(ctx.run_day, list(scored), ctx.settings, ctx.config, ctx.storage)
+        results = [Scored.from_dict(s) for s in scored]
+        return publish_step(ctx.run_day, results, ctx.config, ctx.resources).to_dict()
 
     @task
     @measured
@@ -209,12 +245,17 @@ def demand_forecast() -> None:
         published: dict[str, Any],
         **context: Any,
     ) -> dict[str, Any]:
-        from forecasting.pipeline import monitor_step
+        from forecasting.pipelines.demand.handoffs import Features, WorkOrder
+        from forecasting.pipelines.demand.steps.monitor import monitor_step
 
         ctx = run_context(context)
         return monitor_step(
-            ctx.run_day, list(features), sources[0], ctx.settings, ctx.config, ctx.storage
-        )
+            ctx.run_day,
+            [Features.from_dict(f) for f in features],
+            WorkOrder.from_dict(sources[0]),
+            ctx.config,
+            ctx.resources,
+        ).to_dict()
 
     @task
     @measured

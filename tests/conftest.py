@@ -117,7 +117,7 @@ def pipeline(tmp_path: Path):
     """Run the whole pipeline (the CLI's code path) for a day, with this test's own MLflow
     store and storage: ``run(day, source_url, warehouse_url=None, **config)``."""
     from forecasting.config import PipelineConfig, Settings
-    from forecasting.pipeline import run_pipeline
+    from forecasting.pipelines.demand.run import run_pipeline
 
     def run(day, source_url: str, warehouse_url: str | None = None, **overrides):
         settings = Settings.from_env(

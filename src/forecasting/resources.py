@@ -66,28 +66,36 @@ class Resources:
     def warehouse(self) -> Engine:
         """The database scored tables, leases and monitoring are written to."""
         if "warehouse" in self._swapped:
-            return self._swapped["warehouse"]  # type: ignore[no-any-return]
+            return self._swapped["warehouse"]
         if self.settings.warehouse_url == self.settings.source_url and "source" in self.__dict__:
             return self.source
         return make_engine(self.settings.warehouse_url)
 
     @cached_property
+    def experiment_id(self) -> str:
+        """Id of :attr:`experiment` (created on first use); MLflow's fluent API is pointed at
+        the tracking store and the experiment from then on."""
+        from forecasting.registry.tracking import configure_mlflow
+
+        return configure_mlflow(
+            self.settings.tracking_uri, self.settings.artifact_root, self.experiment
+        )
+
+    @cached_property
     def tracker(self) -> MlflowClient:
         """The MLflow client, pointed at the tracking store and the experiment."""
         if "tracker" in self._swapped:
-            return self._swapped["tracker"]  # type: ignore[no-any-return]
+            return self._swapped["tracker"]
         from mlflow import MlflowClient
 
-        from forecasting.registry.tracking import configure_mlflow
-
-        configure_mlflow(self.settings.tracking_uri, self.settings.artifact_root, self.experiment)
+        self.experiment_id  # noqa: B018 (points MLflow at the store and the experiment)
         return MlflowClient(self.settings.tracking_uri, self.settings.tracking_uri)
 
     @cached_property
     def storage(self) -> Storage:
         """Where every task reads its inputs and writes its outputs."""
         if "storage" in self._swapped:
-            return self._swapped["storage"]  # type: ignore[no-any-return]
+            return self._swapped["storage"]
         if self.storage_override is not None:
             return self.storage_override
         return Storage.from_uri(self.settings.storage_uri)

@@ -18,12 +18,11 @@ from pydantic import ValidationError
 from forecasting.config import PipelineConfig, Settings
 from forecasting.db import make_engine
 from forecasting.extraction import SchemaDriftError
-from forecasting.pipeline import (
-    check_step,
-    extract_step,
-    sync_source_step,
-    validate_step,
-)
+from forecasting.pipelines.demand.steps.check import check_step
+from forecasting.pipelines.demand.steps.extract import extract_step
+from forecasting.pipelines.demand.steps.sync_source import sync_source_step
+from forecasting.pipelines.demand.steps.validate import validate_step
+from forecasting.resources import Resources
 from forecasting.sources import load_shop
 from forecasting.storage import Storage
 from forecasting.validation import ValidationFailedError
@@ -47,18 +46,20 @@ def checks(engine: sa.Engine, tmp_path: Path, day: date = DAY, **config: Any) ->
     """Extraction, validation and the catalogue checks of one day; their outputs."""
     settings = Settings.from_env(env={}, data_dir=tmp_path / "data", source_url=str(engine.url))
     cfg = PipelineConfig(**{**CONFIG, **config})
-    storage = Storage.from_uri(settings.storage_uri)
-    sources = sync_source_step(day, settings, cfg, storage)
-    extracted = [extract_step(day, s, cfg, storage) for s in sources]
-    validated = [validate_step(day, e, cfg, storage) for e in extracted]
-    checked = check_step(day, validated, sources, settings, cfg, storage)
+    resources = Resources.from_settings(settings, Storage.from_uri(settings.storage_uri))
+    sources = sync_source_step(day, cfg, resources)
+    extracted = [extract_step(day, s, cfg, resources) for s in sources]
+    validated = [validate_step(day, e, cfg, resources) for e in extracted]
+    checked = check_step(day, validated, sources, cfg, resources)
     history = pd.concat(
-        [
-            pd.read_parquet(Path(e["uri"].removeprefix("file://")) / "demand.parquet")
-            for e in extracted
-        ]
+        [pd.read_parquet(Path(e.uri.removeprefix("file://")) / "demand.parquet") for e in extracted]
     )
-    return {"sources": sources, "validated": validated, "checked": checked, "history": history}
+    return {
+        "sources": [s.to_dict() for s in sources],
+        "validated": [v.to_dict() for v in validated],
+        "checked": checked.to_dict(),
+        "history": history,
+    }
 
 
 def demand(out: dict[str, Any], sku: str, day: str, location: str = "online") -> float:

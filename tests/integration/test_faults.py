@@ -35,6 +35,7 @@ from forecasting.db import DatabaseUnavailableError, make_engine
 from forecasting.publishing import PublishedRun, publish_forecasts, read_published
 from forecasting.registry.models import RegistryUnavailableError, get_champion, get_version
 from forecasting.registry.tracking import configure_mlflow
+from forecasting.resources import Resources
 from forecasting.sources import load_shop
 from forecasting.storage import (
     ATTEMPT_GRACE,
@@ -360,14 +361,13 @@ def test_mariadb_dropping_mid_extract_is_retried_and_the_result_is_the_same(
     # The same date extracted without interruption gives the same data.
     clean = tmp_path / "clean"
     settings = Settings.from_env(env={}, data_dir=clean, source_url=mysql_url)
-    from forecasting.pipeline import extract_step, sync_source_step
+    from forecasting.pipelines.demand.steps.extract import extract_step
+    from forecasting.pipelines.demand.steps.sync_source import sync_source_step
 
     cfg = PipelineConfig(history_days=420, horizon=14, n_windows=2)
-    storage = Storage.from_uri(settings.storage_uri)
-    fresh = [
-        extract_step(DAY, s, cfg, storage) for s in sync_source_step(DAY, settings, cfg, storage)
-    ]
-    assert fresh[0]["fingerprint"] == out["extract"][0]["fingerprint"]
+    resources = Resources.from_settings(settings, Storage.from_uri(settings.storage_uri))
+    fresh = [extract_step(DAY, s, cfg, resources) for s in sync_source_step(DAY, cfg, resources)]
+    assert fresh[0].fingerprint == out["extract"][0]["fingerprint"]
 
 
 def test_mariadb_dropping_mid_publish_rolls_back_and_retries(mysql_url: str, proxy) -> None:
@@ -405,10 +405,12 @@ def test_mariadb_down_fails_with_a_clear_message_and_leaves_nothing(
         source_url=down.render_as_string(hide_password=False),
     )
     cfg = PipelineConfig(history_days=420, horizon=14, n_windows=2)
-    from forecasting.pipeline import sync_source_step
+    from forecasting.pipelines.demand.steps.sync_source import sync_source_step
 
     with pytest.raises(DatabaseUnavailableError) as err:
-        sync_source_step(DAY, settings, cfg, Storage.from_uri(settings.storage_uri))
+        sync_source_step(
+            DAY, cfg, Resources.from_settings(settings, Storage.from_uri(settings.storage_uri))
+        )
     message = str(err.value)
     assert "unavailable after 3 tries" in message and f":{port}" in message
     assert secret not in message and "***" in message
@@ -421,7 +423,7 @@ def test_the_mlflow_store_down_fails_register_and_the_next_run_succeeds(
     load_shop(make_engine(mysql_url), small_shop)
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "5")
-    from forecasting.pipeline import run_pipeline
+    from forecasting.pipelines.demand.run import run_pipeline
 
     settings = Settings.from_env(
         env={},

@@ -34,6 +34,7 @@ from upath import UPath
 from forecasting.config import DataChecks
 from forecasting.extraction.source import Catalog
 from forecasting.extraction.window import ExtractWindow
+from forecasting.schema import EXTRACT_COLUMNS, FUTURE_COLUMNS, SEPARATOR, SERIES_KEYS
 from forecasting.sharding import Shard, shard_of_many
 from forecasting.storage import read_json, read_parquet, write_json, write_parquet
 
@@ -54,22 +55,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: Columns of ``demand.parquet`` in order.
-EXTRACT_COLUMNS = (
-    "unique_id",
-    "sku",
-    "location_id",
-    "ds",
-    "y",
-    "price",
-    "promo_discount",
-    "excluded",
-)
-#: Columns of ``future.parquet`` in order.
-FUTURE_COLUMNS = ("unique_id", "sku", "location_id", "ds", "price", "promo_discount")
-#: Joins SKU and location into a series id.
-SEPARATOR = "@"
 
 
 #: Days of order lines whose average unit price is compared with the list price.
@@ -333,7 +318,7 @@ def assemble_extract(
     history.loc[stockout, "y"] = np.nan
     _covariates(history, products, catalog.promotions)
     history = _by_unique_id(history.loc[:, list(EXTRACT_COLUMNS)])
-    series = history.drop_duplicates("unique_id")[["unique_id", "sku", "location_id"]]
+    series = history.drop_duplicates("unique_id")[list(SERIES_KEYS)]
     days = pd.date_range(window.end, window.horizon_end - timedelta(days=1), freq="D")
     future = pd.DataFrame(
         {

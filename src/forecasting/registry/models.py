@@ -26,6 +26,7 @@ __all__ = [
     "get_champion",
     "get_version",
     "list_versions",
+    "load_version_model",
     "register_run_model",
     "set_champion",
     "set_version_tags",
@@ -253,3 +254,8 @@ def apply_decision(
     if champion is not None and not backfill:
         return champion.version
     return None
+
+
+def load_version_model(name: str, version: str) -> Any:
+    """One registered version as an MLflow pyfunc model (``models:/<name>/<version>``)."""
+    return mlflow.pyfunc.load_model(f"models:/{name}/{version}")

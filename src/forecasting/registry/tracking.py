@@ -13,7 +13,18 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-__all__ = ["configure_mlflow", "flatten", "git_sha", "package_versions"]
+__all__ = [
+    "artifact_names",
+    "configure_mlflow",
+    "flatten",
+    "git_sha",
+    "load_json_artifact",
+    "log_figure",
+    "log_metrics",
+    "log_table",
+    "package_versions",
+    "set_tags",
+]
 
 log = logging.getLogger(__name__)
 
@@ -122,3 +133,50 @@ def flatten(prefix: str, value: Any) -> dict[str, str]:
             out.update(flatten(f"{prefix}.{k}" if prefix else str(k), v))
         return out
     return {prefix: str(value)[:6000]}
+
+
+# ------------------------------------------------------------------ the active run
+# The pipelines log to the active run (``start_date_run``) through these, never through
+# ``mlflow.`` directly: a change of MLflow's API is mended here once.
+def log_metrics(metrics: dict[str, float]) -> None:
+    """Log metrics to the active run."""
+    import mlflow
+
+    mlflow.log_metrics(metrics)
+
+
+def set_tags(tags: dict[str, str]) -> None:
+    """Set tags on the active run."""
+    import mlflow
+
+    mlflow.set_tags(tags)
+
+
+def log_table(frame: Any, name: str) -> None:
+    """Log a data frame as an MLflow table artefact (shown in the UI's artefact view)."""
+    import mlflow
+
+    mlflow.log_table(frame, name)
+
+
+def log_figure(figure: Any, name: str) -> None:
+    """Log a matplotlib figure as an image artefact, then close it."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    try:
+        mlflow.log_figure(figure, name)
+    finally:
+        plt.close(figure)
+
+
+def artifact_names(client: Any, run_id: str) -> set[str]:
+    """Paths of a run's top-level artefacts (``client``: an ``MlflowClient``)."""
+    return {a.path for a in client.list_artifacts(run_id)}
+
+
+def load_json_artifact(run_id: str, path: str) -> Any:
+    """A run's JSON artefact, parsed."""
+    import mlflow
+
+    return mlflow.artifacts.load_dict(f"runs:/{run_id}/{path}")

@@ -13,20 +13,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
 
 from forecasting.errors import NonRetryableError
 from forecasting.features.panel import Panel
+from forecasting.registry.models import load_version_model
 from forecasting.registry.pyfunc import panel_to_model_input
+from forecasting.schema import FORECAST_COLUMNS, QUANTILE_COLUMNS, SERIES_KEYS
 from forecasting.training.shard import plausibility
 
 __all__ = ["BadForecastError", "score_panel"]
 
 log = logging.getLogger(__name__)
-
-_COLUMNS = ["unique_id", "sku", "location_id", "ds", "horizon", "forecast", "p10", "p50", "p90"]
 
 
 class BadForecastError(NonRetryableError):
@@ -52,16 +51,15 @@ def score_panel(
         plausibility_factor: See :func:`forecasting.training.shard.plausibility`.
 
     Returns:
-        Forecast frame (``unique_id, sku, location_id, ds, horizon, forecast, p10, p50,
-        p90``) and the model's ``model_name``, ``model_version``, ``run_id``.
+        Forecast frame (:data:`~forecasting.schema.FORECAST_COLUMNS`) and the model's ``model_name``, ``model_version``, ``run_id``.
 
     Raises:
         BadForecastError: If the output breaks its contract.
     """
     meta = {"model_name": registered_model, "model_version": str(version)}
     if panel.n_series == 0:
-        return pd.DataFrame(columns=_COLUMNS), {**meta, "run_id": ""}
-    model = mlflow.pyfunc.load_model(f"models:/{registered_model}/{version}")
+        return pd.DataFrame(columns=list(FORECAST_COLUMNS)), {**meta, "run_id": ""}
+    model = load_version_model(registered_model, version)
     meta["run_id"] = str(model.metadata.run_id or "")
     # The model sees every series of the shard (shop-wide features are computed over
     # them, as in training); only series that sold recently are kept.
@@ -74,7 +72,7 @@ def score_panel(
     if active_days:
         active = panel.ids["unique_id"][panel.active_series(panel.last_history_index, active_days)]
         scores = scores.loc[scores["unique_id"].isin(active)]
-    values = scores[["forecast", "p10", "p50", "p90"]].to_numpy(float)
+    values = scores[["forecast", *QUANTILE_COLUMNS]].to_numpy(float)
     bad = ~np.isfinite(values).all(axis=1)
     if bad.any():
         named = sorted(scores.loc[bad, "unique_id"].unique())
@@ -92,8 +90,6 @@ def score_panel(
             f"{plausibility_factor:g} x their largest daily demand of the last year "
             f"(e.g. {check['examples'][:3]}): nothing is published"
         )
-    scores = scores.merge(
-        panel.ids[["unique_id", "sku", "location_id"]], on="unique_id", how="left"
-    )
+    scores = scores.merge(panel.ids[list(SERIES_KEYS)], on="unique_id", how="left")
     log.info("scored %d rows with %s v%s", len(scores), registered_model, version)
-    return scores.loc[:, _COLUMNS], meta
+    return scores.loc[:, list(FORECAST_COLUMNS)], meta

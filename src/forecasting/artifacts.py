@@ -1,0 +1,79 @@
+"""The names of the files the pipelines write: one catalogue instead of string literals.
+
+Two kinds: files in a run's stages on storage (``runs/ds=<day>/<stage>/<shard>/<file>``,
+read back by later steps and by the planner report) and artefacts of the date's MLflow run
+(what an analyst opens in the MLflow UI). A name changes here or nowhere.
+"""
+
+from __future__ import annotations
+
+from forecasting.evaluation.leadtime import LEADTIME_ARTIFACT
+
+__all__ = [
+    "BACKTEST_CANDIDATES",
+    "BACKTEST_LEADTIME",
+    "BACKTEST_LIVE_STATS",
+    "BACKTEST_PLOT",
+    "BACKTEST_PLOT_HISTORY",
+    "BACKTEST_STATS",
+    "CATALOGUE_SOURCE",
+    "FEATURES_MANIFEST",
+    "FEATURES_PANEL",
+    "FIT_MODEL",
+    "FIT_SUMMARY",
+    "LEADTIME_ARTIFACT",
+    "MLFLOW_BACKTEST_METRICS_CSV",
+    "MLFLOW_BACKTEST_METRICS_TABLE",
+    "MLFLOW_BACKTEST_PLOT",
+    "MLFLOW_BACKTEST_WINDOWS",
+    "MLFLOW_LEADTIME_COVERAGE",
+    "MLFLOW_PLAUSIBILITY",
+    "MLFLOW_VALIDATION_DIR",
+    "MONITOR_SUMMARY",
+    "MONITOR_VERDICT",
+    "SCORES_FORECASTS",
+    "SCORES_LEADTIME",
+    "SCORES_MODEL",
+    "VALIDATION_REPORT",
+]
+
+# ------------------------------------------------------------------ a run's stages on storage
+#: ``catalog/source.json``: the day's quality counts and store sync facts.
+CATALOGUE_SOURCE = "source.json"
+#: ``validate/<shard>/`` and ``check/``: a :class:`~forecasting.validation.ValidationReport`.
+VALIDATION_REPORT = "validation.json"
+#: ``features/<shard>/features.json``: the feature spec, names and window.
+FEATURES_MANIFEST = "features.json"
+#: ``features/<shard>/panel/``: the saved :class:`~forecasting.features.Panel`.
+FEATURES_PANEL = "panel"
+#: ``backtest/<shard>/``: every candidate's per-series window statistics.
+BACKTEST_STATS = "stats.parquet"
+#: ``backtest/<shard>/``: per candidate its seconds, non-finite rows, memory, calibrator.
+BACKTEST_CANDIDATES = "candidates.json"
+#: ``backtest/<shard>/``: forecasts and history of the backtest plot.
+BACKTEST_PLOT = "plot.parquet"
+BACKTEST_PLOT_HISTORY = "plot_history.parquet"
+#: ``backtest/<shard>/``: lead-time totals of the backtest windows.
+BACKTEST_LEADTIME = "leadtime.parquet"
+#: ``backtest/<shard>/``: the serving champion's live statistics (when it has any).
+BACKTEST_LIVE_STATS = "live_stats.parquet"
+#: ``fit/<shard>/model/``: the fitted forecaster; ``fit.json`` its winner and plausibility.
+FIT_MODEL = "model"
+FIT_SUMMARY = "fit.json"
+#: ``scores/<shard>/``: the forecasts, their lead-time quantiles and the model's facts.
+SCORES_FORECASTS = "forecasts.parquet"
+SCORES_LEADTIME = "leadtime.parquet"
+SCORES_MODEL = "model.json"
+#: ``monitor/``: the day's accuracy aggregates and the decay verdict (for the report).
+MONITOR_SUMMARY = "summary.parquet"
+MONITOR_VERDICT = "verdict.json"
+
+# ------------------------------------------------------------------ the date's MLflow run
+#: Folder of the validation reports (``catalogue.json`` and one per shard).
+MLFLOW_VALIDATION_DIR = "validation"
+MLFLOW_PLAUSIBILITY = "plausibility.json"
+MLFLOW_BACKTEST_METRICS_CSV = "backtest_metrics.csv"
+MLFLOW_BACKTEST_METRICS_TABLE = "backtest_metrics.json"
+MLFLOW_BACKTEST_WINDOWS = "backtest_windows.csv"
+MLFLOW_BACKTEST_PLOT = "backtest_plot.png"
+MLFLOW_LEADTIME_COVERAGE = "leadtime_coverage.csv"

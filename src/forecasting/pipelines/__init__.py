@@ -1,0 +1,1 @@
+"""The pipelines: each DAG's steps, one module per task (``pipelines/<name>/steps/``)."""

@@ -1,0 +1,75 @@
+"""Step ``publish``: every shard's forecasts into the warehouse in one transaction."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from forecasting.artifacts import SCORES_FORECASTS, SCORES_LEADTIME
+from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
+from forecasting.pipelines.demand.handoffs import Published, Scored
+from forecasting.resources import Resources
+from forecasting.storage import read_parquet
+
+__all__ = ["publish_step"]
+
+
+def publish_step(
+    run_day: date, scored: list[Scored], config: PipelineConfig, resources: Resources
+) -> Published:
+    """Replace the day's rows in ``demand_forecast`` and ``forecast_runs``: every shard's
+    forecasts in one transaction, after the checks of
+    :func:`~forecasting.publishing.publish_forecasts`.
+
+    Args:
+        run_day: The run's day.
+        scored: Every shard's scores.
+        config: Run configuration (horizon, checks).
+        resources: The task's warehouse and storage.
+
+    Returns:
+        Rows written, the warehouse table and the run's ``forecast_runs`` row.
+    """
+    from forecasting.publishing import PublishedRun, publish_forecasts
+
+    storage = resources.storage
+    frames = [read_parquet(storage.open(s.uri) / SCORES_FORECASTS) for s in scored]
+    lead_paths = [storage.open(s.uri) / SCORES_LEADTIME for s in scored]
+    lead_frames = [read_parquet(p) for p in lead_paths if p.exists()]
+    leadtime = pd.concat(lead_frames, ignore_index=True) if lead_frames else None
+    forecasts = (
+        pd.concat([f for f in frames if len(f)], ignore_index=True)
+        if any(len(f) for f in frames)
+        else frames[0]
+    )
+    versions = {s.model_version for s in scored}
+    if len(versions) != 1:
+        raise RuntimeError(f"shards were scored with different versions: {sorted(versions)}")
+    run_ids = sorted({s.run_id for s in scored if s.run_id})
+    run = PublishedRun(
+        run_date=run_day,
+        model_name=REGISTERED_MODEL_NAME,
+        model_version=versions.pop(),
+        mlflow_run_id=run_ids[0] if run_ids else "",
+        horizon_days=config.horizon,
+        series_count=int(forecasts["unique_id"].nunique()) if len(forecasts) else 0,
+        row_count=len(forecasts),
+    )
+    storage.check_fence()  # a run that lost its date's lease never publishes
+    rows = publish_forecasts(
+        resources.warehouse,
+        forecasts,
+        run,
+        min_series_ratio=config.checks.min_series_ratio,
+        max_key_length=config.checks.max_key_length,
+        leadtime=leadtime,
+    )
+    return Published.from_dict(
+        {
+            "rows": rows,
+            "table": "demand_forecast",
+            "leadtime_rows": 0 if leadtime is None else len(leadtime),
+            **run.to_dict(),
+        }
+    )
