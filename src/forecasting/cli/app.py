@@ -77,7 +77,9 @@ def setup_logging(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(third_party)
     # MLflow sets its own loggers' level when imported (after this): tell it by environment.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", logging.getLevelName(third_party))
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    # TensorFlow's start-up lines, as the Makefile and the compose file silence them.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "true")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
