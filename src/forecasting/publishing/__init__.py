@@ -1,5 +1,7 @@
-"""Publishing scored forecasts to the tables planners read."""
+"""Publishing scored forecasts and customer scores to the tables planners and marketing
+read (each publication one transaction: :mod:`forecasting.lifecycle.publish`)."""
 
+from forecasting.publishing.customers import publish_customers, read_customer_tables
 from forecasting.publishing.publish import (
     FORECAST_TABLES,
     PublishedRun,
@@ -19,7 +21,9 @@ __all__ = [
     "ensure_forecast_tables",
     "guard_against_shrinking",
     "previous_runs",
+    "publish_customers",
     "publish_forecasts",
+    "read_customer_tables",
     "read_leadtime",
     "read_published",
 ]

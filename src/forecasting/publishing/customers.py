@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
-from forecasting.db import dialect_of, read_frame, render_sql, retrying
+from forecasting.db import dialect_of, read_frame, render_sql
+from forecasting.lifecycle.publish import TableWrite, publish_in_one_transaction
 from forecasting.publishing.publish import ensure_forecast_tables
 
 __all__ = ["publish_customers", "read_customer_tables"]
 
 log = logging.getLogger(__name__)
-_CHUNK = 20_000
 
 
 def _check(propensity: pd.DataFrame, recommendations: pd.DataFrame) -> None:
@@ -36,30 +37,10 @@ def _check(propensity: pd.DataFrame, recommendations: pd.DataFrame) -> None:
         raise ValueError("a product is recommended twice to the same customer")
 
 
-def publish_customers(
-    engine: Engine,
-    run_date: date,
-    propensity: pd.DataFrame,
-    recommendations: pd.DataFrame,
-    versions: dict[str, str],
-    forgotten: list[str],
-) -> dict[str, int]:
-    """Replace the date's rows of both tables and forget opted-out customers, atomically.
-
-    Args:
-        engine: Warehouse database.
-        run_date: The run's day.
-        propensity: ``customer, probability, expected_orders`` (pseudonyms).
-        recommendations: ``customer, rank, sku, score``.
-        versions: Model versions, keys ``propensity`` and ``recommendations``.
-        forgotten: Pseudonyms of customers who opted out (deleted from every date).
-
-    Returns:
-        Rows written per table, and rows of forgotten customers deleted.
-    """
-    _check(propensity, recommendations)
-    ensure_forecast_tables(engine)
-    day = run_date.isoformat()
+def _rows(
+    day: str, propensity: pd.DataFrame, recommendations: pd.DataFrame, versions: dict[str, str]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Both tables' rows of the day (propensity with its decile)."""
     ranked = propensity["probability"].rank(method="first", ascending=False)
     decile = np.ceil(10 * ranked / max(len(propensity), 1)).clip(1, 10).astype(int)
     prop_rows = [
@@ -92,28 +73,53 @@ def publish_customers(
             index=False, name=None
         )
     ]
-    dialect = dialect_of(engine)
+    return prop_rows, rec_rows
 
-    def sql(name: str) -> sa.TextClause:
-        return sa.text(render_sql(f"customers/{name}", dialect))
 
+def publish_customers(
+    engine: Engine,
+    run_date: date,
+    propensity: pd.DataFrame,
+    recommendations: pd.DataFrame,
+    versions: dict[str, str],
+    forgotten: list[str],
+) -> dict[str, int]:
+    """Replace the date's rows of both tables and forget opted-out customers, atomically.
+
+    Args:
+        engine: Warehouse database.
+        run_date: The run's day.
+        propensity: ``customer, probability, expected_orders`` (pseudonyms).
+        recommendations: ``customer, rank, sku, score``.
+        versions: Model versions, keys ``propensity`` and ``recommendations``.
+        forgotten: Pseudonyms of customers who opted out (deleted from every date).
+
+    Returns:
+        Rows written per table, and rows of forgotten customers deleted.
+    """
+    _check(propensity, recommendations)
+    ensure_forecast_tables(engine)
+    day = run_date.isoformat()
+    prop_rows, rec_rows = _rows(day, propensity, recommendations, versions)
+    key = {"run_date": day}
+    writes = [
+        TableWrite(f"customers/delete_customer_{t}", key, f"customers/insert_customer_{t}", rows)
+        for t, rows in (("propensity", prop_rows), ("recommendations", rec_rows))
+    ]
     removed = {"forgotten_rows": 0}
+    forget = [
+        sa.text(render_sql(f"customers/forget_customer_{t}", dialect_of(engine)))
+        for t in ("propensity", "recommendations")
+    ]
 
-    def transaction() -> None:
-        removed["forgotten_rows"] = 0
-        with engine.begin() as conn:
-            for table, rows in (("propensity", prop_rows), ("recommendations", rec_rows)):
-                conn.execute(sql(f"delete_customer_{table}"), {"run_date": day})
-                for start in range(0, len(rows), _CHUNK):
-                    conn.execute(sql(f"insert_customer_{table}"), rows[start : start + _CHUNK])
-            for pseudonym in forgotten:
-                for table in ("propensity", "recommendations"):
-                    result = conn.execute(
-                        sql(f"forget_customer_{table}"), {"customer_pseudonym": pseudonym}
-                    )
-                    removed["forgotten_rows"] += int(result.rowcount or 0)
+    def forget_customers(conn: Connection) -> None:
+        removed["forgotten_rows"] = 0  # counted again when the transaction is retried
+        for pseudonym in forgotten:
+            for statement in forget:
+                result = conn.execute(statement, {"customer_pseudonym": pseudonym})
+                removed["forgotten_rows"] += int(result.rowcount or 0)
 
-    retrying(transaction, "publish customers", engine.url)
+    publish_in_one_transaction(engine, writes, "publish customers", then=forget_customers)
     log.info(
         "published %d propensity and %d recommendation rows for %s; %d rows of forgotten "
         "customers deleted",

@@ -23,8 +23,9 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from forecasting.db import dialect_of, insert_frame, read_frame, render_sql, retrying
+from forecasting.db import read_frame
 from forecasting.errors import NonRetryableError
+from forecasting.lifecycle.publish import TableWrite, publish_in_one_transaction
 from forecasting.sources.shop import create_forecast_tables
 
 __all__ = [
@@ -52,7 +53,6 @@ FORECAST_TABLES = (
     "forecast_accuracy",
     "forecast_accuracy_summary",
 )
-_CHUNK = 20_000
 
 
 class PublishGuardError(NonRetryableError):
@@ -185,7 +185,6 @@ def publish_forecasts(
     if min_series_ratio > 0:
         previous, same = previous_runs(engine, run.run_date)
         guard_against_shrinking(run.series_count, previous, same, min_series_ratio)
-    dialect = dialect_of(engine)
     key = {"run_date": run.run_date.isoformat()}
     rows = forecasts.loc[:, ["sku", "location_id", *_VALUE_COLUMNS]].assign(
         run_date=run.run_date,
@@ -193,23 +192,20 @@ def publish_forecasts(
         model_name=run.model_name,
         model_version=run.model_version,
     )
-    delete_rows = sa.text(render_sql("publish/delete_demand_forecast", dialect))
-    delete_run = sa.text(render_sql("publish/delete_forecast_run", dialect))
-    insert_run = sa.text(render_sql("publish/insert_forecast_run", dialect))
-    delete_lt = sa.text(render_sql("publish/delete_demand_forecast_leadtime", dialect))
     lt_rows = _leadtime_rows(leadtime, run) if leadtime is not None else None
-
-    def transaction() -> None:
-        with engine.begin() as conn:
-            conn.execute(delete_rows, key)
-            insert_frame(conn, "publish/insert_demand_forecast", rows, _CHUNK)
-            conn.execute(delete_lt, key)
-            if lt_rows is not None:
-                insert_frame(conn, "publish/insert_demand_forecast_leadtime", lt_rows, _CHUNK)
-            conn.execute(delete_run, key)
-            conn.execute(insert_run, run.to_dict())
-
-    retrying(transaction, "publish", engine.url)
+    writes = [
+        TableWrite("publish/delete_demand_forecast", key, "publish/insert_demand_forecast", rows),
+        TableWrite(
+            "publish/delete_demand_forecast_leadtime",
+            key,
+            "publish/insert_demand_forecast_leadtime",
+            lt_rows,
+        ),
+        TableWrite(
+            "publish/delete_forecast_run", key, "publish/insert_forecast_run", [run.to_dict()]
+        ),
+    ]
+    publish_in_one_transaction(engine, writes, "publish")
     log.info(
         "published %d forecast rows for %s (model %s v%s)",
         len(rows),

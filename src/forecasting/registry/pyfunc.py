@@ -16,18 +16,15 @@ works in a fresh virtualenv built from the model's own ``requirements.txt``.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.pyfunc.model import PythonModel
 
 from forecasting.features.panel import Panel
+from forecasting.lifecycle.pyfunc import RUNTIME_PACKAGES, log_pyfunc_model, pinned_requirements
 from forecasting.models.base import Forecaster, load_forecaster
 
 __all__ = [
@@ -142,31 +139,21 @@ def _keras_networks(model: Forecaster, prefix: str = "") -> list[tuple[str, Any]
     return found
 
 
-#: What every logged model needs at inference (the package itself travels as code).
-_RUNTIME_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "joblib")
-#: What a model with a Keras network needs in addition.
+#: What a model with a Keras network needs in addition to the runtime packages.
 _KERAS_PACKAGES = ("keras", "tensorflow-cpu", "tensorflow")
 
 
 def model_requirements(model: Forecaster) -> list[str]:
     """Exact pins of the libraries the model needs to predict (not Airflow, GX or SQL)."""
-    import importlib.metadata
-
-    wanted = list(_RUNTIME_PACKAGES)
+    wanted = list(RUNTIME_PACKAGES)
     if _keras_networks(model):
         wanted += _KERAS_PACKAGES
-    pins = []
-    for package in wanted:
-        try:
-            pins.append(f"{package}=={importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            continue  # tensorflow-cpu or tensorflow: whichever is installed
-    return pins
+    return pinned_requirements(wanted)
 
 
 def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "model") -> str:
-    """Log a fitted forecaster to the active run as a pyfunc model with signature, input
-    example, this package's code and pinned requirements; Keras networks inside it are
+    """Log a fitted forecaster to the active run as a pyfunc model
+    (:func:`forecasting.lifecycle.pyfunc.log_pyfunc_model`); Keras networks inside it are
     also logged with MLflow's Keras flavour.
 
     Args:
@@ -178,33 +165,27 @@ def log_forecaster(model: Forecaster, panel: Panel, horizon: int, name: str = "m
     Returns:
         The logged model's URI.
     """
-    import forecasting
-
     requirements = model_requirements(model)
     # A small but complete example: two series with enough history for every feature.
     example_series = np.arange(min(2, panel.n_series))
     example = panel_to_model_input(panel, example_series, last_days=400)
     output = model.predict(model_input_to_panel(example), horizon)
-    with warnings.catch_warnings():  # "integer columns cannot hold NaN": ours never do
-        warnings.simplefilter("ignore", UserWarning)
-        signature = mlflow.models.infer_signature(example, output, params={"horizon": horizon})
-    package_dir = Path(forecasting.__file__).resolve().parent
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = model.save(Path(tmp) / "forecaster")
-        code = Path(tmp) / "code" / "forecasting"
-        shutil.copytree(package_dir, code, ignore=shutil.ignore_patterns("__pycache__"))
-        info = mlflow.pyfunc.log_model(
-            name=name,
-            python_model=ForecasterModel(),
-            artifacts={"forecaster": str(folder)},
-            signature=signature,
-            input_example=(example, {"horizon": horizon}),
-            pip_requirements=requirements,
-            code_paths=[str(code)],
-        )
+
+    def save(folder: Path) -> dict[str, str]:
+        return {"forecaster": str(model.save(folder / "forecaster"))}
+
+    uri = log_pyfunc_model(
+        ForecasterModel(),
+        name=name,
+        save_artifacts=save,
+        example=example,
+        output=output,
+        params={"horizon": horizon},
+        requirements=requirements,
+    )
     for net_name, network in _keras_networks(model):
         from mlflow import keras as mlflow_keras
 
         mlflow_keras.log_model(network, name=f"keras_{net_name}", pip_requirements=requirements)
-    log.info("logged %s as %s", type(model).__name__, info.model_uri)
-    return str(info.model_uri)
+    log.info("logged %s as %s", type(model).__name__, uri)
+    return uri

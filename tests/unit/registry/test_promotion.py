@@ -27,7 +27,7 @@ def test_first_model_must_clearly_beat_seasonal_naive() -> None:
     d = decide_promotion(POLICY, FIRST)
     assert d.promote and "no champion yet" in d.reason
     tie = decide_promotion(POLICY, replace(FIRST, candidate=0.89))  # only 1 % better
-    assert not tie.promote and tie.rule == "beats_naive" and "2% better" in tie.reason
+    assert not tie.promote and tie.rule == "beats_baseline" and "2% better" in tie.reason
 
 
 def test_absurd_data_is_never_promoted_just_because_it_beats_naive() -> None:
@@ -46,7 +46,7 @@ def test_runaway_refits_and_biased_models_are_rejected() -> None:
 def test_the_serving_champion_itself_is_the_bar() -> None:
     assert decide_promotion(POLICY, replace(WITH_CHAMPION, candidate=0.71)).promote  # within 2 %
     worse = decide_promotion(POLICY, replace(WITH_CHAMPION, candidate=0.75))
-    assert not worse.promote and worse.rule == "champion"
+    assert not worse.promote and worse.rule == "vs_champion"
     assert "worse than champion v3's 0.7000 (recorded backtest" in worse.reason
 
 
