@@ -81,41 +81,48 @@ def customer_models() -> None:
     @measured
     @fail_without_retry
     def extract(**context: Any) -> dict[str, Any]:
-        from forecasting.customers.pipeline import extract_customers_step
+        from forecasting.pipelines.customers.steps.extract import extract_customers_step
 
         ctx = run_context(context, CustomerConfig)
         return extract_customers_step(
-            ctx.run_day, ctx.settings, ctx.config, ctx.storage, customer_key()
-        )
+            ctx.run_day, ctx.config, ctx.resources, customer_key()
+        ).to_dict()
 
     @task
     @measured
     @fail_without_retry
     def validate(extracted: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.customers.pipeline import validate_customers_step
+        from forecasting.pipelines.customers.handoffs import Extracted
+        from forecasting.pipelines.customers.steps.validate import validate_customers_step
 
         ctx = run_context(context, CustomerConfig)
-        return validate_customers_step(ctx.run_day, extracted, ctx.config, ctx.storage)
+        return validate_customers_step(
+            ctx.run_day, Extracted.from_dict(extracted), ctx.resources
+        ).to_dict()
 
     @task
     @measured
     @fail_without_retry
     def train_propensity(validated: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.customers.pipeline import train_propensity_step
+        from forecasting.pipelines.customers.handoffs import Validated
+        from forecasting.pipelines.customers.steps.train import train_propensity_step
 
         ctx = run_context(context, CustomerConfig)
-        return train_propensity_step(ctx.run_day, validated, ctx.settings, ctx.config, ctx.storage)
+        return train_propensity_step(
+            ctx.run_day, Validated.from_dict(validated), ctx.config, ctx.resources
+        ).to_dict()
 
     @task
     @measured
     @fail_without_retry
     def train_recommendations(validated: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.customers.pipeline import train_recommendations_step
+        from forecasting.pipelines.customers.handoffs import Validated
+        from forecasting.pipelines.customers.steps.train import train_recommendations_step
 
         ctx = run_context(context, CustomerConfig)
         return train_recommendations_step(
-            ctx.run_day, validated, ctx.settings, ctx.config, ctx.storage
-        )
+            ctx.run_day, Validated.from_dict(validated), ctx.config, ctx.resources
+        ).to_dict()
 
     @task
     @measured
@@ -126,32 +133,36 @@ def customer_models() -> None:
         recommendations: dict[str, Any],
         **context: Any,
     ) -> dict[str, Any]:
-        from forecasting.customers.pipeline import score_customers_step
+        from forecasting.pipelines.customers.handoffs import Trained, Validated
+        from forecasting.pipelines.customers.steps.score import score_customers_step
 
         ctx = run_context(context, CustomerConfig)
         return score_customers_step(
-            ctx.run_day, validated, propensity, recommendations, ctx.settings, ctx.storage
-        )
+            ctx.run_day,
+            Validated.from_dict(validated),
+            Trained.from_dict(propensity),
+            Trained.from_dict(recommendations),
+            ctx.resources,
+        ).to_dict()
 
     @task
     @measured
     @fail_without_retry
-    def publish(
-        scored: dict[str, Any], validated: dict[str, Any], **context: Any
-    ) -> dict[str, Any]:
-        from forecasting.customers.pipeline import publish_customers_step
+    def publish(scored: dict[str, Any], **context: Any) -> dict[str, Any]:
+        from forecasting.pipelines.customers.handoffs import Scored
+        from forecasting.pipelines.customers.steps.publish import publish_customers_step
 
         ctx = run_context(context, CustomerConfig)
         return publish_customers_step(
-            ctx.run_day, scored, validated, ctx.settings, ctx.storage, customer_key()
-        )
+            ctx.run_day, Scored.from_dict(scored), ctx.resources, customer_key()
+        ).to_dict()
 
     taken = lease()
     extracted = extract()
     taken >> extracted
     validated = validate(extracted)
     scored = score(validated, train_propensity(validated), train_recommendations(validated))
-    publish(scored, validated) >> release(taken)  # after every task, also when one failed
+    publish(scored) >> release(taken)  # after every task, also when one failed
 
 
 customer_models()

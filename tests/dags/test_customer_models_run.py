@@ -15,8 +15,8 @@ import pytest
 from forecasting.config import Settings
 from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL
 from forecasting.customers.privacy import pseudonymise
-from forecasting.customers.publish import read_customer_tables
 from forecasting.db import make_engine
+from forecasting.publishing.customers import read_customer_tables
 from forecasting.registry.models import get_champion
 from forecasting.registry.tracking import configure_mlflow
 from forecasting.sources import load_shop

@@ -19,10 +19,10 @@ import pytest
 
 from forecasting.config import Settings
 from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL, CustomerConfig
-from forecasting.customers.pipeline import run_customer_pipeline
 from forecasting.customers.privacy import pseudonymise
-from forecasting.customers.publish import read_customer_tables
 from forecasting.db import make_engine
+from forecasting.pipelines.customers.run import run_customer_pipeline
+from forecasting.publishing.customers import read_customer_tables
 from forecasting.registry.tracking import configure_mlflow
 from forecasting.sources import load_shop
 from forecasting.storage import Storage

@@ -1,3 +1,4 @@
 """Customer models: purchase propensity and product recommendations, on pseudonymised
-order history (:mod:`~forecasting.customers.privacy`), run by the ``customer_models`` DAG
-(:mod:`~forecasting.customers.pipeline`)."""
+order history (:mod:`~forecasting.customers.privacy`). The ``customer_models`` DAG's steps
+are in :mod:`forecasting.pipelines.customers`; registering, promotion, serving and
+publishing are the shared :mod:`forecasting.lifecycle`."""

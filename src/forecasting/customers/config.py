@@ -7,7 +7,12 @@ pydantic only.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+if TYPE_CHECKING:
+    from forecasting.lifecycle.promotion import PromotionRule
 
 __all__ = [
     "PROPENSITY_BASELINES",
@@ -86,6 +91,26 @@ class CustomerConfig(BaseModel):
     @classmethod
     def _known_recommenders(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _with_baselines(value, RECOMMENDERS, RECOMMENDER_BASELINES)
+
+    def promotion_rule(self, kind: str) -> PromotionRule:
+        """The promotion rule of a customer model (higher is better; gains in points).
+
+        Args:
+            kind: :data:`PROPENSITY_MODEL` (ROC AUC, at least ``min_auc``, ``min_auc_gain``
+                over logistic RFM) or :data:`RECOMMENDATIONS_MODEL` (NDCG@10,
+                ``min_ndcg_gain`` over popularity).
+        """
+        from forecasting.lifecycle.promotion import PromotionRule
+
+        propensity = kind == PROPENSITY_MODEL
+        return PromotionRule(
+            metric="roc_auc" if propensity else "ndcg_at_10",
+            direction="higher",
+            min_gain=self.min_auc_gain if propensity else self.min_ndcg_gain,
+            champion_tolerance=self.champion_tolerance,
+            relative=False,
+            sane_limit=self.min_auc if propensity else None,
+        )
 
 
 def _with_baselines(

@@ -34,6 +34,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from forecasting.customers.bgnbd import bgnbd_probability, bgnbd_score, fit_bgnbd
 from forecasting.customers.config import PROPENSITY_BASELINES, PROPENSITY_MODELS
 from forecasting.customers.features import (
     LABEL_DAYS,
@@ -206,64 +207,6 @@ class PlattCalibrator:
         return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
-def fit_bgnbd(lines: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[Any, pd.DataFrame]:
-    """BG/NBD (``lifetimes``) fitted on every customer's purchase days up to ``cutoff``.
-
-    Returns:
-        The fitted ``BetaGeoFitter`` and its data in weeks (index ``customer``; columns
-        ``x`` repeat purchase days, ``t_x`` age at the last one, ``T`` age at the cutoff).
-    """
-    import warnings
-
-    from lifetimes import BetaGeoFitter
-    from lifetimes.utils import ConvergenceError, summary_data_from_transaction_data
-
-    bought = purchases(lines.loc[lines["ds"] <= cutoff])
-    summary = summary_data_from_transaction_data(
-        bought[["customer", "ds"]].drop_duplicates(),
-        "customer",
-        "ds",
-        observation_period_end=cutoff,
-    )
-    # Weeks, not days: the likelihood is badly scaled in days and the optimiser diverges
-    # (lifetimes' own advice); the penaliser is raised only if the fit does not converge.
-    weeks = pd.DataFrame(
-        {"x": summary["frequency"], "t_x": summary["recency"] / 7.0, "T": summary["T"] / 7.0}
-    )
-    for penalizer in (0.001, 0.01, 0.1):
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fitter = BetaGeoFitter(penalizer_coef=penalizer)
-                return fitter.fit(weeks["x"], weeks["t_x"], weeks["T"]), weeks
-        except ConvergenceError:
-            continue
-    raise RuntimeError("BG/NBD did not converge even with penalizer 0.1")
-
-
-def _bgnbd_score(lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index) -> np.ndarray:
-    """P(at least one purchase in the next 28 days) under BG/NBD fitted up to ``cutoff``.
-
-    ``P(alive) x (1 - ((alpha + T) / (alpha + T + t)) ** (r + x))``: with no purchase in
-    the window no dropout can happen in it (BG/NBD drops out right after purchases), so
-    the second factor is the Gamma-Poisson probability of a first purchase.
-    """
-    fitter, weeks = fit_bgnbd(lines, cutoff)
-    score = pd.Series(bgnbd_probability(fitter, weeks), index=weeks.index)
-    return score.reindex(customers).fillna(0.0).to_numpy()
-
-
-def bgnbd_probability(fitter: Any, weeks: pd.DataFrame) -> np.ndarray:
-    """BG/NBD's probability of at least one purchase in the ``LABEL_DAYS`` days after the
-    cutoff, for customers with histories ``weeks`` (columns ``x``, ``t_x``, ``T``, as
-    :func:`fit_bgnbd` returns them)."""
-    x, T = weeks["x"].to_numpy(float), weeks["T"].to_numpy(float)
-    alive = np.asarray(fitter.conditional_probability_alive(x, weeks["t_x"].to_numpy(float), T))
-    r, alpha = fitter.params_["r"], fitter.params_["alpha"]
-    first = 1.0 - ((alpha + T) / (alpha + T + LABEL_DAYS / 7.0)) ** (r + x)
-    return np.asarray(alive * first)
-
-
 @dataclass
 class PropensityModel:
     """A fitted, calibrated propensity candidate (what gets registered and served).
@@ -289,7 +232,7 @@ class PropensityModel:
 
     def _raw(self, lines: pd.DataFrame, cutoff: pd.Timestamp, X: pd.DataFrame) -> np.ndarray:
         if self.name == "bgnbd":
-            return _bgnbd_score(lines, cutoff, X.index)
+            return bgnbd_score(lines, cutoff, X.index)
         if self.name == "logistic_rfm":
             return np.asarray(self.estimator.predict_proba(X[list(RFM_FEATURES)].to_numpy())[:, 1])
         if self.name == "hgb":

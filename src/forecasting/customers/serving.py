@@ -12,23 +12,21 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
 from mlflow.pyfunc.model import PythonModel
 
 from forecasting.customers.features import LINE_COLUMNS
+from forecasting.lifecycle.pyfunc import RUNTIME_PACKAGES, log_pyfunc_model, pinned_requirements
 
 __all__ = ["CustomerModel", "example_lines", "log_customer_model"]
 
 log = logging.getLogger(__name__)
 
-_PACKAGES = ("mlflow", "numpy", "pandas", "scikit-learn", "scipy", "joblib")
+#: What a customer model needs beyond the runtime packages, by its name.
 _EXTRA = {
     "mlp": ("keras", "tensorflow-cpu", "tensorflow"),
     "bgnbd": ("lifetimes", "autograd", "dill"),
@@ -57,18 +55,6 @@ class CustomerModel(PythonModel):
         if hasattr(self.model, "recommend"):
             return self.model.recommend(lines, cutoff).reset_index(drop=True)
         return self.model.predict(lines, cutoff.date()).reset_index()
-
-
-def _requirements(name: str) -> list[str]:
-    import importlib.metadata
-
-    pins = []
-    for package in (*_PACKAGES, *_EXTRA.get(name, ())):
-        try:
-            pins.append(f"{package}=={importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return pins
 
 
 def example_lines(lines: pd.DataFrame, customers: int = 8) -> pd.DataFrame:
@@ -110,35 +96,35 @@ def example_lines(lines: pd.DataFrame, customers: int = 8) -> pd.DataFrame:
 
 
 def log_customer_model(model: Any, name: str, lines: pd.DataFrame, cutoff: str) -> str:
-    """Log a fitted customer model to the active run as a pyfunc model (signature, a
-    pseudonymous input example, this package's code, pinned requirements).
+    """Log a fitted customer model to the active run as a pyfunc model
+    (:func:`forecasting.lifecycle.pyfunc.log_pyfunc_model`) with a pseudonymous, made-up
+    input example (:func:`example_lines`).
 
     Returns:
         The logged model's URI.
     """
-    import forecasting
-
     example = example_lines(lines)
     output = CustomerModel()
     output.model = model
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         prediction = output.predict(None, example, {"cutoff": cutoff})
-        signature = mlflow.models.infer_signature(example, prediction, params={"cutoff": cutoff})
-    package_dir = Path(forecasting.__file__).resolve().parent
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.pkl"
+
+    def save(folder: Path) -> dict[str, str]:
+        path = folder / "model.pkl"
         path.write_bytes(pickle.dumps(model))
-        code = Path(tmp) / "code" / "forecasting"
-        shutil.copytree(package_dir, code, ignore=shutil.ignore_patterns("__pycache__"))
-        info = mlflow.pyfunc.log_model(
-            name=name,
-            python_model=CustomerModel(),
-            artifacts={"model": str(path)},
-            signature=signature,
-            input_example=(example, {"cutoff": cutoff}),
-            pip_requirements=_requirements(getattr(model, "name", "")),
-            code_paths=[str(code)],
-        )
-    log.info("logged %s %s as %s", name, getattr(model, "name", ""), info.model_uri)
-    return str(info.model_uri)
+        return {"model": str(path)}
+
+    uri = log_pyfunc_model(
+        CustomerModel(),
+        name=name,
+        save_artifacts=save,
+        example=example,
+        output=prediction,
+        params={"cutoff": cutoff},
+        requirements=pinned_requirements(
+            (*RUNTIME_PACKAGES, *_EXTRA.get(getattr(model, "name", ""), ()))
+        ),
+    )
+    log.info("logged %s %s as %s", name, getattr(model, "name", ""), uri)
+    return uri

@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL, CustomerConfig
 from forecasting.customers.features import customer_features, labels
 from forecasting.customers.privacy import MissingKeyError, customer_key, pseudonymise
-from forecasting.customers.promotion import CustomerGate, decide_customer_promotion
 from forecasting.customers.propensity import CutoffPlan, PlattCalibrator, propensity_metrics
 from forecasting.customers.recommend import ranking_metrics
+from forecasting.lifecycle.promotion import Evidence, decide_promotion
 
 KEY = b"0123456789abcdef-test"
 
@@ -113,18 +114,11 @@ def test_ranking_metrics_count_hits_ndcg_and_discovery() -> None:
     assert m["discovery_hit_rate"] == 0.5  # a found s9 (new to them); b's s5 was missed
 
 
-def _gate(**kw) -> CustomerGate:
+def _gate(**kw) -> Evidence:
     base = dict(
-        metric="roc_auc",
-        candidate=0.75,
-        baseline=0.70,
-        candidate_is_baseline=False,
-        floor=0.55,
-        min_gain=0.005,
-        tolerance=0.01,
-        data_end=date(2024, 6, 30),
+        candidate=0.75, baseline=0.70, candidate_is_baseline=False, data_end=date(2024, 6, 30)
     )
-    return CustomerGate(**{**base, **kw})
+    return Evidence(**{**base, **kw})
 
 
 @pytest.mark.parametrize(
@@ -141,17 +135,70 @@ def _gate(**kw) -> CustomerGate:
             "not_backwards",
         ),
         (
-            {"champion_version": "3", "champion_reference": 0.77, "reference_kind": "live"},
+            {"champion_version": "3", "champion_live": 0.77, "champion_live_days": 28},
             False,
             "vs_champion",
         ),
         (
-            {"champion_version": "3", "champion_reference": 0.755, "reference_kind": "live"},
+            {"champion_version": "3", "champion_live": 0.755, "champion_backtest": 0.9},
             True,
             "vs_champion",
         ),
     ],
 )
 def test_customer_promotion_rule(overrides, promote, rule) -> None:
-    decision = decide_customer_promotion(_gate(**overrides))
+    # The demand model's rule, with higher-is-better ROC AUC and gains in points.
+    config = CustomerConfig(min_auc=0.55, min_auc_gain=0.005, champion_tolerance=0.01)
+    decision = decide_promotion(config.promotion_rule(PROPENSITY_MODEL), _gate(**overrides))
     assert (decision.promote, decision.rule) == (promote, rule), decision.reason
+
+
+def test_recommendations_rule_has_no_floor_and_compares_ndcg() -> None:
+    rule = CustomerConfig(min_ndcg_gain=0.0).promotion_rule(RECOMMENDATIONS_MODEL)
+    assert (rule.metric, rule.direction, rule.sane_limit) == ("ndcg_at_10", "higher", None)
+    decision = decide_promotion(rule, _gate(candidate=0.05, baseline=0.04))
+    assert decision.promote and decision.rule == "no_champion"
+    worse = decide_promotion(rule, _gate(candidate=0.05, baseline=0.06))
+    assert not worse.promote and "not 0.0000 better than the best baseline 0.0600" in worse.reason
+
+
+def test_a_failed_bgnbd_fit_is_one_log_line_not_an_optimizer_dump(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], caplog
+) -> None:
+    import logging
+
+    from lifetimes import BetaGeoFitter
+    from lifetimes.utils import ConvergenceError
+
+    from forecasting.customers.bgnbd import fit_bgnbd
+
+    real_fit = BetaGeoFitter.fit
+
+    def flaky_fit(self, *args, **kwargs):
+        if self.penalizer_coef < 0.01:  # what lifetimes does when SciPy gives up
+            print("  message: Desired error not necessarily achieved\n  success: False\n  fun: nan")
+            raise ConvergenceError("The model did not converge.")
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(BetaGeoFitter, "fit", flaky_fit)
+    rng = np.random.default_rng(0)
+    days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 300, 600), unit="D")
+    lines = pd.DataFrame(
+        {
+            "customer": [f"c{i % 60}" for i in range(600)],
+            "order": [f"o{i}" for i in range(600)],
+            "ds": days,
+            "sku": "s1",
+            "category": "a",
+            "quantity": 1,
+            "unit_price": 2.0,
+            "cancelled": False,
+        }
+    )
+    with caplog.at_level(logging.INFO, logger="forecasting.customers.bgnbd"):
+        fitter, _ = fit_bgnbd(lines, pd.Timestamp("2024-10-01"))
+    assert fitter.penalizer_coef == 0.01
+    assert capsys.readouterr().out == ""
+    [line] = [r.getMessage() for r in caplog.records]
+    assert "cutoff 2024-10-01" in line and "NaN likelihood" in line
+    assert "fell back to penalizer 0.01" in line

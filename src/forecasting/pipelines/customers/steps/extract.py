@@ -1,0 +1,57 @@
+"""``extract``: the window's customer order lines, pseudonymised as they are read."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from forecasting.customers.config import CustomerConfig
+from forecasting.pipelines.customers.handoffs import Extracted
+from forecasting.resources import Resources
+from forecasting.storage import write_json, write_parquet
+
+__all__ = ["extract_customers_step"]
+
+
+def extract_customers_step(
+    run_day: date, config: CustomerConfig, resources: Resources, key: bytes
+) -> Extracted:
+    """Read ``history_days`` of customer order lines up to the run's day, pseudonymised as
+    they are read (customers who opted out are left out by the query), and forget the
+    opted-out customers in every stored customer partition of every date
+    (:func:`~forecasting.customers.privacy.forget_stored`).
+
+    Args:
+        run_day: The run's day.
+        config: The customer models' configuration.
+        resources: The shop's database (``source``) and ``storage``.
+        key: The pseudonymisation key.
+
+    Returns:
+        The stage's URI, counts and fingerprints, and what the stored partitions lost.
+    """
+    from forecasting.customers.extract import read_customer_lines
+    from forecasting.customers.privacy import (
+        forget_stored,
+        forgotten_pseudonyms,
+        optouts_fingerprint,
+    )
+
+    settings, storage = resources.settings, resources.storage
+    first = run_day - timedelta(days=config.history_days - 1)
+    extract = read_customer_lines(
+        resources.source, first, run_day, key, settings.shop_timezone, settings.source_timezone
+    )
+    forgotten = forgotten_pseudonyms(resources.source, key)
+    forget = forget_stored(storage, forgotten)
+    with storage.write_stage(run_day, "customers_extract") as folder:
+        write_parquet(extract.lines, folder / "lines.parquet")
+        write_json(folder / "counts.json", extract.counts)
+    return Extracted(
+        uri=storage.uri(folder),
+        counts=extract.counts,
+        fingerprint=extract.fingerprint,
+        forgotten=len(forgotten),
+        optouts_fingerprint=optouts_fingerprint(forgotten),
+        forget=forget,
+        first_day=first.isoformat(),
+    )

@@ -1,0 +1,79 @@
+"""``validate``: Great Expectations on the customer lines, and enough history to train on."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from forecasting.customers.features import LABEL_DAYS, LINE_COLUMNS
+from forecasting.pipelines.customers.handoffs import Extracted, Validated
+from forecasting.resources import Resources
+from forecasting.storage import Storage, read_parquet, write_json
+
+__all__ = ["PSEUDONYM_PATTERN", "customer_expectations", "read_lines", "validate_customers_step"]
+
+PSEUDONYM_PATTERN = r"^[0-9a-f]{32}$"
+
+
+def read_lines(storage: Storage, extracted: Extracted) -> pd.DataFrame:
+    """The customer lines an :class:`Extracted` stage holds."""
+    return read_parquet(storage.open(extracted.uri) / "lines.parquet")
+
+
+def customer_expectations() -> list[Any]:
+    """The Great Expectations rules on customer lines."""
+    import great_expectations.expectations as gxe
+
+    return [
+        gxe.ExpectTableColumnsToMatchSet(column_set=list(LINE_COLUMNS), exact_match=True),
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in LINE_COLUMNS],
+        gxe.ExpectColumnValuesToMatchRegex(column="customer", regex=PSEUDONYM_PATTERN),
+        gxe.ExpectColumnValuesToMatchRegex(column="order", regex=PSEUDONYM_PATTERN),
+        gxe.ExpectColumnValuesToBeInSet(column="cancelled", value_set=[0, 1]),
+        gxe.ExpectColumnValuesToBeBetween(column="unit_price", min_value=0, strict_min=False),
+        gxe.ExpectColumnValuesToBeBetween(column="quantity", min_value=-100_000, max_value=100_000),
+    ]
+
+
+def validate_customers_step(run_day: date, extracted: Extracted, resources: Resources) -> Validated:
+    """Great Expectations on the customer lines; enough history to train on.
+
+    Raises:
+        ValidationFailedError: Naming each failed rule, the table and sample rows.
+    """
+    from forecasting.validation.suite import (
+        Finding,
+        ValidationFailedError,
+        ValidationReport,
+        validate_frame,
+    )
+
+    storage = resources.storage
+    lines = read_lines(storage, extracted)
+    table = "customer order lines (customers_extract/lines.parquet)"
+    findings = validate_frame(lines, customer_expectations(), table, ("customer", "order", "sku"))
+    span = (lines["ds"].max() - lines["ds"].min()).days + 1 if len(lines) else 0
+    needed = 8 * LABEL_DAYS
+    findings.append(
+        Finding(
+            "history_covers_training_cutoffs",
+            {"min_days": str(needed)},
+            span >= needed,
+            table,
+            observed=f"{span} days of customer orders",
+        )
+    )
+    report = ValidationReport(f"customer lines for {run_day}", True, {table: len(lines)}, findings)
+    report = ValidationReport(report.subject, not report.failures, report.tables, findings)
+    with storage.write_stage(run_day, "customers_validate") as folder:
+        write_json(folder / "validation.json", report.to_dict())
+    if not report.success:
+        raise ValidationFailedError(report, storage.uri(folder / "validation.json"))
+    return Validated.of(
+        extracted,
+        report_uri=storage.uri(folder / "validation.json"),
+        customers=int(lines["customer"].nunique()),
+        rules=len(findings),
+    )
