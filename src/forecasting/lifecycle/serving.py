@@ -129,10 +129,11 @@ def pin_serving_version(
 
 
 def load_pinned_model(name: str, version: str) -> Any:
-    """The pinned version of a registered model, as an MLflow pyfunc model."""
-    import mlflow
+    """The pinned version of a registered model, as an MLflow pyfunc model (through the
+    registry's wrapper, :func:`~forecasting.registry.models.load_version_model`)."""
+    from forecasting.registry.models import load_version_model
 
-    return mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    return load_version_model(name, version)
 
 
 def score_pinned(
