@@ -20,6 +20,7 @@ from forecasting.config import EXPERIMENT_NAME, Settings
 from forecasting.db import make_engine
 from forecasting.publishing import read_published
 from forecasting.registry.tracking import configure_mlflow
+from forecasting.reporting import run_summary
 from forecasting.sources import load_shop
 
 pytestmark = pytest.mark.integration
@@ -78,6 +79,10 @@ def test_odd_ids_go_through_two_whole_runs_literally(
     assert '<td class="t" dir="auto">قميص-٤٢</td>' in page
     assert "$\\x$" in page and "st$\\foo$" in page and "{0}" in page and "%s" in page
     assert page.count('<img alt="forecast vs actual') >= 1
+
+    summary = run_summary(date(2024, 6, 30), settings)  # the date's run, read back as text
+    assert "Training:    reuse" in summary and "Serving:     version 1 scored" in summary
+    assert "Published:   " in summary and "Report:      " in summary
 
     for record in caplog.records:
         record.getMessage()  # every log line formats (no id was taken for a format string)

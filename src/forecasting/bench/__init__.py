@@ -1,1 +1,0 @@
-"""Transitional: the benchmarks moved to ``bench/forecasting_bench`` (remove with cli.py's import)."""
