@@ -241,7 +241,8 @@ def build_report(
         settings: Where the warehouse, MLflow store and storage are.
         storage: The run's storage (its ``validate``, ``check``, ``features`` and
             ``monitor`` stages are read).
-        resources: The task's resources (default: built from ``settings`` and ``storage``).
+        resources: The task's resources (default: built from ``settings`` and ``storage``;
+            when given, its ``storage``, ``warehouse`` and ``tracker`` are used).
 
     Raises:
         LookupError: If nothing was published for ``run_day``.
@@ -260,7 +261,8 @@ def write_report(
         run_day: The run date.
         settings: Where the warehouse, MLflow store and storage are.
         storage: The run's storage; the report is written to its ``report`` stage.
-        resources: The task's resources (default: built from ``settings`` and ``storage``).
+        resources: The task's resources (default: built from ``settings`` and ``storage``;
+            when given, its ``storage``, ``warehouse`` and ``tracker`` are used).
 
     Returns:
         ``uri`` of the report file and the MLflow ``run_id`` it was logged to ("" if the
