@@ -1,6 +1,8 @@
 # The image every service of docker-compose.yaml runs: Airflow's official image of the
-# pinned version, with the project's exact pins (requirements.txt, wheels only) and the
-# forecasting package installed at build time. Nothing is installed when a container starts.
+# pinned version, with the project's runtime pins (requirements-runtime.txt, wheels only;
+# TensorFlow included, the mlp candidates train and serve on the workers) and the
+# forecasting package installed at build time. No benchmark peers, no test or lint tools
+# (requirements-bench.txt, requirements-dev.txt). Nothing is installed when a container starts.
 FROM apache/airflow:3.3.2-python3.11
 
 # The commit the image was built from, logged with every MLflow run:
@@ -9,8 +11,8 @@ ARG GIT_SHA=unknown
 ENV FORECASTING_GIT_SHA=${GIT_SHA}
 
 USER airflow
-COPY --chown=airflow:0 requirements.txt /opt/forecasting/requirements.txt
-RUN pip install --no-cache-dir --only-binary=:all: -r /opt/forecasting/requirements.txt
+COPY --chown=airflow:0 requirements-runtime.txt /opt/forecasting/requirements-runtime.txt
+RUN pip install --no-cache-dir --only-binary=:all: -r /opt/forecasting/requirements-runtime.txt
 
 # The package, non-editable: its SQL files ship inside it (forecasting.sql).
 COPY --chown=airflow:0 pyproject.toml README.md /opt/forecasting/

@@ -29,7 +29,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(VENV)/.installed: requirements.txt pyproject.toml bench/pyproject.toml | $(BIN)/python
+$(VENV)/.installed: $(wildcard requirements*.txt) pyproject.toml bench/pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --only-binary=:all: -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps -e . -e bench
 	touch $@

@@ -21,6 +21,7 @@ UNSET_ON_PURPOSE = {
     "FORECASTING_READER_PASSWORD": "only airflow-init's command needs it (set there)",
     "FORECASTING_WRITER_PASSWORD": "only airflow-init's command needs it (set there)",
     "FORECASTING_PLANNER_PASSWORD": "only airflow-init's command needs it (set there)",
+    "MLFLOW_LOGGING_LEVEL": "set by the forecasting CLI from -v; tasks keep MLflow's default",
 }
 
 
@@ -190,12 +191,21 @@ def test_every_variable_the_code_reads_is_set_in_compose() -> None:
         assert f"FORECASTING_{name}_PASSWORD=" in init
 
 
-def test_the_image_installs_requirements_txt_and_every_file_it_copies_exists() -> None:
+def pins(name: str) -> dict[str, str]:
+    """``package: version`` of a requirements file's pins (comments stripped)."""
+    lines = [ln.split("#")[0].strip() for ln in (REPO / name).read_text().splitlines()]
+    pinned = [ln for ln in lines if ln]
+    assert pinned and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", p) for p in pinned)
+    return dict(p.lower().split("==") for p in pinned)
+
+
+def test_the_image_installs_the_runtime_requirements_and_every_file_it_copies_exists() -> None:
     dockerfile = (REPO / "Dockerfile").read_text()
     assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11$", dockerfile, re.MULTILINE)
-    pinned = re.search(r"^apache-airflow==([\d.]+)", (REPO / "requirements.txt").read_text(), re.M)
-    assert pinned and pinned.group(1) == "3.3.2"  # the image is the pinned Airflow
-    assert "--only-binary=:all: -r /opt/forecasting/requirements.txt" in dockerfile
+    assert pins("requirements-runtime.txt")["apache-airflow"] == "3.3.2"  # the image's Airflow
+    assert "--only-binary=:all: -r /opt/forecasting/requirements-runtime.txt" in dockerfile
+    steps = "\n".join(ln for ln in dockerfile.splitlines() if not ln.startswith("#"))
+    assert not re.search(r"requirements(-dev|-bench)?\.txt", steps)  # runtime only
     for line in re.findall(r"^COPY (?:--\S+ )*(.+) \S+$", dockerfile, re.MULTILINE):
         for source in line.split():
             assert (REPO / source).exists(), source
@@ -205,12 +215,19 @@ def test_the_image_installs_requirements_txt_and_every_file_it_copies_exists() -
             assert service["build"] == "." and (REPO / "Dockerfile").exists(), name
 
 
-def test_requirements_are_exact_pins() -> None:
-    lines = [
-        ln.split("#")[0].strip() for ln in (REPO / "requirements.txt").read_text().splitlines()
-    ]
-    pins = [ln for ln in lines if ln]
-    assert pins and all(re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][\w.]*", p) for p in pins), pins
+def test_requirements_are_exact_pins_each_once() -> None:
+    """requirements.txt (what make install and CI install) is the runtime, benchmark and
+    development files; each package is pinned once, and the image's file has no test tools
+    and no benchmark peers."""
+    parts = ["requirements-runtime.txt", "requirements-bench.txt", "requirements-dev.txt"]
+    top = [ln for ln in (REPO / "requirements.txt").read_text().splitlines() if ln[:1] not in "#"]
+    assert top == [f"-r {p}" for p in parts]
+    files = {p: pins(p) for p in parts}
+    every = [name for pinned in files.values() for name in pinned]
+    assert len(every) == len(set(every)), sorted(n for n in every if every.count(n) > 1)
+    runtime = files["requirements-runtime.txt"]
+    assert {"tensorflow-cpu", "keras", "mlflow", "great-expectations"} <= set(runtime)
+    assert not {"pytest", "ruff", "mypy", "statsforecast", "mlforecast", "lightgbm"} & set(runtime)
 
 
 def test_ci_runs_the_readme_test_command() -> None:
