@@ -10,8 +10,8 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any, ParamSpec, TypeVar
 
 from airflow.sdk import BaseHook, ObjectStoragePath
@@ -52,10 +52,12 @@ class RunContext:
     @cached_property
     def resources(self) -> Any:
         """The task's :class:`~forecasting.resources.Resources` (engines, MLflow client and
-        this fenced storage), built once per task."""
+        this fenced storage), built once per task; its warehouse is the lease's engine (one
+        connection pool per database and task)."""
         from forecasting.resources import Resources
 
-        return Resources.from_settings(self.settings, self.storage)
+        resources = Resources.from_settings(self.settings, self.storage)
+        return resources.replace(warehouse=self.lease.engine)
 
 
 #: How long an Airflow run's lease lasts without renewal. Tasks renew it at every commit (and

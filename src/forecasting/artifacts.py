@@ -7,8 +7,6 @@ read back by later steps and by the planner report) and artefacts of the date's 
 
 from __future__ import annotations
 
-from forecasting.evaluation.leadtime import LEADTIME_ARTIFACT
-
 __all__ = [
     "BACKTEST_CANDIDATES",
     "BACKTEST_LEADTIME",
@@ -17,6 +15,11 @@ __all__ = [
     "BACKTEST_PLOT_HISTORY",
     "BACKTEST_STATS",
     "CATALOGUE_SOURCE",
+    "EXTRACT_DEMAND",
+    "EXTRACT_EVENTS",
+    "EXTRACT_FUTURE",
+    "EXTRACT_MANIFEST",
+    "EXTRACT_PRICES",
     "FEATURES_MANIFEST",
     "FEATURES_PANEL",
     "FIT_MODEL",
@@ -40,6 +43,14 @@ __all__ = [
 # ------------------------------------------------------------------ a run's stages on storage
 #: ``catalog/source.json``: the day's quality counts and store sync facts.
 CATALOGUE_SOURCE = "source.json"
+#: ``extract/<shard>/``: history (:data:`~forecasting.schema.EXTRACT_COLUMNS`), the
+#: horizon's covariates (:data:`~forecasting.schema.FUTURE_COLUMNS`), events, prices, and
+#: the manifest (:class:`~forecasting.extraction.ExtractResult`).
+EXTRACT_DEMAND = "demand.parquet"
+EXTRACT_FUTURE = "future.parquet"
+EXTRACT_EVENTS = "events.parquet"
+EXTRACT_PRICES = "prices.parquet"
+EXTRACT_MANIFEST = "manifest.json"
 #: ``validate/<shard>/`` and ``check/``: a :class:`~forecasting.validation.ValidationReport`.
 VALIDATION_REPORT = "validation.json"
 #: ``features/<shard>/features.json``: the feature spec, names and window.
@@ -69,6 +80,9 @@ MONITOR_SUMMARY = "summary.parquet"
 MONITOR_VERDICT = "verdict.json"
 
 # ------------------------------------------------------------------ the date's MLflow run
+#: The fitted lead-time quantiles, read back when scoring with the run's version (also
+#: :data:`forecasting.evaluation.leadtime.LEADTIME_ARTIFACT`, which should import it here).
+LEADTIME_ARTIFACT = "leadtime_calibration.json"
 #: Folder of the validation reports (``catalogue.json`` and one per shard).
 MLFLOW_VALIDATION_DIR = "validation"
 MLFLOW_PLAUSIBILITY = "plausibility.json"

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from forecasting.artifacts import EXTRACT_DEMAND
 from forecasting.config import PipelineConfig, Settings
 from forecasting.db import make_engine
 from forecasting.extraction import SchemaDriftError
@@ -52,7 +53,7 @@ def checks(engine: sa.Engine, tmp_path: Path, day: date = DAY, **config: Any) ->
     validated = [validate_step(day, e, cfg, resources) for e in extracted]
     checked = check_step(day, validated, sources, cfg, resources)
     history = pd.concat(
-        [pd.read_parquet(Path(e.uri.removeprefix("file://")) / "demand.parquet") for e in extracted]
+        [pd.read_parquet(Path(e.uri.removeprefix("file://")) / EXTRACT_DEMAND) for e in extracted]
     )
     return {
         "sources": [s.to_dict() for s in sources],

@@ -31,6 +31,13 @@ import pandas as pd
 from sqlalchemy.engine import Engine
 from upath import UPath
 
+from forecasting.artifacts import (
+    EXTRACT_DEMAND,
+    EXTRACT_EVENTS,
+    EXTRACT_FUTURE,
+    EXTRACT_MANIFEST,
+    EXTRACT_PRICES,
+)
 from forecasting.config import DataChecks
 from forecasting.extraction.source import Catalog
 from forecasting.extraction.window import ExtractWindow
@@ -447,11 +454,11 @@ def write_partition(
         fingerprint=_fingerprint(history, future, events),
         cleaning=extract.cleaning,
     )
-    write_parquet(history, folder / "demand.parquet")
-    write_parquet(future, folder / "future.parquet")
-    write_parquet(events, folder / "events.parquet")
-    write_parquet(extract.prices, folder / "prices.parquet")
-    write_json(folder / "manifest.json", result.to_dict())
+    write_parquet(history, folder / EXTRACT_DEMAND)
+    write_parquet(future, folder / EXTRACT_FUTURE)
+    write_parquet(events, folder / EXTRACT_EVENTS)
+    write_parquet(extract.prices, folder / EXTRACT_PRICES)
+    write_json(folder / EXTRACT_MANIFEST, result.to_dict())
     log.info(
         "extract %s: %d rows, %d series for %s..%s (%d outlier days excluded)",
         shard.name,
@@ -474,12 +481,12 @@ def read_partition(
         categorical: Demand columns to read as pandas categories (decoded straight from
             parquet's dictionaries: no Python string per row).
     """
-    manifest = read_json(folder / "manifest.json")
+    manifest = read_json(folder / EXTRACT_MANIFEST)
     extract = Extract(
-        read_parquet(folder / "demand.parquet", read_dictionary=list(categorical) or None),
-        read_parquet(folder / "future.parquet"),
-        read_parquet(folder / "events.parquet"),
-        read_parquet(folder / "prices.parquet"),
+        read_parquet(folder / EXTRACT_DEMAND, read_dictionary=list(categorical) or None),
+        read_parquet(folder / EXTRACT_FUTURE),
+        read_parquet(folder / EXTRACT_EVENTS),
+        read_parquet(folder / EXTRACT_PRICES),
         manifest.get("cleaning", {}),
     )
     return extract, manifest

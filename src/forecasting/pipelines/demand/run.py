@@ -28,6 +28,8 @@ from forecasting.pipelines.demand.steps.validate import validate_step
 from forecasting.resources import Resources
 from forecasting.storage import Storage
 
+__all__ = ["run_pipeline"]
+
 
 def run_pipeline(
     run_day: date,

@@ -115,7 +115,7 @@ def _run_record(
         "training.rule": decision.rule,
         "training.reason": decision.reason,
     }
-    changed = bool(previous) and previous["fingerprint"] != checked.fingerprint  # type: ignore[index]
+    changed = bool(previous and previous["fingerprint"] != checked.fingerprint)
     if previous and changed:
         tags["data.changed_since_run"] = previous["run_id"]
         tags["data.previous_fingerprint"] = previous["fingerprint"]
