@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from forecasting.config import DEFAULT_MODELS, PipelineConfig
-from forecasting.db import make_engine
 from forecasting.evaluation.backtest import (
     BacktestPlan,
     ModelBacktest,
@@ -44,107 +42,26 @@ from forecasting.evaluation.leadtime import (
     level_column,
 )
 from forecasting.evaluation.metrics import METRIC_COLUMNS, score_forecasts
-from forecasting.extraction import ExtractWindow, extract_all
 from forecasting.features.panel import Panel
 from forecasting.models.base import Forecaster
 from forecasting.models.sharded import ShardedForecaster
 from forecasting.names import BASELINE_MODEL
 from forecasting.profiling import PeakMemory
 from forecasting.sharding import shard_of_many
-from forecasting.sources import ShopData, load_shop
 from forecasting.training import metrics_table, pick_winner
 from forecasting.training.shard import backtest_shard, catalogue_metrics, fit_shard, shard_config
+from forecasting_bench.datasets import (
+    ACTIVE_DAYS,
+    DATASETS,
+    HORIZON,
+    Dataset,
+    dataset_keys,
+    load_dataset,
+)
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "run_benchmark"]
 
 log = logging.getLogger(__name__)
-
-HORIZON = 28
-ACTIVE_DAYS = 90
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """How one real dataset enters the benchmark."""
-
-    name: str
-    peers: tuple[str, ...]
-    future_columns: tuple[str, ...]
-
-
-DATASETS = {
-    "store-item-demand": Dataset(
-        "store-item-demand",
-        ("sf_seasonal_naive", "auto_ets", "mlf_lgbm"),
-        ("store", "item", "date", "forecast", "p10", "p50", "p90"),
-    ),
-    "online-retail": Dataset(
-        "online-retail",
-        ("sf_seasonal_naive", "auto_ets", "croston", "imapa", "adida", "mlf_lgbm"),
-        ("sku", "date", "forecast", "p10", "p50", "p90"),
-    ),
-}
-
-
-def _shop(dataset: str, data_dir: str | Path) -> ShopData:
-    if dataset == "store-item-demand":
-        from forecasting.sources.store_item import (
-            find_store_item_file,
-            read_store_item_demand,
-            store_item_shop,
-        )
-
-        return store_item_shop(read_store_item_demand(find_store_item_file(data_dir)))
-    if dataset == "online-retail":
-        from forecasting.sources.online_retail import (
-            find_online_retail_file,
-            online_retail_shop,
-            read_online_retail,
-        )
-
-        return online_retail_shop(read_online_retail(find_online_retail_file(data_dir)))
-    raise ValueError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
-
-
-def load_dataset(
-    dataset: str, data_dir: str | Path, work_dir: Path, max_series: int | None = None
-) -> Panel:
-    """Import a dataset into a SQLite shop and extract it with the pipeline's code.
-
-    Returns:
-        The panel of the whole file, with 28 future days of covariates.
-    """
-    from forecasting.storage import Storage
-
-    shop = _shop(dataset, data_dir)
-    last_day = pd.Timestamp(shop.orders["ordered_at"].max()).date()
-    first_day = pd.Timestamp(shop.orders["ordered_at"].min()).date()
-    engine = make_engine(f"sqlite:///{work_dir / 'shop.db'}")
-    start = time.perf_counter()
-    load_shop(engine, shop, loaded_by="benchmark")
-    window = ExtractWindow.for_logical_date(last_day, (last_day - first_day).days + 1, HORIZON)
-    storage = Storage.from_uri((work_dir / "storage").as_uri())
-    extract = extract_all(engine, window, storage.root, full_refresh=True)
-    demand, future, events, cleaning = (
-        extract.history,
-        extract.future,
-        extract.events,
-        extract.cleaning,
-    )
-    if max_series:
-        keep = sorted(demand["unique_id"].unique())[:max_series]
-        demand = demand.loc[demand["unique_id"].isin(keep)]
-        future = future.loc[future["unique_id"].isin(keep)]
-    panel = Panel.from_long(demand, future, events)
-    log.info(
-        "%s: %d series x %d days loaded and extracted in %.1fs (%d outlier days excluded)",
-        dataset,
-        panel.n_series,
-        panel.n_history,
-        time.perf_counter() - start,
-        cleaning["outlier_days"],
-    )
-    return panel
 
 
 def _history_frame(panel: Panel, cutoff: int) -> pd.DataFrame:
@@ -274,20 +191,6 @@ def fit_catalogue(
     return ShardedForecaster(members, winner)
 
 
-def _dataset_keys(frame: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, list[str]]:
-    """The dataset's own series keys (``store,item`` or ``sku``) for frame rows with
-    ``sku`` and ``location_id``."""
-    if dataset == "store-item-demand":
-        keys = pd.DataFrame(
-            {
-                "store": frame["location_id"].str.removeprefix("store-").astype(int).to_numpy(),
-                "item": frame["sku"].str.removeprefix("item-").astype(int).to_numpy(),
-            }
-        )
-        return keys, ["store", "item"]
-    return pd.DataFrame({"sku": frame["sku"].to_numpy()}), ["sku"]
-
-
 def write_future_csv(
     panel: Panel, model: Forecaster, dataset: str, path: str | Path
 ) -> pd.DataFrame:
@@ -298,7 +201,7 @@ def write_future_csv(
     """
     forecast = model.predict(panel, HORIZON)
     forecast = forecast.merge(panel.ids, on="unique_id", how="left")
-    out, keys = _dataset_keys(forecast, dataset)
+    out, keys = dataset_keys(forecast, dataset)
     out["date"] = forecast["ds"].dt.strftime("%Y-%m-%d").to_numpy()
     for column in ("forecast", "p10", "p50", "p90", "unique_id", "horizon"):
         out[column] = forecast[column].to_numpy()
@@ -330,7 +233,7 @@ def write_leadtime_csv(
         leadtime_totals(future.loc[:, ["unique_id", "horizon", "forecast"]])
     )
     totals = totals.merge(panel.ids[["unique_id", "sku", "location_id"]], on="unique_id")
-    out, keys = _dataset_keys(totals, dataset)
+    out, keys = dataset_keys(totals, dataset)
     out["days"] = totals["days"].to_numpy()
     levels = [level_column(q) for q in LEADTIME_LEVELS]
     for column in levels:
