@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from forecasting.artifacts import FEATURES_PANEL, MONITOR_VERDICT, VALIDATION_REPORT
 from forecasting.storage import Storage, download_dir, read_json
 
 if TYPE_CHECKING:
@@ -42,11 +43,11 @@ def committed_shards(storage: Storage, run_day: date, stage: str) -> list[Any]:
 def validation_reports(storage: Storage, run_day: date) -> list[dict[str, Any]]:
     """Every shard's GX report and the catalogue checks' report of a run date."""
     reports = [
-        read_json(c / "validation.json") for c in committed_shards(storage, run_day, "validate")
+        read_json(c / VALIDATION_REPORT) for c in committed_shards(storage, run_day, "validate")
     ]
     check = storage.committed(run_day, "check")
-    if check is not None and (check / "validation.json").exists():
-        reports.append(read_json(check / "validation.json"))
+    if check is not None and (check / VALIDATION_REPORT).exists():
+        reports.append(read_json(check / VALIDATION_REPORT))
     return reports
 
 
@@ -67,9 +68,9 @@ def monitor_verdict(storage: Storage, run_day: date) -> dict[str, Any] | None:
     """The monitoring verdict of a run date (``{}`` when there was no champion to judge),
     or ``None`` if its ``monitor`` stage has none."""
     monitor = storage.committed(run_day, "monitor")
-    if monitor is None or not (monitor / "verdict.json").exists():
+    if monitor is None or not (monitor / MONITOR_VERDICT).exists():
         return None
-    verdict: dict[str, Any] = read_json(monitor / "verdict.json")
+    verdict: dict[str, Any] = read_json(monitor / MONITOR_VERDICT)
     return verdict
 
 
@@ -125,10 +126,10 @@ def plot_history(storage: Storage, run_day: date, keys: pd.DataFrame, days: int)
     wanted = set(keys["sku"] + "@" + keys["location_id"])
     parts = []
     for committed in committed_shards(storage, run_day, "features"):
-        if not (committed / "panel").exists():
+        if not (committed / FEATURES_PANEL).exists():
             continue
         with tempfile.TemporaryDirectory() as tmp:
-            panel = Panel.load(download_dir(committed / "panel", Path(tmp) / "panel"))
+            panel = Panel.load(download_dir(committed / FEATURES_PANEL, Path(tmp) / FEATURES_PANEL))
         rows = np.flatnonzero(panel.ids["unique_id"].isin(wanted).to_numpy())
         if not len(rows):
             continue

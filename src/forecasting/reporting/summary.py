@@ -6,6 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from forecasting.artifacts import EXTRACT_MANIFEST
 from forecasting.config import REGISTERED_MODEL_NAME, Settings
 from forecasting.reporting.inputs import (
     committed_shards,
@@ -13,6 +14,7 @@ from forecasting.reporting.inputs import (
     monitor_verdict,
     validation_reports,
 )
+from forecasting.reporting.planner import REPORT_ARTIFACT
 from forecasting.resources import Resources
 from forecasting.storage import Storage, read_json
 
@@ -26,7 +28,7 @@ def _fmt(value: object) -> str:
 def _extract_lines(storage: Storage, run_day: date) -> list[str]:
     folder = storage.stage_dir(run_day, "extract")
     manifests = [
-        read_json(c / "manifest.json") for c in committed_shards(storage, run_day, "extract")
+        read_json(c / EXTRACT_MANIFEST) for c in committed_shards(storage, run_day, "extract")
     ]
     if not manifests:
         return [f"Extract:     none below {folder}"]
@@ -86,7 +88,7 @@ def _planner_lines(resources: Resources, run_day: date) -> list[str]:
         lines.append(f"Monitoring:  {numbers}{verdict['reason']}")
     report = storage.committed(run_day, "report")
     if report is not None:
-        lines.append(f"Report:      {report / 'report.html'}")
+        lines.append(f"Report:      {report / REPORT_ARTIFACT}")
     return lines
 
 
