@@ -51,7 +51,7 @@ system-check:
 # The demo runs on its own SQLite shop, MLflow store, storage and Airflow home under the data
 # folder, whatever the environment points at: it never seeds (empties and refills) a database
 # someone configured, and never reads or writes their shop, MLflow server, bucket or Airflow
-# connections. Your own shop: README, "Run it on your shop".
+# connections. Your own shop: docs/operators/configuration.md, "Run it on your shop".
 DEMO := env -u FORECASTING_SOURCE_URL -u FORECASTING_WAREHOUSE_URL -u FORECASTING_STORAGE_URI \
 	-u MLFLOW_TRACKING_URI -u FORECASTING_ARTIFACT_ROOT -u AIRFLOW_CONN_FORECASTING_SOURCE \
 	-u AIRFLOW_CONN_FORECASTING_WAREHOUSE -u AIRFLOW_CONN_FORECASTING_STORAGE \
@@ -59,7 +59,7 @@ DEMO := env -u FORECASTING_SOURCE_URL -u FORECASTING_WAREHOUSE_URL -u FORECASTIN
 
 demo: install  ## seed a synthetic shop, run the daily DAG for two days, print what it did
 	@if [ -n "$$FORECASTING_SOURCE_URL$$AIRFLOW_CONN_FORECASTING_SOURCE" ]; then \
-		echo "make demo uses its own SQLite shop in $(FORECASTING_DATA_DIR), not the shop your environment names (README: Run it on your shop)"; fi
+		echo "make demo uses its own SQLite shop in $(FORECASTING_DATA_DIR), not the shop your environment names (docs/operators/configuration.md: Run it on your shop)"; fi
 	@echo "seed-demo: a synthetic shop in $(FORECASTING_DATA_DIR)/shop.db ..."
 	@$(DEMO) $(BIN)/forecasting seed-demo --end-date $(DEMO_NEXT_DAY)
 	@mkdir -p $(DATA)

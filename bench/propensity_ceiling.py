@@ -31,8 +31,8 @@ import pandas as pd
 from forecasting_bench.customers import online_retail_lines
 from sklearn.metrics import roc_auc_score
 
+from forecasting.customers.bgnbd import bgnbd_probability, fit_bgnbd
 from forecasting.customers.features import LABEL_DAYS
-from forecasting.customers.propensity import bgnbd_probability, fit_bgnbd
 
 WEEKS = LABEL_DAYS / 7.0
 

@@ -1,7 +1,7 @@
 """The bad-input catalog: each case injected into the source database (real MariaDB), then
 extracted, validated (real Great Expectations) and checked as the pipeline does. Every case
 is either cleaned by a documented rule, with a count, or stops the run at validation with
-a message naming the rule, the table and sample rows (README: "Bad input").
+a message naming the rule, the table and sample rows (docs/operators/faults.md: "Bad input").
 """
 
 from __future__ import annotations
