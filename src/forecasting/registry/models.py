@@ -18,7 +18,7 @@ import mlflow
 from mlflow.exceptions import MlflowException
 
 from forecasting.errors import RegistryUnavailableError
-from forecasting.registry.promotion import CHAMPION_ALIAS
+from forecasting.lifecycle.promotion import CHAMPION_ALIAS
 
 __all__ = [
     "RegistryUnavailableError",
@@ -216,44 +216,6 @@ def set_champion(name: str, version: str) -> None:
         "moving @champion",
     )
     log.info("%s@%s -> version %s", name, CHAMPION_ALIAS, version)
-
-
-def apply_decision(
-    name: str,
-    version: str,
-    decision: Any,
-    run_day: date,
-    champion: VersionInfo | None,
-    backfill: bool,
-) -> str | None:
-    """Record a promotion decision on the new version (and the active run), move
-    ``@champion`` if it was promoted, and return the version that serves the day.
-
-    Args:
-        decision: A :class:`~forecasting.registry.promotion.PromotionDecision`.
-
-    Returns:
-        The new version if promoted (or, on a backfill, the day's own never-promoted
-        model), else the champion's (not on a backfill), else ``None``.
-    """
-    set_version_tags(
-        name,
-        version,
-        {
-            "promotion.decision": "promoted" if decision.promote else "not promoted",
-            "promotion.reason": decision.reason,
-        },
-    )
-    mlflow.set_tag("promotion.rule", decision.rule)
-    if decision.promote:
-        set_version_tags(name, version, {"promoted_on": run_day.isoformat()})
-        set_champion(name, version)
-        return version
-    if backfill and decision.rule == "not_backwards":
-        return version  # the day's own model: never promoted, but it may serve its day
-    if champion is not None and not backfill:
-        return champion.version
-    return None
 
 
 def load_version_model(name: str, version: str) -> Any:

@@ -11,28 +11,22 @@ be at most ``champion_tolerance`` worse than the champion's live accuracy (once
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from forecasting.config import PromotionPolicy
-from forecasting.lifecycle.promotion import (
-    CHAMPION_ALIAS,
-    Evidence,
-    PromotionDecision,
-    PromotionRule,
-)
-from forecasting.lifecycle.promotion import decide_promotion as decide
+from forecasting.lifecycle.promotion import PromotionRule
 
-__all__ = [
-    "CHAMPION_ALIAS",
-    "GateInputs",
-    "PromotionDecision",
-    "decide_promotion",
-    "demand_rule",
-]
+__all__ = ["demand_rule"]
 
 
 def demand_rule(policy: PromotionPolicy, metric: str) -> PromotionRule:
-    """The demand forecast's rule for its primary ``metric`` (lower is better)."""
+    """The demand forecast's rule for its primary ``metric`` (lower is better).
+
+    Args:
+        policy: The run configuration's promotion thresholds.
+        metric: The primary metric (``rmsse`` by default).
+
+    Returns:
+        The rule :func:`forecasting.lifecycle.promotion.decide_promotion` applies.
+    """
     return PromotionRule(
         metric=metric,
         direction="lower",
@@ -45,16 +39,3 @@ def demand_rule(policy: PromotionPolicy, metric: str) -> PromotionRule:
         min_live_days=policy.min_live_days,
         baseline_name="seasonal naive",
     )
-
-
-@dataclass(frozen=True)
-class GateInputs(Evidence):
-    """The lifecycle's :class:`~forecasting.lifecycle.promotion.Evidence` with the demand
-    model's primary ``metric`` (lower is better), for :func:`decide_promotion`."""
-
-    metric: str = "rmsse"
-
-
-def decide_promotion(policy: PromotionPolicy, gate: GateInputs) -> PromotionDecision:
-    """Apply :func:`forecasting.lifecycle.promotion.decide_promotion` with the demand rule."""
-    return decide(demand_rule(policy, gate.metric), gate)

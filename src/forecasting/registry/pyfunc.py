@@ -1,16 +1,17 @@
 """Every forecaster is served the same way: as an MLflow pyfunc model.
 
-The model's input is the long panel frame (:data:`MODEL_INPUT_COLUMNS`): history rows
-with ``y`` and future rows without it (covariates only), one row per series and day, with
-the series' SKU and location; the ``horizon`` is an inference parameter. Its output is the forecast frame
-(:data:`forecasting.models.base.FORECAST_COLUMNS`). Scoring in the DAG, the CLI and any
-``mlflow models serve`` endpoint therefore run the same code for scikit-learn, Keras
-and ensemble models alike.
+The model's input is the long panel frame (:data:`forecasting.schema.MODEL_INPUT_COLUMNS`):
+history rows with ``y`` and future rows without it (covariates only), one row per series
+and day, with the series' SKU and location; the ``horizon`` is an inference parameter. Its
+output is the forecast frame (:data:`forecasting.models.base.FORECAST_COLUMNS`). Scoring
+in the DAG, the CLI and any ``mlflow models serve`` endpoint therefore run the same code
+for scikit-learn, Keras and ensemble models alike.
 
 The model is deployable on its own, as MLflow users expect: it carries this package's
 code (``code_paths``) and pins exactly the libraries it needs (Keras and TensorFlow only
-when it contains a network), so ``mlflow.pyfunc.load_model("models:/demand_forecast@champion")``
-works in a fresh virtualenv built from the model's own ``requirements.txt``.
+when it contains a network), so
+``mlflow.pyfunc.load_model("models:/demand_forecast@champion")`` works in a fresh
+virtualenv built from the model's own ``requirements.txt``.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from mlflow.pyfunc.model import PythonModel
 from forecasting.features.panel import Panel
 from forecasting.lifecycle.pyfunc import RUNTIME_PACKAGES, log_pyfunc_model, pinned_requirements
 from forecasting.models.base import Forecaster, load_forecaster
+from forecasting.schema import MODEL_INPUT_COLUMNS
 
 __all__ = [
-    "MODEL_INPUT_COLUMNS",
     "ForecasterModel",
     "log_forecaster",
     "model_input_to_panel",
@@ -37,18 +38,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-MODEL_INPUT_COLUMNS = (
-    "unique_id",
-    "sku",
-    "location_id",
-    "ds",
-    "y",
-    "price",
-    "promo_discount",
-    "is_holiday",
-    "is_shopping_day",
-)
 
 
 def panel_to_model_input(

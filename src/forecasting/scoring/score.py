@@ -2,7 +2,8 @@
 
 The version is the one ``register`` decided on for the run and passed on (never whatever
 ``@champion`` points to when scoring happens to run), loaded as
-``models:/<name>/<version>``. Its output must hold: one row per series and day, finite,
+``models:/<name>/<version>`` (:func:`forecasting.lifecycle.serving.load_pinned_model`, as
+the customer models are). Its output must hold: one row per series and day, finite,
 non-negative, P10 <= P50 <= P90, and plausible against each series' history. Anything
 else fails the run with the count and the series named; nothing is ever published as
 zero demand in place of a missing forecast.
@@ -18,7 +19,7 @@ import pandas as pd
 
 from forecasting.errors import NonRetryableError
 from forecasting.features.panel import Panel
-from forecasting.registry.models import load_version_model
+from forecasting.lifecycle.serving import load_pinned_model
 from forecasting.registry.pyfunc import panel_to_model_input
 from forecasting.schema import FORECAST_COLUMNS, QUANTILE_COLUMNS, SERIES_KEYS
 from forecasting.training.shard import plausibility
@@ -59,7 +60,7 @@ def score_panel(
     meta = {"model_name": registered_model, "model_version": str(version)}
     if panel.n_series == 0:
         return pd.DataFrame(columns=list(FORECAST_COLUMNS)), {**meta, "run_id": ""}
-    model = load_version_model(registered_model, version)
+    model = load_pinned_model(registered_model, version)
     meta["run_id"] = str(model.metadata.run_id or "")
     # The model sees every series of the shard (shop-wide features are computed over
     # them, as in training); only series that sold recently are kept.

@@ -3,11 +3,12 @@ from dataclasses import replace
 from datetime import date
 
 from forecasting.config import PromotionPolicy
-from forecasting.registry.promotion import GateInputs, decide_promotion
+from forecasting.lifecycle.promotion import Evidence, PromotionDecision
+from forecasting.lifecycle.promotion import decide_promotion as decide
+from forecasting.registry.promotion import demand_rule
 
 POLICY = PromotionPolicy()
-FIRST = GateInputs(
-    metric="rmsse",
+FIRST = Evidence(
     candidate=0.70,
     baseline=0.90,
     bias=0.01,
@@ -21,6 +22,11 @@ WITH_CHAMPION = replace(
     champion_data_end=date(2024, 6, 23),
     champion_backtest=0.70,
 )
+
+
+def decide_promotion(policy: PromotionPolicy, evidence: Evidence) -> PromotionDecision:
+    """The demand rule on the RMSSE, as the register step applies it."""
+    return decide(demand_rule(policy, "rmsse"), evidence)
 
 
 def test_first_model_must_clearly_beat_seasonal_naive() -> None:

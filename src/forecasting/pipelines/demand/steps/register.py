@@ -5,18 +5,20 @@ from __future__ import annotations
 import logging
 from datetime import date
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from forecasting.artifacts import MLFLOW_PLAUSIBILITY, MLFLOW_VALIDATION_DIR
 from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
+from forecasting.lifecycle.promotion import PromotionDecision
 from forecasting.names import BASELINE_MODEL
 from forecasting.pipelines.demand.handoffs import Backtested, Checked, Fitted, Registered
 from forecasting.pipelines.demand.record import log_backtest, log_sharded_model
 from forecasting.registry.tracking import log_metrics, set_tags
 from forecasting.resources import Resources
 from forecasting.storage import read_json
+
+if TYPE_CHECKING:
+    from forecasting.registry.models import VersionInfo
 
 __all__ = ["FALLBACK_TAG", "register_step"]
 
@@ -194,12 +196,8 @@ def _register_trained(
     run_id: str,
 ) -> Registered:
     """The training-day half of :func:`register_step` (inside the date's MLflow run)."""
-    from forecasting.registry.models import (
-        apply_decision,
-        get_champion,
-        register_run_model,
-        set_version_tags,
-    )
+    from forecasting.lifecycle.serving import pin_serving_version, register_candidate
+    from forecasting.registry.models import get_champion, set_version_tags
 
     winner, metrics, live, live_days, implausible, model_uri = _log_training(
         run_day, fitted, backtests, checked, config, resources
@@ -208,24 +206,24 @@ def _register_trained(
     backfill = bool(checked.decision.backfill)
     scores = metrics.get(winner, {})
     resources.storage.check_fence()  # still the date's run: register, and maybe move @champion
-    version = register_run_model(
+    version = register_candidate(
         REGISTERED_MODEL_NAME,
         run_id,
         model_uri,
-        tags={
-            "candidate": winner,
-            "config_hash": checked.config_hash,
-            "data_end": run_day.isoformat(),
-            "series": str(checked.active_series),
-            "backfill": "true" if backfill else "false",
-            **{f"backtest_{k}": f"{v:.6f}" for k, v in scores.items() if np.isfinite(v)},
-        },
+        candidate=winner,
+        config_hash=checked.config_hash,
+        data_end=run_day,
+        series=checked.active_series,
+        backfill=backfill,
+        backtest=scores,
     )
     plan, metric = checked.plan, config.primary_metric
     decision = _promotion(
         run_day, winner, metrics, (champion, live, live_days), implausible, checked, config
     )
-    serving = apply_decision(REGISTERED_MODEL_NAME, version, decision, run_day, champion, backfill)
+    serving = pin_serving_version(
+        REGISTERED_MODEL_NAME, version, decision, run_day, champion, backfill
+    )
     reason = decision.reason
     if plan.backtest and plan.skipped:
         reason += f" ({plan.reason})"
@@ -246,15 +244,15 @@ def _promotion(
     run_day: date,
     winner: str,
     metrics: dict[str, dict[str, float]],
-    serving: tuple[Any, dict[str, float] | None, int],
+    serving: tuple[VersionInfo | None, dict[str, float] | None, int],
     implausible: int,
     checked: Checked,
     config: PipelineConfig,
-) -> Any:
-    """The promotion rule's decision on today's candidate (a
-    :class:`~forecasting.registry.promotion.PromotionDecision`); ``serving``: the
-    champion (a ``VersionInfo`` or ``None``), its live metrics and live days."""
-    from forecasting.registry.promotion import GateInputs, PromotionDecision, decide_promotion
+) -> PromotionDecision:
+    """The promotion rule's decision on today's candidate; ``serving``: the champion
+    (``None``: none yet), its live metrics and live days."""
+    from forecasting.lifecycle.promotion import Evidence, decide_promotion
+    from forecasting.registry.promotion import demand_rule
 
     plan, metric = checked.plan, config.primary_metric
     if not plan.backtest:
@@ -263,8 +261,7 @@ def _promotion(
             False, f"{plan.reason}: not promoted", "not_backtested", metric, nan, nan
         )
     champion, champion_live, live_days = serving
-    gate = GateInputs(
-        metric=metric,
+    evidence = Evidence(
         candidate=float(metrics[winner][metric]),
         baseline=float(metrics[BASELINE_MODEL][metric]),
         bias=float(metrics[winner]["bias"]),
@@ -277,4 +274,4 @@ def _promotion(
         champion_live=None if champion_live is None else champion_live.get(metric),
         champion_live_days=live_days,
     )
-    return decide_promotion(config.promotion, gate)
+    return decide_promotion(demand_rule(config.promotion, metric), evidence)
