@@ -260,10 +260,10 @@ def demand_forecast() -> None:
     @task
     @measured
     def report(monitored: dict[str, Any], **context: Any) -> dict[str, Any]:
-        from forecasting.planner_report import write_report
+        from forecasting.reporting import write_report
 
         ctx = run_context(context)
-        return write_report(ctx.run_day, ctx.settings, ctx.storage)
+        return write_report(ctx.run_day, ctx.settings, ctx.storage, resources=ctx.resources)
 
     taken = lease()
     sources = sync_source()  # one work order per catalogue shard

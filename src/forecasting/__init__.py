@@ -1,7 +1,8 @@
 """Daily e-commerce demand forecasting.
 
 The package is orchestrator-agnostic: Airflow's DAG (``dags/demand_forecast.py``) and the
-``forecasting`` CLI both call the same steps in :mod:`forecasting.pipeline`. Nothing here
+``forecasting`` CLI both call the same steps: one module per DAG task in
+:mod:`forecasting.pipelines.demand.steps` and :mod:`forecasting.pipelines.customers.steps`. Nothing here
 imports Airflow.
 """
 

@@ -15,6 +15,10 @@ __all__ = [
     "BACKTEST_PLOT_HISTORY",
     "BACKTEST_STATS",
     "CATALOGUE_SOURCE",
+    "CUSTOMER_COUNTS",
+    "CUSTOMER_LINES",
+    "CUSTOMER_PROPENSITY",
+    "CUSTOMER_RECOMMENDATIONS",
     "EXTRACT_DEMAND",
     "EXTRACT_EVENTS",
     "EXTRACT_FUTURE",
@@ -29,8 +33,13 @@ __all__ = [
     "MLFLOW_BACKTEST_METRICS_TABLE",
     "MLFLOW_BACKTEST_PLOT",
     "MLFLOW_BACKTEST_WINDOWS",
+    "MLFLOW_CUTOFFS",
     "MLFLOW_LEADTIME_COVERAGE",
+    "MLFLOW_LIFT_CHART",
     "MLFLOW_PLAUSIBILITY",
+    "MLFLOW_RECOMMENDER_PARAMS",
+    "MLFLOW_RELIABILITY_PLOT",
+    "MLFLOW_RELIABILITY_TABLE",
     "MLFLOW_VALIDATION_DIR",
     "MONITOR_SUMMARY",
     "MONITOR_VERDICT",
@@ -80,8 +89,8 @@ MONITOR_SUMMARY = "summary.parquet"
 MONITOR_VERDICT = "verdict.json"
 
 # ------------------------------------------------------------------ the date's MLflow run
-#: The fitted lead-time quantiles, read back when scoring with the run's version (also
-#: :data:`forecasting.evaluation.leadtime.LEADTIME_ARTIFACT`, which should import it here).
+#: The fitted lead-time quantiles, logged in the MLflow run that registered a model version
+#: and read back when scoring with it.
 LEADTIME_ARTIFACT = "leadtime_calibration.json"
 #: Folder of the validation reports (``catalogue.json`` and one per shard).
 MLFLOW_VALIDATION_DIR = "validation"
@@ -91,3 +100,17 @@ MLFLOW_BACKTEST_METRICS_TABLE = "backtest_metrics.json"
 MLFLOW_BACKTEST_WINDOWS = "backtest_windows.csv"
 MLFLOW_BACKTEST_PLOT = "backtest_plot.png"
 MLFLOW_LEADTIME_COVERAGE = "leadtime_coverage.csv"
+
+# ------------------------------------------------------------------ the customer pipeline
+#: ``customers/<day>/extract/``: the window's order lines and their counts.
+CUSTOMER_LINES = "lines.parquet"
+CUSTOMER_COUNTS = "counts.json"
+#: ``customers/<day>/score/``: what publish writes to the warehouse.
+CUSTOMER_PROPENSITY = "propensity.parquet"
+CUSTOMER_RECOMMENDATIONS = "recommendations.parquet"
+#: The customer models' MLflow runs: calibration, lift and the backtest's cutoffs.
+MLFLOW_RELIABILITY_PLOT = "reliability.png"
+MLFLOW_RELIABILITY_TABLE = "reliability.json"
+MLFLOW_LIFT_CHART = "lift.png"
+MLFLOW_CUTOFFS = "cutoffs.json"
+MLFLOW_RECOMMENDER_PARAMS = "recommender_params.json"

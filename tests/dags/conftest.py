@@ -50,7 +50,8 @@ def airflow_env(home: Path, data_dir: Path, extra: dict[str, str] | None = None)
             "MLFLOW_DISABLE_TELEMETRY": "true",
             "DO_NOT_TRACK": "true",
             "GX_ANALYTICS_ENABLED": "false",
-            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "TF_ENABLE_ONEDNN_OPTS": "0",
         }
     )
     env.update(extra or {})

@@ -58,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
     from forecasting.customers.config import CustomerConfig
 
     config = config_from_args(args, CustomerConfig)  # a bad flag stops before any work
-    from forecasting.customers.pipeline import run_customer_pipeline
     from forecasting.customers.privacy import customer_key
+    from forecasting.pipelines.customers.run import run_customer_pipeline
     from forecasting.storage import Storage
 
     conf = settings(args)

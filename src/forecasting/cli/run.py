@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
 
     # A bad flag stops here, before anything is imported, read or written.
     config = config_from_args(args, PipelineConfig)
-    from forecasting.pipeline import run_pipeline
+    from forecasting.pipelines.demand.run import run_pipeline
 
     results = run_pipeline(args.date, settings(args), config, lease_wait=args.wait)
     print_json(

@@ -20,7 +20,6 @@ number of orders (a Poisson booster on the same features).
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -130,9 +129,10 @@ def _categories(lines: pd.DataFrame, cutoff: date) -> list[str]:
 
 
 def _keras_classifier(n_features: int, seed: int) -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
-    from keras import layers
+    from forecasting.models.neural import import_keras
+
+    keras = import_keras()
+    layers = keras.layers
 
     keras.utils.set_random_seed(seed)
     init = keras.initializers.GlorotUniform(seed=seed)

@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from forecasting.artifacts import LEADTIME_ARTIFACT
+
 __all__ = [
     "LEADTIME_ARTIFACT",
     "LEADTIME_DAYS",
@@ -44,8 +46,6 @@ __all__ = [
     "order_up_to_level",
 ]
 
-#: The fitted quantiles, logged in the MLflow run that registered a model version.
-LEADTIME_ARTIFACT = "leadtime_calibration.json"
 #: Lead times, in days, with published quantiles.
 LEADTIME_DAYS: tuple[int, ...] = (7, 14, 28)
 #: Published quantile levels of the total.

@@ -22,7 +22,7 @@ from forecasting.models.base import Forecaster
 from forecasting.models.direct import DirectForecaster
 from forecasting.models.params import Constraint, Interval, PositiveInts
 
-__all__ = ["MLPForecaster"]
+__all__ = ["MLPForecaster", "import_keras"]
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +33,12 @@ _NETWORK_FILE = "network.keras"
 _INPUT_CLIP = 10.0
 
 
-def _keras() -> Any:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+def import_keras() -> Any:
+    """Import Keras on TensorFlow, with TensorFlow's start-up lines off (the one place that
+    sets them: ``TF_CPP_MIN_LOG_LEVEL=3`` and oneDNN's notice; op determinism is on while a
+    network fits either way). The demand and the customer networks both come through here."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     import keras
 
@@ -48,7 +52,7 @@ def _build_network(
     dropout: float,
     seed: int,
 ) -> Any:
-    keras = _keras()
+    keras = import_keras()
     from keras import layers
 
     numeric = keras.Input(shape=(n_numeric,), name="numeric")
@@ -79,7 +83,7 @@ def _build_network(
 
 
 def _pinball_loss(y_true: Any, y_pred: Any) -> Any:
-    keras = _keras()
+    keras = import_keras()
     ops = keras.ops
     levels = ops.convert_to_tensor([[0.1, 0.5, 0.9]], dtype=y_pred.dtype)
     diff = ops.reshape(ops.cast(y_true, y_pred.dtype), (-1, 1)) - y_pred
@@ -165,7 +169,7 @@ class MLPForecaster(DirectForecaster):
         return out
 
     def _fit_matrix(self, fm: FeatureMatrix, target: np.ndarray, weight: np.ndarray | None) -> None:
-        keras = _keras()
+        keras = import_keras()
         import tensorflow as tf
 
         self.embedded_ = [
@@ -246,7 +250,7 @@ class MLPForecaster(DirectForecaster):
     def _load(cls, folder: Path) -> Forecaster:
         model = joblib.load(folder / "forecaster.joblib")
         if (folder / _NETWORK_FILE).exists():
-            keras = _keras()
+            keras = import_keras()
             model.network_ = keras.models.load_model(
                 folder / _NETWORK_FILE,
                 custom_objects={"_pinball_loss": _pinball_loss},

@@ -19,6 +19,7 @@ __all__ = [
     "flatten",
     "git_sha",
     "load_json_artifact",
+    "log_dict",
     "log_figure",
     "log_metrics",
     "log_table",
@@ -143,6 +144,13 @@ def log_metrics(metrics: dict[str, float]) -> None:
     import mlflow
 
     mlflow.log_metrics(metrics)
+
+
+def log_dict(data: Any, name: str) -> None:
+    """Log a JSON-ready object as a JSON artefact of the active run."""
+    import mlflow
+
+    mlflow.log_dict(data, name)
 
 
 def set_tags(tags: dict[str, str]) -> None:

@@ -176,6 +176,7 @@ def demand_expectations(
     most 200 million rows. The keys' own rules are :func:`key_expectations`.
     """
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
 
     start, last = pd.Timestamp(window.start), pd.Timestamp(window.last_day)
     return [
@@ -187,9 +188,7 @@ def demand_expectations(
             gxe.ExpectColumnValuesToNotBeNull(column=c)
             for c in ("unique_id", "sku", "location_id", "ds", "price")
         ],
-        gxe.ExpectColumnValuesToNotBeNull(
-            column="y", row_condition="excluded.isnull()", condition_parser="pandas"
-        ),
+        gxe.ExpectColumnValuesToNotBeNull(column="y", row_condition=Column("excluded").is_null()),
         gxe.ExpectCompoundColumnsToBeUnique(column_list=list(KEY_COLUMNS)),
         gxe.ExpectColumnValuesToBeBetween(column="y", min_value=0),
         gxe.ExpectColumnValuesToBeBetween(column="ds", min_value=start, max_value=last),
@@ -264,6 +263,8 @@ def catalogue_price_expectations(checks: DataChecks) -> list[Any]:
 
 
 def _short(value: Any) -> str:
+    if isinstance(value, dict) and value.get("type") == "nullity":  # a GX row condition
+        return f"{value['column']['name']} IS {'' if value.get('is_null') else 'NOT '}NULL"
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     return str(value)
@@ -274,7 +275,7 @@ def _finding(result: Any, table: str) -> Finding:
     kwargs = {
         k: _short(v)
         for k, v in config.kwargs.items()
-        if k not in ("batch_id", "result_format", "condition_parser") and v is not None
+        if k not in ("batch_id", "result_format") and v is not None
     }
     res = result.result or {}
     samples = [

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy.engine import Engine
 
+from forecasting import artifacts
 from forecasting.customers.config import (
     PROPENSITY_GATE_BASELINE,
     PROPENSITY_MODEL,
@@ -21,6 +22,7 @@ from forecasting.customers.config import (
     CustomerConfig,
 )
 from forecasting.customers.features import LABEL_DAYS
+from forecasting.registry.tracking import log_dict, log_figure
 
 __all__ = ["CustomerBacktest", "backtest", "config_hash", "live_reference"]
 
@@ -85,8 +87,6 @@ def backtest(
 def _backtest_propensity(
     lines: pd.DataFrame, run_day: date, config: CustomerConfig
 ) -> CustomerBacktest:
-    import mlflow
-
     from forecasting.customers.plots import lift_chart, reliability_plot, reliability_table
     from forecasting.customers.propensity import CutoffPlan, backtest_propensity, fit_propensity
 
@@ -94,18 +94,18 @@ def _backtest_propensity(
     result = backtest_propensity(lines, plan, config.propensity_models, config.seed)
     table = result.table()
     winner = str(table.sort_values("roc_auc", ascending=False)["model"].iloc[0])
-    mlflow.log_figure(reliability_plot(result.scored), "reliability.png")
-    mlflow.log_figure(lift_chart(result.scored), "lift.png")
+    log_figure(reliability_plot(result.scored), artifacts.MLFLOW_RELIABILITY_PLOT)
+    log_figure(lift_chart(result.scored), artifacts.MLFLOW_LIFT_CHART)
     frame = result.scored[winner]
     log_reliability = reliability_table(frame["y"].to_numpy(), frame["p"].to_numpy())
-    mlflow.log_dict(log_reliability.to_dict(orient="list"), "reliability.json")
-    mlflow.log_dict(
+    log_dict(log_reliability.to_dict(orient="list"), artifacts.MLFLOW_RELIABILITY_TABLE)
+    log_dict(
         {
             "test": [str(c) for c in plan.test],
             "calibration": str(plan.calibration),
             "train": [str(c) for c in plan.train],
         },
-        "cutoffs.json",
+        artifacts.MLFLOW_CUTOFFS,
     )
     model = fit_propensity(winner, lines, plan.final(), config.seed)
     return CustomerBacktest(winner, model, table, "roc_auc", (PROPENSITY_GATE_BASELINE,))
@@ -114,15 +114,13 @@ def _backtest_propensity(
 def _backtest_recommenders(
     lines: pd.DataFrame, run_day: date, config: CustomerConfig
 ) -> CustomerBacktest:
-    import mlflow
-
     from forecasting.customers.recommend import backtest_recommenders, tune_and_fit
 
     result = backtest_recommenders(lines, run_day, config.seed, config.recommenders)
     table = result.table()
     # Chosen on the validation window; the test window only reports and gates.
     winner = str(table.sort_values("validation_ndcg_at_10", ascending=False)["model"].iloc[0])
-    mlflow.log_dict(result.params, "recommender_params.json")
+    log_dict(result.params, artifacts.MLFLOW_RECOMMENDER_PARAMS)
     model = tune_and_fit(lines, run_day, winner, result.params[winner])
     return CustomerBacktest(winner, model, table, "ndcg_at_10", (RECOMMENDER_GATE_BASELINE,))
 

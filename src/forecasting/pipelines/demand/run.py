@@ -104,10 +104,10 @@ def _run_steps(
         published = publish_step(run_day, scored, config, resources)
     with step("monitor"):
         monitored = monitor_step(run_day, features, orders[0], config, resources)
-    from forecasting.planner_report import write_report
+    from forecasting.reporting import write_report
 
     with step("report"):
-        reported = write_report(run_day, settings, storage)
+        reported = write_report(run_day, settings, storage, resources=resources)
     results: dict[str, HandOff | list[Any]] = {
         "sync_source": orders,
         "extract": extracted,

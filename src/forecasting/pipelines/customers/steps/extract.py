@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from forecasting import artifacts
 from forecasting.customers.config import CustomerConfig
 from forecasting.pipelines.customers.handoffs import Extracted
 from forecasting.resources import Resources
@@ -44,8 +45,8 @@ def extract_customers_step(
     forgotten = forgotten_pseudonyms(resources.source, key)
     forget = forget_stored(storage, forgotten)
     with storage.write_stage(run_day, "customers_extract") as folder:
-        write_parquet(extract.lines, folder / "lines.parquet")
-        write_json(folder / "counts.json", extract.counts)
+        write_parquet(extract.lines, folder / artifacts.CUSTOMER_LINES)
+        write_json(folder / artifacts.CUSTOMER_COUNTS, extract.counts)
     return Extracted(
         uri=storage.uri(folder),
         counts=extract.counts,

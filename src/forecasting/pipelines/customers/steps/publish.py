@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from forecasting import artifacts
 from forecasting.pipelines.customers.handoffs import Published, Scored
 from forecasting.resources import Resources
 from forecasting.storage import read_parquet
@@ -27,8 +28,8 @@ def publish_customers_step(
     rows = publish_customers(
         resources.warehouse,
         run_day,
-        read_parquet(folder / "propensity.parquet"),
-        read_parquet(folder / "recommendations.parquet"),
+        read_parquet(folder / artifacts.CUSTOMER_PROPENSITY),
+        read_parquet(folder / artifacts.CUSTOMER_RECOMMENDATIONS),
         scored.versions,
         forgotten,
     )

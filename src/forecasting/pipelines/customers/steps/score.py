@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from forecasting import artifacts
 from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL
 from forecasting.errors import NoChampionError
 from forecasting.pipelines.customers.handoffs import Scored, Trained, Validated
@@ -43,8 +44,8 @@ def score_customers_step(
             kind, pinned.version, lines, params={"cutoff": run_day.isoformat()}
         )
     with storage.write_stage(run_day, "customers_scores") as folder:
-        write_parquet(outputs[PROPENSITY_MODEL], folder / "propensity.parquet")
-        write_parquet(outputs[RECOMMENDATIONS_MODEL], folder / "recommendations.parquet")
+        write_parquet(outputs[PROPENSITY_MODEL], folder / artifacts.CUSTOMER_PROPENSITY)
+        write_parquet(outputs[RECOMMENDATIONS_MODEL], folder / artifacts.CUSTOMER_RECOMMENDATIONS)
     return Scored(
         uri=storage.uri(folder),
         versions={

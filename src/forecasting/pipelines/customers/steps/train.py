@@ -12,10 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting import artifacts
 from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL, CustomerConfig
 from forecasting.customers.features import LABEL_DAYS
 from forecasting.pipelines.customers.handoffs import Trained, Validated
 from forecasting.pipelines.customers.steps.validate import read_lines
+from forecasting.registry.tracking import log_dict, log_metrics, set_tags
 from forecasting.resources import Resources
 from forecasting.storage import read_json
 
@@ -105,8 +107,6 @@ def train_model(
     Returns:
         The version pinned for scoring (``None``: no version may serve) and why.
     """
-    import mlflow
-
     from forecasting.pipelines.customers.backtests import config_hash
     from forecasting.registry.models import get_champion, list_versions
     from forecasting.registry.runs import (
@@ -141,11 +141,11 @@ def train_model(
     lines = read_lines(storage, validated)
     tags, params = _run_tags(decision, validated, config, hashed, len(lines), run_day)
     with start_date_run(experiment_id, run_day, tags, params, title=kind) as run:
-        mlflow.log_metrics(
+        log_metrics(
             {f"data_{k}": float(v) for k, v in validated.counts.items()}
             | {"data_forgotten_customers": float(validated.forgotten)}
         )
-        mlflow.log_dict(read_json(storage.open(validated.report_uri)), "validation.json")
+        log_dict(read_json(storage.open(validated.report_uri)), artifacts.VALIDATION_REPORT)
         outcome = Trained(decision.serve_version, False, decision.reason)
         if decision.train:
             outcome = _train_and_pin(
@@ -160,7 +160,7 @@ def train_model(
                 backfill=decision.backfill,
                 config_hash=hashed,
             )
-        mlflow.set_tags(
+        set_tags(
             {
                 "serving_version": outcome.version or "",
                 "promotion.decision": "promoted" if outcome.promoted else "not promoted",
@@ -187,8 +187,6 @@ def _train_and_pin(
     config_hash: str,
 ) -> Trained:
     """Backtest, log the winner, register it, apply the promotion rule, pin the version."""
-    import mlflow
-
     from forecasting.customers.serving import log_customer_model
     from forecasting.lifecycle.promotion import Evidence, decide_promotion
     from forecasting.lifecycle.serving import pin_serving_version, register_candidate
@@ -197,11 +195,11 @@ def _train_and_pin(
 
     result = backtest(kind, lines, run_day, config)
     metric, metrics = result.metric, result.metrics
-    log_frame(result.table, "backtest_metrics.csv")
+    log_frame(result.table, artifacts.MLFLOW_BACKTEST_METRICS_CSV)
     finite = {
         k: float(v) for k, v in metrics.items() if isinstance(v, (int, float)) and math.isfinite(v)
     }
-    mlflow.log_metrics(
+    log_metrics(
         {f"backtest_{k}": v for k, v in finite.items()}
         | {f"baseline_{metric}": result.best_baseline}
     )
@@ -224,7 +222,7 @@ def _train_and_pin(
     if champion is not None:
         live = live_reference(kind, run_day, lines, resources.warehouse, champion.version)
     if live is not None:
-        mlflow.log_metric(f"champion_live_{metric}", live)
+        log_metrics({f"champion_live_{metric}": live})
     evidence = Evidence(
         candidate=result.score,
         baseline=result.best_baseline,

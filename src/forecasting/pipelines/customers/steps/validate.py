@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from forecasting import artifacts
 from forecasting.customers.features import LABEL_DAYS, LINE_COLUMNS
 from forecasting.pipelines.customers.handoffs import Extracted, Validated
 from forecasting.resources import Resources
@@ -19,7 +20,7 @@ PSEUDONYM_PATTERN = r"^[0-9a-f]{32}$"
 
 def read_lines(storage: Storage, extracted: Extracted) -> pd.DataFrame:
     """The customer lines an :class:`Extracted` stage holds."""
-    return read_parquet(storage.open(extracted.uri) / "lines.parquet")
+    return read_parquet(storage.open(extracted.uri) / artifacts.CUSTOMER_LINES)
 
 
 def customer_expectations() -> list[Any]:
@@ -68,12 +69,12 @@ def validate_customers_step(run_day: date, extracted: Extracted, resources: Reso
     report = ValidationReport(f"customer lines for {run_day}", True, {table: len(lines)}, findings)
     report = ValidationReport(report.subject, not report.failures, report.tables, findings)
     with storage.write_stage(run_day, "customers_validate") as folder:
-        write_json(folder / "validation.json", report.to_dict())
+        write_json(folder / artifacts.VALIDATION_REPORT, report.to_dict())
     if not report.success:
-        raise ValidationFailedError(report, storage.uri(folder / "validation.json"))
+        raise ValidationFailedError(report, storage.uri(folder / artifacts.VALIDATION_REPORT))
     return Validated.of(
         extracted,
-        report_uri=storage.uri(folder / "validation.json"),
+        report_uri=storage.uri(folder / artifacts.VALIDATION_REPORT),
         customers=int(lines["customer"].nunique()),
         rules=len(findings),
     )

@@ -6,6 +6,7 @@ import errno
 import logging
 from datetime import date, timedelta
 
+from forecasting import artifacts
 from forecasting.config import PipelineConfig
 from forecasting.db import retrying
 from forecasting.extraction import (
@@ -87,7 +88,9 @@ def sync_source_step(
     n_shards = resolve_shard_count(config.shards, len(catalog.products) * len(catalog.locations))
     with storage.write_stage(run_day, "catalog") as folder:
         write_catalog_snapshot(catalog, folder)
-        write_json(folder / "source.json", {"quality": quality, "sync": sync.to_dict()})
+        write_json(
+            folder / artifacts.CATALOGUE_SOURCE, {"quality": quality, "sync": sync.to_dict()}
+        )
     return [
         WorkOrder(
             shard=s,
