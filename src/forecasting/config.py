@@ -320,15 +320,24 @@ class PipelineConfig(BaseModel):
     active_days: int | None = Field(90, ge=1, description="forecast series sold in these days")
     models: tuple[str, ...] = Field(DEFAULT_MODELS, description="candidate models")
     model_params: dict[str, dict[str, Any]] = Field(
-        default_factory=dict, description='overrides, e.g. {"hgb": {"max_iter": 100}}'
+        default_factory=dict, description='per-model overrides, e.g. {"hgb": {"max_iter": 100}}'
     )
     primary_metric: str = Field("rmsse", description="metric that ranks and gates")
     seed: int = Field(42, description="random seed")
-    force_retrain: bool = Field(False, description="train even if the champion is reused")
-    shards: int | None = Field(None, ge=1, le=64, description="catalogue shards (null: auto)")
-    retrain_every_days: int = Field(7, ge=1, le=366, description="retrain when champion older")
-    lookback_days: int = Field(7, ge=0, le=90, description="days re-extracted for corrections")
-    full_refresh: bool = Field(False, description="re-extract the whole window from the source")
+    force_retrain: bool = Field(
+        False, description="train even if the cadence would score with the champion"
+    )
+    shards: int | None = Field(
+        None, ge=1, le=64, description="catalogue shards (unset: one per 5,000 series, at most 16)"
+    )
+    retrain_every_days: int = Field(
+        7, ge=1, le=366, description="retrain when the champion is this many days old"
+    )
+    lookback_days: int = Field(7, ge=0, le=90, description="days re-extracted for late corrections")
+    full_refresh: bool = Field(
+        False,
+        description="extract the whole window from the source again (ignore the demand store)",
+    )
     promotion: PromotionPolicy = Field(default_factory=PromotionPolicy)
     checks: DataChecks = Field(default_factory=DataChecks)
     monitoring: MonitoringPolicy = Field(default_factory=MonitoringPolicy)
