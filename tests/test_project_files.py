@@ -251,3 +251,27 @@ def test_pyproject_lists_every_package_and_ships_the_sql() -> None:
     }
     assert found | {"forecasting.sql"} <= listed, sorted(found - listed)
     assert '"forecasting.sql" = "include/sql"' in text
+
+
+def _nav_pages(node: object) -> list[str]:
+    """Every page a mkdocs.yml ``nav`` entry names (sections nest lists of ``title: page``)."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, list):
+        return [page for item in node for page in _nav_pages(item)]
+    if isinstance(node, dict):
+        return [page for value in node.values() for page in _nav_pages(value)]
+    return []
+
+
+def test_the_readme_stays_short_and_every_docs_page_is_in_the_nav() -> None:
+    """README.md is what it is and how to start (under 8 KB); the rest is the docs site, where
+    a page missing from mkdocs.yml's nav would be built but reachable by no menu."""
+    size = (REPO / "README.md").stat().st_size
+    assert size < 8 * 1024, f"README.md is {size} bytes: move detail into docs/"
+    mkdocs = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+    docs = REPO / mkdocs.get("docs_dir", "docs")
+    pages = {p.relative_to(docs).as_posix() for p in docs.rglob("*.md")}
+    nav = _nav_pages(mkdocs["nav"])
+    assert len(nav) == len(set(nav)), sorted(p for p in nav if nav.count(p) > 1)
+    assert pages == set(nav), {"not in nav": pages - set(nav), "no such page": set(nav) - pages}
