@@ -24,6 +24,7 @@ of the run, and a model a few days old forecasts as well. The rule, checked in o
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -91,81 +92,179 @@ def decide_training(
     Returns:
         The decision.
     """
+    case = _Case(
+        run_day,
+        config_hash,
+        fingerprint,
+        series,
+        retrain_every_days,
+        force_retrain,
+        champion,
+        versions,
+        previous_run,
+    )
+    decision = _same_run(case) or _forced(case)
+    if decision is not None:
+        return decision
+    if case.champion is None:
+        return TrainingDecision(True, "there is no champion yet", "no_champion")
+    for rule in _CHAMPION_RULES:
+        decision = rule(case, case.champion)
+        if decision is not None:
+            return decision
+    return _keep_champion(case, case.champion)
+
+
+@dataclass(frozen=True)
+class _Case:
+    """The inputs of :func:`decide_training`, for its rules."""
+
+    run_day: date
+    config_hash: str
+    fingerprint: str
+    series: int
+    retrain_every_days: int
+    force_retrain: bool
+    champion: VersionInfo | None
+    versions: list[VersionInfo]
+    previous_run: dict[str, str] | None
+
+    @property
+    def backfill(self) -> bool:
+        """The run's day is before the champion's data end."""
+        champion = self.champion
+        return bool(champion and champion.data_end and self.run_day < champion.data_end)
+
+    def age(self, champion: VersionInfo) -> int:
+        """Days from the champion's data end to the run's day (the cadence if unknown)."""
+        if champion.data_end:
+            return (self.run_day - champion.data_end).days
+        return self.retrain_every_days
+
+
+def _same_run(case: _Case) -> TrainingDecision | None:
+    """Rule 1: the date's finished run with the same data and configuration is reused."""
+    previous = case.previous_run
     if (
-        previous_run
-        and previous_run.get("fingerprint") == fingerprint
-        and previous_run.get("config_hash") == config_hash
-        and previous_run.get("serving_version")
-        and not force_retrain
+        previous
+        and previous.get("fingerprint") == case.fingerprint
+        and previous.get("config_hash") == case.config_hash
+        and previous.get("serving_version")
+        and not case.force_retrain
     ):
         return TrainingDecision(
             False,
-            f"a finished run of {run_day} with the same data and configuration served version "
-            f"{previous_run['serving_version']}: republishing from it",
+            f"a finished run of {case.run_day} with the same data and configuration served "
+            f"version {previous['serving_version']}: republishing from it",
             "same_run",
-            previous_run["serving_version"],
-            bool(champion and champion.data_end and run_day < champion.data_end),
+            previous["serving_version"],
+            case.backfill,
         )
-    backfill = bool(champion and champion.data_end and run_day < champion.data_end)
-    if force_retrain:
-        return TrainingDecision(True, "force_retrain is set", "forced", backfill=backfill)
-    if champion is None:
-        return TrainingDecision(True, "there is no champion yet", "no_champion")
-    if backfill:
-        earlier = [
-            v
-            for v in versions
-            if v.data_end is not None
-            and v.data_end <= run_day
-            and (run_day - v.data_end).days < retrain_every_days
-            and v.config_hash == config_hash
-        ]
-        if earlier:
-            best = max(earlier, key=lambda v: (v.data_end, int(v.version)))
-            return TrainingDecision(
-                False,
-                f"{run_day} is before champion v{champion.version}'s data end "
-                f"{champion.data_end}: scoring with v{best.version}, trained on data to "
-                f"{best.data_end}",
-                "as_of_version",
-                best.version,
-                True,
-            )
+    return None
+
+
+def _forced(case: _Case) -> TrainingDecision | None:
+    """Rule 2: ``force_retrain`` trains."""
+    if case.force_retrain:
+        return TrainingDecision(True, "force_retrain is set", "forced", backfill=case.backfill)
+    return None
+
+
+def _past_date(case: _Case, champion: VersionInfo) -> TrainingDecision | None:
+    """Rule 4: a day before the champion's data end scores with a version of its past."""
+    if not case.backfill:
+        return None
+    run_day = case.run_day
+    earlier = [
+        v
+        for v in case.versions
+        if v.data_end is not None
+        and v.data_end <= run_day
+        and (run_day - v.data_end).days < case.retrain_every_days
+        and v.config_hash == case.config_hash
+    ]
+    if earlier:
+        best = max(earlier, key=lambda v: (v.data_end, int(v.version)))
         return TrainingDecision(
+            False,
+            f"{run_day} is before champion v{champion.version}'s data end "
+            f"{champion.data_end}: scoring with v{best.version}, trained on data to "
+            f"{best.data_end}",
+            "as_of_version",
+            best.version,
             True,
-            f"{run_day} is before champion v{champion.version}'s data end {champion.data_end} "
-            "and no version trained on data up to it is recent enough: training a backfill "
-            "model (never promoted)",
-            "backfill",
-            backfill=True,
         )
-    if champion.config_hash != config_hash:
+    return TrainingDecision(
+        True,
+        f"{run_day} is before champion v{champion.version}'s data end {champion.data_end} "
+        "and no version trained on data up to it is recent enough: training a backfill "
+        "model (never promoted)",
+        "backfill",
+        backfill=True,
+    )
+
+
+def _config_changed(case: _Case, champion: VersionInfo) -> TrainingDecision | None:
+    """Rule 5: a changed configuration trains."""
+    if champion.config_hash != case.config_hash:
         return TrainingDecision(
             True, f"the configuration changed since champion v{champion.version}", "config"
         )
+    return None
+
+
+def _decayed(case: _Case, champion: VersionInfo) -> TrainingDecision | None:
+    """Rule 6: a champion monitoring flagged as decayed trains."""
     if champion.tags.get(DECAY_TAG) == "true":
         return TrainingDecision(
             True, f"monitoring flagged champion v{champion.version}'s accuracy as decayed", "decay"
         )
-    age = (run_day - champion.data_end).days if champion.data_end else retrain_every_days
-    if age >= retrain_every_days:
+    return None
+
+
+def _too_old(case: _Case, champion: VersionInfo) -> TrainingDecision | None:
+    """Rule 7: a champion whose data is ``retrain_every_days`` or more old trains."""
+    age = case.age(champion)
+    if age >= case.retrain_every_days:
         return TrainingDecision(
             True,
             f"champion v{champion.version}'s data is {age} days old "
-            f"(retrain every {retrain_every_days})",
+            f"(retrain every {case.retrain_every_days})",
             "age",
         )
-    if champion.series and abs(series - champion.series) > SERIES_CHANGE_LIMIT * champion.series:
+    return None
+
+
+def _catalogue_changed(case: _Case, champion: VersionInfo) -> TrainingDecision | None:
+    """Rule 8: more than :data:`SERIES_CHANGE_LIMIT` of the series added or gone trains."""
+    if champion.series and abs(case.series - champion.series) > (
+        SERIES_CHANGE_LIMIT * champion.series
+    ):
         return TrainingDecision(
             True,
-            f"the catalogue changed: {series} series today vs {champion.series} when "
+            f"the catalogue changed: {case.series} series today vs {champion.series} when "
             f"champion v{champion.version} was trained",
             "catalogue",
         )
+    return None
+
+
+def _keep_champion(case: _Case, champion: VersionInfo) -> TrainingDecision:
+    """Rule 9: otherwise score with the champion."""
     return TrainingDecision(
         False,
-        f"champion v{champion.version}'s data is {age} days old (retrain every "
-        f"{retrain_every_days}): scoring with it",
+        f"champion v{champion.version}'s data is {case.age(champion)} days old (retrain every "
+        f"{case.retrain_every_days}): scoring with it",
         "champion",
         champion.version,
     )
+
+
+#: Rules 4 to 8, in order, once there is a champion.
+_CHAMPION_RULES: tuple[Callable[[_Case, VersionInfo], TrainingDecision | None], ...] = (
+    _past_date,
+    _config_changed,
+    _decayed,
+    _too_old,
+    _catalogue_changed,
+)
