@@ -28,6 +28,19 @@ log = logging.getLogger(__name__)
 #: Run dates older than this many days are left out of live accuracy.
 LIVE_DAYS = 84
 _ORIGIN_STEP = 7
+#: The columns :func:`series_window_stats` reads.
+_STATS_INPUT_COLUMNS = (
+    "unique_id",
+    "window",
+    "y",
+    "forecast",
+    "p10",
+    "p50",
+    "p90",
+    "mae1",
+    "mse1",
+    "mae7",
+)
 
 
 def _origins(promoted_on: date, run_day: date) -> list[date]:
@@ -64,24 +77,38 @@ def live_stats(
         panel) and the number of distinct target days with actuals.
     """
     origins = _origins(promoted_on, run_day)
-    empty = series_window_stats(
-        pd.DataFrame(
-            columns=[
-                "unique_id",
-                "window",
-                "y",
-                "forecast",
-                "p10",
-                "p50",
-                "p90",
-                "mae1",
-                "mse1",
-                "mae7",
-            ]
-        )
-    )
     if not origins or panel.n_series == 0:
-        return empty, 0
+        return _empty_stats(), 0
+    published = _published(engine, model_name, version, origins, run_day, panel)
+    if published.empty:
+        return _empty_stats(), 0
+    frame = _with_scales(_on_panel(published, panel), panel)
+    stats = series_window_stats(frame)
+    days = int(frame.loc[frame["y"].notna(), "_target"].nunique())
+    log.info(
+        "live accuracy of v%s: %d forecast rows from %d origins over %d target days",
+        version,
+        len(frame),
+        len(origins),
+        days,
+    )
+    return stats, days
+
+
+def _empty_stats() -> pd.DataFrame:
+    """:func:`series_window_stats` of no forecasts."""
+    return series_window_stats(pd.DataFrame(columns=list(_STATS_INPUT_COLUMNS)))
+
+
+def _published(
+    engine: Engine,
+    model_name: str,
+    version: str,
+    origins: list[date],
+    run_day: date,
+    panel: Panel,
+) -> pd.DataFrame:
+    """The version's forecasts published on ``origins`` for the panel's SKUs, up to ``run_day``."""
     skus = sorted(panel.ids["sku"].astype(str).unique())
     sql = sa.text(render_sql("publish/select_version_forecasts", dialect_of(engine))).bindparams(
         sa.bindparam("skus", expanding=True), sa.bindparam("run_dates", expanding=True)
@@ -94,21 +121,32 @@ def live_stats(
         "skus": skus,
     }
     with engine.connect() as conn:
-        published = pd.read_sql(sql, conn, params=params)
-    if published.empty:
-        return empty, 0
+        return pd.read_sql(sql, conn, params=params)
+
+
+def _on_panel(published: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """Published rows placed on the panel: series row, target and origin day, actual ``y``.
+
+    Rows whose series, target or origin is not in the panel, or whose target is not a
+    history day, are left out.
+    """
     published["unique_id"] = published["sku"] + "@" + published["location_id"]
     day_index = pd.Index(panel.dates)
     rows = pd.Index(panel.ids["unique_id"]).get_indexer(published["unique_id"])
     targets = day_index.get_indexer(pd.to_datetime(published["target_date"]))
     origin_idx = day_index.get_indexer(pd.to_datetime(published["run_date"]))
     keep = (rows >= 0) & (targets >= 0) & (origin_idx >= 0) & (targets < panel.n_history)
-    published = published.loc[keep].assign(
+    placed = published.loc[keep].assign(
         _row=rows[keep], _target=targets[keep], window=origin_idx[keep]
     )
-    published["y"] = panel.y[published["_row"], published["_target"]]
+    placed["y"] = panel.y[placed["_row"], placed["_target"]]
+    return placed
+
+
+def _with_scales(placed: pd.DataFrame, panel: Panel) -> pd.DataFrame:
+    """Each row with its series' scales from the history up to its origin."""
     parts = []
-    for origin, part in published.groupby("window"):
+    for origin, part in placed.groupby("window"):
         scales = series_scales(panel.y, int(origin))
         parts.append(
             part.assign(
@@ -117,14 +155,4 @@ def live_stats(
                 mae7=scales["mae7"].to_numpy()[part["_row"]],
             )
         )
-    frame = pd.concat(parts, ignore_index=True)
-    stats = series_window_stats(frame)
-    days = int(frame.loc[frame["y"].notna(), "_target"].nunique())
-    log.info(
-        "live accuracy of v%s: %d forecast rows from %d origins over %d target days",
-        version,
-        len(frame),
-        len(origins),
-        days,
-    )
-    return stats, days
+    return pd.concat(parts, ignore_index=True)
