@@ -183,58 +183,99 @@ def build_features(
     ]
     cols += [_gather(panel.y, s, o - k) * inv for k in spec.lags]
     cols += [cum.mean(s, o, w) * inv for w in spec.windows]
-    for w in spec.dispersion_windows:
-        total, sq, count, zeros = cum.window(s, o, w)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = total / count
-            var = np.maximum(sq / count - mean * mean, 0.0)
-            cols += [np.sqrt(var) * inv, zeros / count]
+    cols += _dispersion_features(cum, rows, spec.dispersion_windows, inv)
     if spec.same_weekday_weeks:
-        first_week = -(-h // 7)  # ceil(h / 7): the most recent same weekday at or before o
-        total = np.zeros(len(s))
-        count = np.zeros(len(s))
-        done = 0
-        for n in spec.same_weekday_weeks:  # ascending: sums grow incrementally
-            for j in range(done, n):
-                v = _gather(panel.y, s, t - 7 * (first_week + j))
-                ok = ~np.isnan(v)
-                total += np.where(ok, v, 0.0)
-                count += ok
-            done = n
-            with np.errstate(invalid="ignore", divide="ignore"):
-                cols.append(np.where(count > 0, total / np.maximum(count, 1), np.nan) * inv)
+        cols += _same_weekday_features(panel, rows, spec.same_weekday_weeks, inv)
     if spec.yearly:
-        ly_target = cum.mean(s, t - 364 + 3, 7)
-        ly_origin = cum.mean(s, o - 364, 28)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            change = np.where(ly_origin > 0, ly_target / ly_origin, np.nan)
-        cols += [_gather(panel.y, s, t - 364) * inv, ly_target * inv, change]
+        cols += _yearly_features(panel, cum, rows, inv)
     if spec.calendar:
         cal = panel.calendar.loc[:, list(spec.calendar)].to_numpy(dtype=float)
         cols += list(cal[t].T)
     if spec.exogenous:
-        recent_price = np.nanmean(
-            np.stack([_gather(panel.price, s, o - k) for k in range(0, 28, 3)]), axis=0
-        )
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols.append(panel.price[s, t] / recent_price)
-        cols += [panel.promo[s, t], panel.promo[s, o]]
+        cols += _exogenous_features(panel, rows)
     if spec.intermittency:
-        last_sale = cum.last_sale[s, np.clip(o, 0, panel.y.shape[1] - 1)]
-        since = np.where(last_sale < 0, 364, np.minimum(o - last_sale, 364))
-        total, _, count, zeros = cum.window(s, o, 91)
-        sales = count - zeros
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols += [
-                since.astype(float),
-                np.where(sales > 0, total / sales, np.nan) * inv,
-                count / sales,
-            ]
+        cols += _intermittency_features(panel, cum, rows, inv)
     if spec.pooled:
         cols += _pooled_features(panel, o, t)
     X = np.column_stack(cols).astype("float32")
     X[~np.isfinite(X)] = np.nan
     return FeatureMatrix(rows, X, spec.feature_names(), scale, panel.ids["unique_id"].to_numpy()[s])
+
+
+def _dispersion_features(
+    cum: _Cumulative, rows: Rows, windows: tuple[int, ...], inv: np.ndarray
+) -> list[np.ndarray]:
+    """Standard deviation over scale and share of zero days over each window up to origin."""
+    cols: list[np.ndarray] = []
+    for w in windows:
+        total, sq, count, zeros = cum.window(rows.series, rows.origin, w)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = total / count
+            var = np.maximum(sq / count - mean * mean, 0.0)
+            cols += [np.sqrt(var) * inv, zeros / count]
+    return cols
+
+
+def _same_weekday_features(
+    panel: Panel, rows: Rows, weeks: tuple[int, ...], inv: np.ndarray
+) -> list[np.ndarray]:
+    """Mean of the last ``n`` values on the target's weekday up to origin, over scale."""
+    s, h, t = rows.series, rows.horizon, rows.target
+    first_week = -(-h // 7)  # ceil(h / 7): the most recent same weekday at or before o
+    total = np.zeros(len(s))
+    count = np.zeros(len(s))
+    cols: list[np.ndarray] = []
+    done = 0
+    for n in weeks:  # ascending: sums grow incrementally
+        for j in range(done, n):
+            v = _gather(panel.y, s, t - 7 * (first_week + j))
+            ok = ~np.isnan(v)
+            total += np.where(ok, v, 0.0)
+            count += ok
+        done = n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols.append(np.where(count > 0, total / np.maximum(count, 1), np.nan) * inv)
+    return cols
+
+
+def _yearly_features(
+    panel: Panel, cum: _Cumulative, rows: Rows, inv: np.ndarray
+) -> list[np.ndarray]:
+    """Last year's demand on and around the target, and last year's change since origin."""
+    s, o, t = rows.series, rows.origin, rows.target
+    ly_target = cum.mean(s, t - 364 + 3, 7)
+    ly_origin = cum.mean(s, o - 364, 28)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        change = np.where(ly_origin > 0, ly_target / ly_origin, np.nan)
+    return [_gather(panel.y, s, t - 364) * inv, ly_target * inv, change]
+
+
+def _exogenous_features(panel: Panel, rows: Rows) -> list[np.ndarray]:
+    """Target price over the recent average price; promotion at target and at origin."""
+    s, o, t = rows.series, rows.origin, rows.target
+    recent_price = np.nanmean(
+        np.stack([_gather(panel.price, s, o - k) for k in range(0, 28, 3)]), axis=0
+    )
+    with np.errstate(invalid="ignore", divide="ignore"):
+        relative_price = panel.price[s, t] / recent_price
+    return [relative_price, panel.promo[s, t], panel.promo[s, o]]
+
+
+def _intermittency_features(
+    panel: Panel, cum: _Cumulative, rows: Rows, inv: np.ndarray
+) -> list[np.ndarray]:
+    """Days since the last sale, mean size of a sale over scale, days per sale (91 days)."""
+    s, o = rows.series, rows.origin
+    last_sale = cum.last_sale[s, np.clip(o, 0, panel.y.shape[1] - 1)]
+    since = np.where(last_sale < 0, 364, np.minimum(o - last_sale, 364))
+    total, _, count, zeros = cum.window(s, o, 91)
+    sales = count - zeros
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return [
+            since.astype(float),
+            np.where(sales > 0, total / sales, np.nan) * inv,
+            count / sales,
+        ]
 
 
 def training_rows(
