@@ -11,6 +11,8 @@ cancelled and must not count as demand.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -57,19 +59,80 @@ def generate_shop(
     """
     if n_skus < 1 or n_locations < 1 or days < 14:
         raise ValueError("need n_skus >= 1, n_locations >= 1 and days >= 14")
+    # One random stream, drawn in a fixed order: products, locations, promotions,
+    # demand, order times (customers and the order shuffles have their own seeds).
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end_date).normalize()
     dates = pd.date_range(end - pd.Timedelta(days=days - 1), end, freq="D")
-    n_days = len(dates)
+    products = _draw_products(rng, n_skus, len(dates))
+    locations = _draw_locations(rng, n_locations)
+    horizon_end = end + pd.Timedelta(days=120)
+    events = holiday_events(dates[0], horizon_end, country)
+    promotions = _draw_promotions(rng, products.skus, locations.ids, dates[0], horizon_end)
 
-    # --- products ---------------------------------------------------------------
+    mean_sku, price_path = _sku_mean(products, dates)
+    event_mult, store_closed = _event_effects(events, dates)
+    discount = _discounts(promotions, products.skus, locations.ids, dates)
+    promo_uplift = (1.0 - discount) ** products.elasticity[:, None, None]
+    mean = (
+        mean_sku[:, None, :]
+        * locations.factor[None, :, None]
+        * event_mult[None, None, :]
+        * promo_uplift
+    )
+    mean[:, locations.kind == "store", :] *= ~store_closed[None, None, :]
+    dispersion = 4.0
+    lam = mean * rng.gamma(dispersion, 1.0 / dispersion, size=mean.shape)
+    qty = rng.poisson(lam)
+
+    lines, codes, uniques = _basket_lines(qty, price_path, discount, products.skus, seed)
+    orders = _orders(rng, lines, codes, uniques, products, locations.ids, dates, seed)
+    orders, lines = _with_cancelled(orders, lines, seed)
+    order_lines = lines.loc[:, ["order_id", "line_no", "sku", "quantity", "unit_price"]]
+    order_lines = order_lines.astype({"quantity": "int64", "line_no": "int64"})
+    return ShopData(
+        products.frame(dates), locations.frame(), orders, order_lines, promotions, events
+    )
+
+
+@dataclass(frozen=True)
+class _Products:
+    """The drawn products: one entry per SKU in each array."""
+
+    skus: np.ndarray
+    category: np.ndarray
+    base: np.ndarray  # mean daily demand before the other effects
+    price0: np.ndarray  # price before a permanent change
+    list_price: np.ndarray  # price after it (``price0`` if none)
+    change_idx: np.ndarray  # day index of the price change (``n_days``: none)
+    elasticity: np.ndarray
+    trend: np.ndarray  # growth per year
+    amplitude: np.ndarray  # yearly seasonality
+    launch_idx: np.ndarray  # day index of the launch (0: before the history)
+
+    def frame(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
+        """The ``products`` table."""
+        return pd.DataFrame(
+            {
+                "sku": self.skus,
+                "name": [f"{c.title()} item {i}" for i, c in enumerate(self.category, 1)],
+                "description": [f"Synthetic {c} product" for c in self.category],
+                "category": self.category,
+                "list_price": self.list_price,
+                "launched_on": dates[self.launch_idx],
+            }
+        )
+
+
+def _draw_products(rng: np.random.Generator, n_skus: int, n_days: int) -> _Products:
+    """Products with intermittent slow movers, launches and permanent price changes."""
     skus = np.array([f"SKU-{i:05d}" for i in range(1, n_skus + 1)])
     category = rng.choice(_CATEGORIES, size=n_skus)
     slow = rng.random(n_skus) < 0.2
     base = np.where(slow, rng.uniform(0.05, 0.4, n_skus), rng.lognormal(np.log(4.0), 0.8, n_skus))
     price0 = np.round(rng.lognormal(np.log(20.0), 0.6, n_skus), 2)
     elasticity = rng.uniform(-2.5, -0.8, n_skus)
-    trend = rng.uniform(-0.15, 0.35, n_skus)  # growth per year
+    trend = rng.uniform(-0.15, 0.35, n_skus)
     amplitude = rng.uniform(0.05, 0.4, n_skus)
     launch_idx = np.where(rng.random(n_skus) < 0.15, rng.integers(0, int(n_days * 0.6), n_skus), 0)
     # Some SKUs change price for good halfway through.
@@ -78,61 +141,99 @@ def generate_shop(
     )
     change_factor = rng.choice([0.85, 0.9, 1.1, 1.15], size=n_skus)
     list_price = np.round(np.where(change_idx < n_days, price0 * change_factor, price0), 2)
-    products = pd.DataFrame(
-        {
-            "sku": skus,
-            "name": [f"{c.title()} item {i}" for i, c in enumerate(category, 1)],
-            "description": [f"Synthetic {c} product" for c in category],
-            "category": category,
-            "list_price": list_price,
-            "launched_on": dates[launch_idx],
-        }
+    return _Products(
+        skus=skus,
+        category=category,
+        base=base,
+        price0=price0,
+        list_price=list_price,
+        change_idx=change_idx,
+        elasticity=elasticity,
+        trend=trend,
+        amplitude=amplitude,
+        launch_idx=launch_idx,
     )
 
-    # --- locations --------------------------------------------------------------
-    loc_ids = np.array(["online"] + [f"store-{i:02d}" for i in range(1, n_locations)])
-    loc_kind = np.array(["online"] + ["store"] * (n_locations - 1))
-    loc_factor = np.concatenate([[1.5], rng.lognormal(0.0, 0.4, n_locations - 1)])
-    locations = pd.DataFrame(
-        {
-            "location_id": loc_ids,
-            "name": [f"{k.title()} {i}" for i, k in enumerate(loc_kind)],
-            "kind": loc_kind,
-        }
+
+@dataclass(frozen=True)
+class _Locations:
+    """The online channel first, then the stores; one entry per location in each array."""
+
+    ids: np.ndarray
+    kind: np.ndarray
+    factor: np.ndarray  # demand multiplier
+
+    def frame(self) -> pd.DataFrame:
+        """The ``locations`` table."""
+        return pd.DataFrame(
+            {
+                "location_id": self.ids,
+                "name": [f"{k.title()} {i}" for i, k in enumerate(self.kind)],
+                "kind": self.kind,
+            }
+        )
+
+
+def _draw_locations(rng: np.random.Generator, n_locations: int) -> _Locations:
+    """The online channel (busiest) and ``n_locations - 1`` stores of random size."""
+    return _Locations(
+        ids=np.array(["online"] + [f"store-{i:02d}" for i in range(1, n_locations)]),
+        kind=np.array(["online"] + ["store"] * (n_locations - 1)),
+        factor=np.concatenate([[1.5], rng.lognormal(0.0, 0.4, n_locations - 1)]),
     )
 
-    # --- events and promotions --------------------------------------------------
-    events = holiday_events(dates[0], end + pd.Timedelta(days=120), country)
+
+def _draw_promotions(
+    rng: np.random.Generator,
+    skus: np.ndarray,
+    loc_ids: np.ndarray,
+    first_day: pd.Timestamp,
+    horizon_end: pd.Timestamp,
+) -> pd.DataFrame:
+    """Promotions of 5-14 days, about one per SKU every 75 days, shop-wide or one location."""
     promo_rows = []
-    horizon_end = end + pd.Timedelta(days=120)
-    span = (horizon_end - dates[0]).days
-    for s in range(n_skus):
+    span = (horizon_end - first_day).days
+    for sku in skus:
         for _ in range(rng.poisson(span / 75)):
-            start = dates[0] + pd.Timedelta(days=int(rng.integers(0, span)))
+            start = first_day + pd.Timedelta(days=int(rng.integers(0, span)))
             length = int(rng.integers(5, 15))
             loc = None if rng.random() < 0.6 else str(rng.choice(loc_ids))
             disc = float(rng.choice([10, 15, 20, 25, 30, 40]))
-            promo_rows.append((skus[s], loc, start, start + pd.Timedelta(days=length - 1), disc))
+            promo_rows.append((sku, loc, start, start + pd.Timedelta(days=length - 1), disc))
     promotions = pd.DataFrame(
         promo_rows, columns=["sku", "location_id", "starts_on", "ends_on", "discount_pct"]
     )
     promotions.insert(0, "promotion_id", [f"P{i:06d}" for i in range(1, len(promotions) + 1)])
+    return promotions
 
-    # --- demand -----------------------------------------------------------------
-    t = np.arange(n_days)
+
+def _sku_mean(products: _Products, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Mean demand per SKU and day before location, event and promotion effects.
+
+    Returns:
+        The mean and the price path (the list price of each SKU on each day), both
+        ``(SKU, day)``.
+    """
+    p = products
+    t = np.arange(len(dates))
     dow = dates.dayofweek.to_numpy()
     doy = dates.dayofyear.to_numpy()
-    weekly = np.stack([np.asarray(_WEEKLY[c])[dow] for c in category])  # (S, T)
-    peak = np.array([_PEAK_DAY[c] for c in category])[:, None]
-    yearly = 1.0 + amplitude[:, None] * np.cos(2 * np.pi * (doy[None, :] - peak) / 365.25)
-    growth = (1.0 + trend[:, None]) ** (t[None, :] / 365.25)
-    price_path = np.where(t[None, :] >= change_idx[:, None], list_price[:, None], price0[:, None])
-    price_effect = (price_path / price0[:, None]) ** elasticity[:, None]
-    launched = t[None, :] >= launch_idx[:, None]
-    mean_sku = base[:, None] * weekly * yearly * growth * price_effect * launched  # (S, T)
+    weekly = np.stack([np.asarray(_WEEKLY[c])[dow] for c in p.category])
+    peak = np.array([_PEAK_DAY[c] for c in p.category])[:, None]
+    yearly = 1.0 + p.amplitude[:, None] * np.cos(2 * np.pi * (doy[None, :] - peak) / 365.25)
+    growth = (1.0 + p.trend[:, None]) ** (t[None, :] / 365.25)
+    price_path = np.where(
+        t[None, :] >= p.change_idx[:, None], p.list_price[:, None], p.price0[:, None]
+    )
+    price_effect = (price_path / p.price0[:, None]) ** p.elasticity[:, None]
+    launched = t[None, :] >= p.launch_idx[:, None]
+    return p.base[:, None] * weekly * yearly * growth * price_effect * launched, price_path
 
-    event_mult = np.ones(n_days)
-    store_closed = np.zeros(n_days, dtype=bool)
+
+def _event_effects(events: pd.DataFrame, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray]:
+    """Each day's demand multiplier from events, and whether stores are closed."""
+    event_mult = np.ones(len(dates))
+    store_closed = np.zeros(len(dates), dtype=bool)
     date_pos = {d: i for i, d in enumerate(dates)}
     for d, name, kind in events.itertuples(index=False):
         i = date_pos.get(d)
@@ -145,8 +246,15 @@ def generate_shop(
             event_mult[i] *= _EVENT_UPLIFT.get(name, 1.2)
         else:
             event_mult[i] *= 0.8
+    return event_mult, store_closed
 
-    discount = np.zeros((n_skus, n_locations, n_days))
+
+def _discounts(
+    promotions: pd.DataFrame, skus: np.ndarray, loc_ids: np.ndarray, dates: pd.DatetimeIndex
+) -> np.ndarray:
+    """The deepest promotion discount (a share) per SKU, location and day."""
+    n_days = len(dates)
+    discount = np.zeros((len(skus), len(loc_ids), n_days))
     sku_pos = {s: i for i, s in enumerate(skus)}
     loc_pos = {s: i for i, s in enumerate(loc_ids)}
     for _, sku, loc, start, stop, disc in promotions.itertuples(index=False):
@@ -157,17 +265,19 @@ def generate_shop(
         locs = slice(None) if loc is None else loc_pos[loc]
         current = discount[sku_pos[sku], locs, lo : hi + 1]
         discount[sku_pos[sku], locs, lo : hi + 1] = np.maximum(current, disc / 100.0)
-    promo_uplift = (1.0 - discount) ** elasticity[:, None, None]
+    return discount
 
-    mean = (
-        mean_sku[:, None, :] * loc_factor[None, :, None] * event_mult[None, None, :] * promo_uplift
-    )
-    mean[:, loc_kind == "store", :] *= ~store_closed[None, None, :]
-    dispersion = 4.0
-    lam = mean * rng.gamma(dispersion, 1.0 / dispersion, size=mean.shape)
-    qty = rng.poisson(lam)
 
-    # --- orders and lines -------------------------------------------------------
+def _basket_lines(
+    qty: np.ndarray, price_path: np.ndarray, discount: np.ndarray, skus: np.ndarray, seed: int
+) -> tuple[pd.DataFrame, np.ndarray, pd.Index]:
+    """Order lines of the demand, shuffled and grouped into orders of up to three lines.
+
+    Returns:
+        The lines (day ``d``, location ``l``, ``sku``, ``quantity``, ``unit_price``,
+        ``order_id``, ``line_no``), each line's order code and the orders' ``(d, l,
+        basket)`` keys in code order.
+    """
     s_idx, l_idx, d_idx = np.nonzero(qty)
     unit_price = np.round(price_path[s_idx, d_idx] * (1.0 - discount[s_idx, l_idx, d_idx]), 2)
     lines = pd.DataFrame(
@@ -187,28 +297,45 @@ def generate_shop(
     codes, uniques = pd.factorize(order_key)
     lines["order_id"] = [f"O{c + 1:08d}" for c in codes]
     lines["line_no"] = lines.groupby("order_id").cumcount() + 1
+    return lines, codes, uniques
+
+
+def _orders(
+    rng: np.random.Generator,
+    lines: pd.DataFrame,
+    codes: np.ndarray,
+    uniques: pd.Index,
+    products: _Products,
+    loc_ids: np.ndarray,
+    dates: pd.DatetimeIndex,
+    seed: int,
+) -> pd.DataFrame:
+    """The completed orders of :func:`_basket_lines`, with their customers and times."""
+    n_skus = len(products.skus)
     n_orders = len(uniques)
     ord_d = np.array([u[0] for u in uniques])
     ord_l = np.array([u[1] for u in uniques])
     n_customers = max(50, 40 * n_skus)
-    sku_index = pd.Series(np.arange(n_skus), index=skus)
+    sku_index = pd.Series(np.arange(n_skus), index=products.skus)
     seconds = rng.integers(8 * 3600, 22 * 3600, n_orders)
-    orders = pd.DataFrame(
+    first_sku = lines.groupby(codes)["sku"].first().to_numpy()
+    return pd.DataFrame(
         {
             "order_id": [f"O{c + 1:08d}" for c in range(n_orders)],
             "customer_id": _assign_customers(
-                ord_d,
-                category[sku_index[lines.groupby(codes)["sku"].first().to_numpy()]],
-                n_customers,
-                n_days,
-                seed,
+                ord_d, products.category[sku_index[first_sku]], n_customers, len(dates), seed
             ),
             "location_id": loc_ids[ord_l],
             "ordered_at": dates[ord_d] + pd.to_timedelta(seconds, unit="s"),
             "status": "completed",
         }
     )
-    # Cancelled orders: copies of about 3% of lines that must not count as demand.
+
+
+def _with_cancelled(
+    orders: pd.DataFrame, lines: pd.DataFrame, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Orders and lines plus cancelled copies of about 3% of lines (not demand)."""
     cancelled = lines.sample(frac=0.03, random_state=seed + 1).reset_index(drop=True)
     if len(cancelled):
         c_ids = [f"X{c + 1:08d}" for c in range(len(cancelled))]
@@ -218,10 +345,7 @@ def generate_shop(
         cancelled = cancelled.assign(order_id=c_ids, line_no=1)
         orders = pd.concat([orders, c_orders], ignore_index=True)
         lines = pd.concat([lines, cancelled], ignore_index=True)
-
-    order_lines = lines.loc[:, ["order_id", "line_no", "sku", "quantity", "unit_price"]]
-    order_lines = order_lines.astype({"quantity": "int64", "line_no": "int64"})
-    return ShopData(products, locations, orders, order_lines, promotions, events)
+    return orders, lines
 
 
 def _assign_customers(
