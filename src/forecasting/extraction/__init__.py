@@ -1,11 +1,11 @@
 """Extraction: the source database into an incremental demand store, and each run's
 per-shard extract (history, future covariates, events) on shared storage."""
 
+from forecasting.extraction.assemble import assemble_extract
 from forecasting.extraction.extract import (
     EXTRACT_COLUMNS,
     FUTURE_COLUMNS,
     ExtractResult,
-    assemble_extract,
     extract_all,
     read_catalog_snapshot,
     read_partition,

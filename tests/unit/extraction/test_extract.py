@@ -14,7 +14,7 @@ from forecasting.extraction import (
     read_partition,
     write_partition,
 )
-from forecasting.extraction.extract import flag_outliers
+from forecasting.extraction.assemble import flag_outliers
 from forecasting.extraction.window import month_chunks, time_segments
 from forecasting.sharding import Shard
 from forecasting.sources import ShopData, load_shop
@@ -282,7 +282,7 @@ def test_list_prices_are_compared_with_what_customers_paid(loaded: str, tmp_path
 def test_promo_discount_takes_the_largest_matching_promotion() -> None:
     """Overlapping promotions: the largest discount wins; a promotion without a location
     applies at every location; an inverted date range covers no day."""
-    from forecasting.extraction.extract import _promo_discount
+    from forecasting.extraction.assemble import _promo_discount
 
     promotions = pd.DataFrame(
         {
