@@ -208,15 +208,7 @@ class DemandStore:
                 )
         first_day = window_start if full else min(window_start, _day(state, "first_day"))
         last_seen = last_day if full else max(last_day, _day(state, "last_day"))
-        write_json(
-            self.root / "_state.json",
-            {
-                "format": STORE_FORMAT,
-                "first_day": first_day.isoformat(),
-                "last_day": last_seen.isoformat(),
-                "months": dict(sorted(months.items())),
-            },
-        )
+        self._write_state(first_day, last_seen, months)
         result = SyncResult(
             store_uri=str(self.root),
             first_day=first_day.isoformat(),
@@ -237,6 +229,20 @@ class DemandStore:
             result.rows_per_second,
         )
         return result
+
+    def _write_state(
+        self, first_day: date, last_day: date, months: dict[str, dict[str, float]]
+    ) -> None:
+        """Record the days covered and the per-month counts (written after the months)."""
+        write_json(
+            self.root / "_state.json",
+            {
+                "format": STORE_FORMAT,
+                "first_day": first_day.isoformat(),
+                "last_day": last_day.isoformat(),
+                "months": dict(sorted(months.items())),
+            },
+        )
 
     def _merge(
         self, month: str, fresh: pd.DataFrame, first: date, last: date, replace_all: bool
