@@ -101,6 +101,40 @@ def _gap_hazard(orders: pd.DataFrame, recency: pd.Series, prior_weight: float = 
     return (n_ended + prior_weight * prior) / (n_longer + prior_weight)
 
 
+def _add_habits(out: pd.DataFrame, orders: pd.DataFrame, cutoff: pd.Timestamp) -> None:
+    """Add the day-of-week and seasonal habits to ``out`` (one row per customer), in place."""
+    weekday = orders["ds"].dt.dayofweek
+    out["weekend_share"] = (weekday >= 5).groupby(orders["customer"]).mean()
+    share = pd.crosstab(orders["customer"], weekday, normalize="index")
+    entropy = -(share * np.log(share.where(share > 0, 1.0))).sum(axis=1)
+    out["weekday_entropy"] = entropy.reindex(out.index).fillna(0.0)
+    # Seasonal habits: orders in the same 28 days a year before the label window, and in
+    # the 28 days before the cutoff.
+    ahead = (orders["ds"] > cutoff - pd.Timedelta(days=364)) & (
+        orders["ds"] <= cutoff - pd.Timedelta(days=364 - LABEL_DAYS)
+    )
+    out["orders_same_season_last_year"] = (
+        ahead.groupby(orders["customer"]).sum().reindex(out.index, fill_value=0)
+    )
+
+
+def _add_category_shares(
+    out: pd.DataFrame, bought: pd.DataFrame, categories: list[str] | None
+) -> None:
+    """Add each customer's revenue share of the top categories to ``out``, in place
+    (``categories`` default: the five largest by revenue in ``bought``)."""
+    revenue = bought["quantity"] * bought["unit_price"]
+    if categories is None:
+        by_cat = revenue.groupby(bought["category"]).sum().sort_values(ascending=False)
+        categories = list(by_cat.index[:_TOP_CATEGORIES])
+    mix = pd.crosstab(bought["customer"], bought["category"], values=revenue, aggfunc="sum")
+    mix = mix.div(mix.sum(axis=1), axis=0).fillna(0.0)
+    for i in range(_TOP_CATEGORIES):
+        name = categories[i] if i < len(categories) else None
+        col = mix[name] if name in mix.columns else 0.0
+        out[f"category_share_{i}"] = pd.Series(col, index=mix.index).reindex(out.index).fillna(0.0)
+
+
 def customer_features(
     lines: pd.DataFrame, cutoff: pd.Timestamp, categories: list[str] | None = None
 ) -> pd.DataFrame:
@@ -161,29 +195,8 @@ def customer_features(
     out["return_rate"] = returns.reindex(out.index, fill_value=0) / per_customer.size().reindex(
         out.index, fill_value=1
     )
-    weekday = orders["ds"].dt.dayofweek
-    out["weekend_share"] = (weekday >= 5).groupby(orders["customer"]).mean()
-    share = pd.crosstab(orders["customer"], weekday, normalize="index")
-    entropy = -(share * np.log(share.where(share > 0, 1.0))).sum(axis=1)
-    out["weekday_entropy"] = entropy.reindex(out.index).fillna(0.0)
-    # Seasonal habits: orders in the same 28 days a year before the label window, and in
-    # the 28 days before the cutoff.
-    ahead = (orders["ds"] > cutoff - pd.Timedelta(days=364)) & (
-        orders["ds"] <= cutoff - pd.Timedelta(days=364 - LABEL_DAYS)
-    )
-    out["orders_same_season_last_year"] = (
-        ahead.groupby(orders["customer"]).sum().reindex(out.index, fill_value=0)
-    )
-    revenue = bought["quantity"] * bought["unit_price"]
-    if categories is None:
-        by_cat = revenue.groupby(bought["category"]).sum().sort_values(ascending=False)
-        categories = list(by_cat.index[:_TOP_CATEGORIES])
-    mix = pd.crosstab(bought["customer"], bought["category"], values=revenue, aggfunc="sum")
-    mix = mix.div(mix.sum(axis=1), axis=0).fillna(0.0)
-    for i in range(_TOP_CATEGORIES):
-        name = categories[i] if i < len(categories) else None
-        col = mix[name] if name in mix.columns else 0.0
-        out[f"category_share_{i}"] = pd.Series(col, index=mix.index).reindex(out.index).fillna(0.0)
+    _add_habits(out, orders, cutoff)
+    _add_category_shares(out, bought, categories)
     out["log_recency"] = np.log1p(out["recency"])
     out["log_frequency"] = np.log1p(out["frequency"])
     out["log_monetary"] = np.log1p(out["monetary"].clip(lower=0))
