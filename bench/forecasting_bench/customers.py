@@ -109,7 +109,7 @@ def recommendations_benchmark(data_dir: str | Path, recs_csv: str | Path | None)
     """Backtest every recommender (tuned on the validation window, scored on the test
     window), print the table, and (with ``recs_csv``) write the top 10 per customer for the
     28 days after the file's last day."""
-    from forecasting.customers.recommend import backtest_recommenders, tune_and_fit
+    from forecasting.customers.recommend_backtest import backtest_recommenders, tune_and_fit
 
     lines = online_retail_lines(data_dir)
     last = lines["ds"].max().date()

@@ -12,7 +12,7 @@ from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL
 from forecasting.customers.features import customer_features, labels
 from forecasting.customers.privacy import MissingKeyError, customer_key, pseudonymise
 from forecasting.customers.propensity import CutoffPlan, PlattCalibrator, propensity_metrics
-from forecasting.customers.recommend import ranking_metrics
+from forecasting.customers.recommend_backtest import ranking_metrics
 from forecasting.lifecycle.promotion import Evidence, decide_promotion
 
 KEY = b"0123456789abcdef-test"

@@ -114,7 +114,7 @@ def _backtest_propensity(
 def _backtest_recommenders(
     lines: pd.DataFrame, run_day: date, config: CustomerConfig
 ) -> CustomerBacktest:
-    from forecasting.customers.recommend import backtest_recommenders, tune_and_fit
+    from forecasting.customers.recommend_backtest import backtest_recommenders, tune_and_fit
 
     result = backtest_recommenders(lines, run_day, config.seed, config.recommenders)
     table = result.table()
@@ -131,7 +131,7 @@ def live_reference(
     """The champion's score on what customers did in the 28 days after the date it
     published for 28 days ago (``None`` if it did not publish then)."""
     from forecasting.customers.features import labels, purchases
-    from forecasting.customers.recommend import ranking_metrics
+    from forecasting.customers.recommend_backtest import ranking_metrics
     from forecasting.publishing.customers import read_customer_tables
 
     then = run_day - timedelta(days=LABEL_DAYS)
