@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 from forecasting.cli.errors import UsageError
+from forecasting.cli.options import Parents, add_dataset
 
 __all__ = ["DATASETS", "register"]
 
@@ -21,19 +22,15 @@ DATASETS = ("store-item-demand", "online-retail", "propensity", "recommendations
 MISSING = "the benchmark needs the bench package: pip install -e bench (make install does)"
 
 
-def register(sub: Any, parents: Any) -> None:
+def register(sub: Any, parents: Parents) -> None:
     """Add ``benchmark`` to the ``forecasting`` subcommands ``sub``."""
-    p = sub.add_parser(
+    p = parents.command(
+        sub,
         "benchmark",
-        parents=[parents.common],
-        help="our models vs open-source peers on a real dataset, same rolling-origin windows",
+        "our models vs open-source peers on a real dataset, same rolling-origin windows",
+        benchmark,
     )
-    p.add_argument("dataset", choices=DATASETS)
-    p.add_argument(
-        "--data-dir",
-        default="../shared/data",
-        help="folder holding the datasets (default ../shared/data)",
-    )
+    add_dataset(p, DATASETS)
     p.add_argument(
         "--scores-csv",
         help="propensity: write customer_id,score (P(buys in the 28 days after the file)) here",
@@ -70,7 +67,6 @@ def register(sub: Any, parents: Any) -> None:
         "--output-dir",
         help="where to write the results table and forecasts (default: <data-root>/bench)",
     )
-    p.set_defaults(func=benchmark)
 
 
 def benchmark(args: argparse.Namespace) -> int:

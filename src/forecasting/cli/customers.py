@@ -9,10 +9,8 @@ from typing import Any
 from forecasting.cli.config_flags import add_config_flags, config_from_args
 from forecasting.cli.options import (
     Parents,
-    add_date,
     add_json,
-    add_tracking,
-    add_warehouse,
+    add_run_flags,
     print_json,
     redact,
     settings,
@@ -27,22 +25,23 @@ def register(sub: Any, parents: Parents) -> None:
 
     group = sub.add_parser("customers", help="the customer models (propensity, recommendations)")
     csub = group.add_subparsers(dest="customers_command", required=True)
-    p = csub.add_parser(
+    p = parents.command(
+        csub,
         "run",
-        parents=[parents.common, parents.db, parents.leased],
-        help="run the customer_models steps for a day without Airflow "
-        "(key: $FORECASTING_CUSTOMER_KEY)",
+        "run the customer_models steps for a day without Airflow (key: $FORECASTING_CUSTOMER_KEY)",
+        run,
+        db=True,
+        leased=True,
     )
-    add_date(p)
-    add_warehouse(p, "SQLAlchemy URL of the published tables")
-    add_tracking(p)
+    add_run_flags(p, warehouse_help="SQLAlchemy URL of the published tables")
     add_config_flags(p, CustomerConfig)
-    p.set_defaults(func=run)
 
-    p = csub.add_parser(
+    p = parents.command(
+        csub,
         "map",
-        parents=[parents.common, parents.db],
-        help="for the shop: write customer_id -> pseudonym into a table of its own database",
+        "for the shop: write customer_id -> pseudonym into a table of its own database",
+        pseudonym_map,
+        db=True,
     )
     p.add_argument(
         "--table",
@@ -50,7 +49,6 @@ def register(sub: Any, parents: Parents) -> None:
         help="table to (re)create (default customer_pseudonyms)",
     )
     add_json(p)
-    p.set_defaults(func=pseudonym_map)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -11,6 +11,9 @@ from forecasting.cli.options import Parents, add_date, add_warehouse, settings
 
 __all__ = ["register"]
 
+#: The help of the lease commands' ``--warehouse-url``.
+LEASES_TABLE = "SQLAlchemy URL of the warehouse (the leases table)"
+
 
 def register(sub: Any, parents: Parents) -> None:
     """Add ``leases`` and ``check-storage`` to the ``forecasting`` subcommands ``sub``."""
@@ -19,26 +22,23 @@ def register(sub: Any, parents: Parents) -> None:
         help="the runs holding a date now (one run of a date at a time), and freeing one",
     )
     lsub = group.add_subparsers(dest="leases_command", required=True)
-    p = lsub.add_parser(
-        "list",
-        parents=[parents.common, parents.db],
-        help="every lease, who holds it, since when",
-    )
-    add_warehouse(p, "SQLAlchemy URL of the warehouse (the leases table)")
-    p.set_defaults(func=leases)
-    p = lsub.add_parser(
+    p = parents.command(lsub, "list", "every lease, who holds it, since when", leases, db=True)
+    add_warehouse(p, LEASES_TABLE)
+    p = parents.command(
+        lsub,
         "release",
-        parents=[parents.common, parents.db],
-        help="free a lease whose holder is known to be gone (e.g. demand_forecast/2024-06-30)",
+        "free a lease whose holder is known to be gone (e.g. demand_forecast/2024-06-30)",
+        leases,
+        db=True,
     )
     p.add_argument("key", help="the lease, as `leases list` prints it")
-    add_warehouse(p, "SQLAlchemy URL of the warehouse (the leases table)")
-    p.set_defaults(func=leases)
+    add_warehouse(p, LEASES_TABLE)
 
-    p = sub.add_parser(
+    p = parents.command(
+        sub,
         "check-storage",
-        parents=[parents.common],
-        help="check that every committed stage of a run date is there and sealed",
+        "check that every committed stage of a run date is there and sealed",
+        check_storage,
     )
     add_date(p)
     p.add_argument(
@@ -46,7 +46,6 @@ def register(sub: Any, parents: Parents) -> None:
         action="store_true",
         help="remove broken pointers, so the next run of the date writes those stages again",
     )
-    p.set_defaults(func=check_storage)
 
 
 def leases(args: argparse.Namespace) -> int:

@@ -1,19 +1,24 @@
-"""What several commands share: the parent parsers of their common flags, the ``--date``
-type, the settings the flags point at, and how results are printed.
+"""What several commands share: the parent parsers of their common flags, adding a command
+on them, the flags of a run date and of a dataset, the ``--date`` type, the settings the
+flags point at, and how results are printed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 __all__ = [
+    "Command",
     "Parents",
+    "add_dataset",
     "add_date",
     "add_json",
+    "add_run_flags",
     "add_tracking",
     "add_warehouse",
     "iso_date",
@@ -21,6 +26,16 @@ __all__ = [
     "redact",
     "settings",
 ]
+
+
+#: The help of ``--date``, ``--warehouse-url`` and ``--tracking-uri`` unless a command words
+#: its own.
+_DATE_HELP = "the run's day YYYY-MM-DD"
+_WAREHOUSE_HELP = "SQLAlchemy URL the run published to"
+_TRACKING_HELP = "MLflow tracking URI"
+
+#: A command: the parsed flags in, the exit status out.
+Command = Callable[[argparse.Namespace], int]
 
 
 @dataclass(frozen=True)
@@ -64,6 +79,31 @@ class Parents:
         )
         return cls(common=common, db=db, leased=leased)
 
+    def command(
+        self,
+        sub: Any,
+        name: str,
+        help: str,
+        func: Command,
+        *,
+        db: bool = False,
+        leased: bool = False,
+    ) -> argparse.ArgumentParser:
+        """Add the command ``name`` to the subcommands ``sub``; returns its parser.
+
+        Args:
+            sub: The subcommands (what ``add_subparsers`` returned).
+            name: The command's name.
+            help: Its line in the list of commands.
+            func: What it runs.
+            db: Whether it takes ``--source-url``.
+            leased: Whether it takes ``--wait`` (it runs a date, so holds its lease).
+        """
+        parents = [self.common, *([self.db] if db else []), *([self.leased] if leased else [])]
+        parser: argparse.ArgumentParser = sub.add_parser(name, parents=parents, help=help)
+        parser.set_defaults(func=func)
+        return parser
+
 
 def add_verbose(parser: argparse.ArgumentParser, default: Any = 0) -> None:
     """``-v/--verbose``: progress to stderr (``-vv``: debug detail); a failure shows its
@@ -78,21 +118,43 @@ def add_verbose(parser: argparse.ArgumentParser, default: Any = 0) -> None:
     )
 
 
-def add_date(parser: argparse.ArgumentParser, help: str = "the run's day YYYY-MM-DD") -> None:
+def add_date(parser: argparse.ArgumentParser, help: str = _DATE_HELP) -> None:
     """The required ``--date`` of a command about one run date."""
     parser.add_argument("--date", type=iso_date, required=True, help=help)
 
 
-def add_warehouse(
-    parser: argparse.ArgumentParser, help: str = "SQLAlchemy URL the run published to"
-) -> None:
+def add_warehouse(parser: argparse.ArgumentParser, help: str = _WAREHOUSE_HELP) -> None:
     """``--warehouse-url``: where the forecast tables are."""
     parser.add_argument("--warehouse-url", help=help)
 
 
-def add_tracking(parser: argparse.ArgumentParser, help: str = "MLflow tracking URI") -> None:
+def add_tracking(parser: argparse.ArgumentParser, help: str = _TRACKING_HELP) -> None:
     """``--tracking-uri``: the MLflow store."""
     parser.add_argument("--tracking-uri", help=help)
+
+
+def add_run_flags(
+    parser: argparse.ArgumentParser,
+    date_help: str = _DATE_HELP,
+    warehouse_help: str = _WAREHOUSE_HELP,
+    tracking_help: str = _TRACKING_HELP,
+) -> None:
+    """A run date and where its results are: ``--date``, ``--warehouse-url`` and
+    ``--tracking-uri``, each with its help text."""
+    add_date(parser, date_help)
+    add_warehouse(parser, warehouse_help)
+    add_tracking(parser, tracking_help)
+
+
+def add_dataset(parser: argparse.ArgumentParser, choices: Sequence[str]) -> None:
+    """The ``dataset`` argument, one of ``choices``, and ``--data-dir``, the folder that
+    holds the real datasets."""
+    parser.add_argument("dataset", choices=choices)
+    parser.add_argument(
+        "--data-dir",
+        default="../shared/data",
+        help="folder holding the datasets (default ../shared/data)",
+    )
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

@@ -7,14 +7,7 @@ import argparse
 from typing import Any
 
 from forecasting.cli.config_flags import add_config_flags, config_from_args
-from forecasting.cli.options import (
-    Parents,
-    add_date,
-    add_tracking,
-    add_warehouse,
-    print_json,
-    settings,
-)
+from forecasting.cli.options import Parents, add_run_flags, print_json, settings
 
 __all__ = ["register"]
 
@@ -23,40 +16,37 @@ def register(sub: Any, parents: Parents) -> None:
     """Add ``run``, ``summary`` and ``report`` to the ``forecasting`` subcommands ``sub``."""
     from forecasting.config import PipelineConfig
 
-    p = sub.add_parser(
+    p = parents.command(
+        sub,
         "run",
-        parents=[parents.common, parents.db, parents.leased],
-        help="run the daily pipeline for one logical date, without Airflow",
+        "run the daily pipeline for one logical date, without Airflow",
+        run,
+        db=True,
+        leased=True,
     )
-    add_date(p, "logical date YYYY-MM-DD (history up to and including it)")
-    add_warehouse(
-        p, "SQLAlchemy URL to publish to (env FORECASTING_WAREHOUSE_URL; default: the source)"
-    )
-    add_tracking(
-        p, "MLflow tracking URI (env MLFLOW_TRACKING_URI; default SQLite in the data folder)"
+    add_run_flags(
+        p,
+        date_help="logical date YYYY-MM-DD (history up to and including it)",
+        warehouse_help="SQLAlchemy URL to publish to "
+        "(env FORECASTING_WAREHOUSE_URL; default: the source)",
+        tracking_help="MLflow tracking URI "
+        "(env MLFLOW_TRACKING_URI; default SQLite in the data folder)",
     )
     add_config_flags(p, PipelineConfig)
-    p.set_defaults(func=run)
 
-    p = sub.add_parser(
-        "summary",
-        parents=[parents.common, parents.db],
-        help="print what the run of a logical date did",
+    p = parents.command(
+        sub, "summary", "print what the run of a logical date did", summary, db=True
     )
-    add_date(p, "logical date YYYY-MM-DD")
-    add_warehouse(p)
-    add_tracking(p)
-    p.set_defaults(func=summary)
+    add_run_flags(p, date_help="logical date YYYY-MM-DD")
 
-    p = sub.add_parser(
+    p = parents.command(
+        sub,
         "report",
-        parents=[parents.common, parents.db],
-        help="rebuild the planner report (HTML) of a run date from its published tables",
+        "rebuild the planner report (HTML) of a run date from its published tables",
+        report,
+        db=True,
     )
-    add_date(p)
-    add_warehouse(p)
-    add_tracking(p)
-    p.set_defaults(func=report)
+    add_run_flags(p)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import argparse
 import os
 from typing import Any
 
-from forecasting.cli.options import Parents, add_json, print_json, redact, settings
+from forecasting.cli.options import Parents, add_dataset, add_json, print_json, redact, settings
 
 __all__ = ["register"]
 
@@ -20,10 +20,8 @@ DATASETS = ("store-item-demand", "online-retail")
 
 def register(sub: Any, parents: Parents) -> None:
     """Add the shop commands to the ``forecasting`` subcommands ``sub``."""
-    p = sub.add_parser(
-        "seed-demo",
-        parents=[parents.common, parents.db],
-        help="load a synthetic shop into the source database",
+    p = parents.command(
+        sub, "seed-demo", "load a synthetic shop into the source database", seed_demo, db=True
     )
     # The generator's defaults (forecasting.sources.synthetic.generate_shop; a unit test
     # keeps them equal): importing it here would load pandas for every --help.
@@ -37,26 +35,23 @@ def register(sub: Any, parents: Parents) -> None:
     )
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     add_json(p)
-    p.set_defaults(func=seed_demo)
 
-    p = sub.add_parser(
+    p = parents.command(
+        sub,
         "import",
-        parents=[parents.common, parents.db],
-        help="load a real dataset from ../shared/data into the source database",
+        "load a real dataset from ../shared/data into the source database",
+        import_dataset,
+        db=True,
     )
-    p.add_argument("dataset", choices=DATASETS)
-    p.add_argument(
-        "--data-dir",
-        default="../shared/data",
-        help="folder holding the datasets (default ../shared/data)",
-    )
+    add_dataset(p, DATASETS)
     add_json(p)
-    p.set_defaults(func=import_dataset)
 
-    p = sub.add_parser(
+    p = parents.command(
+        sub,
         "init-db",
-        parents=[parents.common, parents.db],
-        help="create tables and least-privilege MySQL users (an administrator's one-off step)",
+        "create tables and least-privilege MySQL users (an administrator's one-off step)",
+        init_db,
+        db=True,
     )
     p.add_argument(
         "--admin-url",
@@ -77,7 +72,6 @@ def register(sub: Any, parents: Parents) -> None:
         help="the shop's tables already exist: create only the forecast tables",
     )
     add_json(p)
-    p.set_defaults(func=init_db)
 
 
 def seed_demo(args: argparse.Namespace) -> int:
