@@ -10,7 +10,6 @@ The package's modules: :mod:`~forecasting.db.engines` (engines, URLs, dialects),
 (frames in and out).
 """
 
-import time  # noqa: F401  # tests/integration/test_faults.py patches ``db.time.sleep``
 
 from forecasting.db.engines import dialect_of, key_collation, make_engine, redact_url
 from forecasting.db.frames import insert_frame, insert_rows, read_frame, stream_frames
