@@ -389,10 +389,8 @@ def test_mariadb_dropping_mid_publish_rolls_back_and_retries(mysql_url: str, pro
 def test_mariadb_down_fails_with_a_clear_message_and_leaves_nothing(
     small_shop, mysql_url: str, tmp_path: Path, monkeypatch
 ) -> None:
-
-    monkeypatch.setattr(
-        "forecasting.db.retry.time.sleep", lambda s: None
-    )  # the retries' backoff, not their count
+    # the retries' backoff, not their count
+    monkeypatch.setattr("forecasting.db.retry.time.sleep", lambda s: None)
     load_shop(make_engine(mysql_url), small_shop)
     free = socket.socket()
     free.bind(("127.0.0.1", 0))
