@@ -10,7 +10,6 @@ The package's modules: :mod:`~forecasting.db.engines` (engines, URLs, dialects),
 (frames in and out).
 """
 
-
 from forecasting.db.engines import dialect_of, key_collation, make_engine, redact_url
 from forecasting.db.frames import insert_frame, insert_rows, read_frame, stream_frames
 from forecasting.db.retry import DatabaseUnavailableError, is_transient, retrying

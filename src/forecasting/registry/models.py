@@ -19,6 +19,7 @@ from mlflow.exceptions import MlflowException
 
 from forecasting.errors import RegistryUnavailableError
 from forecasting.lifecycle.promotion import CHAMPION_ALIAS
+from forecasting.registry.tracking import tracker
 
 __all__ = [
     "RegistryUnavailableError",
@@ -121,7 +122,7 @@ def get_champion(name: str) -> VersionInfo | None:
     Raises:
         RegistryUnavailableError: If the registry could not answer.
     """
-    client = mlflow.MlflowClient()
+    client = tracker()
     try:
         model = _call(lambda: client.get_registered_model(name), "reading the registered model")
     except MlflowException as exc:
@@ -136,14 +137,14 @@ def get_champion(name: str) -> VersionInfo | None:
 
 def get_version(name: str, version: str) -> VersionInfo:
     """One version of a registered model."""
-    client = mlflow.MlflowClient()
+    client = tracker()
     mv = _call(lambda: client.get_model_version(name, version), f"reading version {version}")
     return VersionInfo.from_model_version(mv)
 
 
 def list_versions(name: str) -> list[VersionInfo]:
     """Every version of a registered model (empty if there is none), newest first."""
-    client = mlflow.MlflowClient()
+    client = tracker()
     found = _call(
         lambda: client.search_model_versions(f"name = '{_quote(name)}'"), "listing versions"
     )
@@ -172,7 +173,7 @@ def register_run_model(
     Re-running a date that reused its training run therefore does not create a second
     version of the same model.
     """
-    client = mlflow.MlflowClient()
+    client = tracker()
     try:
         _call(lambda: client.get_registered_model(name), "reading the registered model")
     except MlflowException as exc:
@@ -196,7 +197,7 @@ def register_run_model(
 
 def set_version_tags(name: str, version: str, tags: dict[str, str]) -> None:
     """Set tags on a version."""
-    client = mlflow.MlflowClient()
+    client = tracker()
 
     def tag_all() -> None:
         for key, value in tags.items():
@@ -207,7 +208,7 @@ def set_version_tags(name: str, version: str, tags: dict[str, str]) -> None:
 
 def set_champion(name: str, version: str) -> None:
     """Point ``@champion`` at a version (only ever one that is fully registered)."""
-    client = mlflow.MlflowClient()
+    client = tracker()
     mv = _call(lambda: client.get_model_version(name, version), f"reading version {version}")
     if str(getattr(mv, "status", "READY")) not in ("READY", "ModelVersionStatus.READY"):
         raise RegistryUnavailableError(f"version {version} is {mv.status}, not READY")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.evaluation.metrics import METRIC_COLUMNS
-from forecasting.registry.tracking import flatten, git_sha, package_versions
+from forecasting.registry.tracking import flatten, git_sha, package_versions, tracker
 
 __all__ = [
     "COMPLETE_TAG",
@@ -79,7 +79,7 @@ class CandidateRun:
 
 
 def _client(client: mlflow.MlflowClient | None) -> mlflow.MlflowClient:
-    return client if client is not None else mlflow.MlflowClient()
+    return tracker(client)
 
 
 def date_run(
@@ -158,7 +158,7 @@ def end_stale_runs(experiment_id: str, run_day: date) -> int:
     a time, so a ``RUNNING`` run of the date when a new attempt starts belongs to an
     attempt that died without ending it.
     """
-    client = mlflow.MlflowClient()
+    client = tracker()
     stale = client.search_runs(
         [experiment_id],
         f"tags.logical_date = '{run_day.isoformat()}' and attributes.status = 'RUNNING'",
@@ -274,7 +274,7 @@ def log_live_metrics(
     Returns:
         The monitoring run's id.
     """
-    client = mlflow.MlflowClient()
+    client = tracker()
     found = client.search_runs(
         [experiment_id],
         f"tags.`monitoring.model` = '{model_name}' and tags.`monitoring.version` = '{version}'",

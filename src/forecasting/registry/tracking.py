@@ -19,12 +19,12 @@ __all__ = [
     "flatten",
     "git_sha",
     "load_json_artifact",
-    "log_dict",
     "log_figure",
     "log_metrics",
     "log_table",
     "package_versions",
     "set_tags",
+    "tracker",
 ]
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,17 @@ _PACKAGES = (
     "sqlalchemy",
     "apache-airflow",
 )
+
+
+def tracker(client: Any = None) -> Any:
+    """The MLflow client: ``client`` when the caller has one (a task's
+    :attr:`Resources.tracker <forecasting.resources.Resources.tracker>`), else a client on
+    the URI :func:`configure_mlflow` set. The one place outside ``Resources`` that builds one."""
+    if client is not None:
+        return client
+    import mlflow
+
+    return mlflow.MlflowClient()
 
 
 def configure_mlflow(tracking_uri: str, artifact_root: str, experiment: str) -> str:
@@ -63,7 +74,7 @@ def configure_mlflow(tracking_uri: str, artifact_root: str, experiment: str) -> 
 
     from forecasting.errors import RegistryUnavailableError
 
-    client = mlflow.MlflowClient()
+    client = tracker()
     try:
         found = client.get_experiment_by_name(experiment)
     except (MlflowException, OSError) as exc:
@@ -144,13 +155,6 @@ def log_metrics(metrics: dict[str, float]) -> None:
     import mlflow
 
     mlflow.log_metrics(metrics)
-
-
-def log_dict(data: Any, name: str) -> None:
-    """Log a JSON-ready object as a JSON artefact of the active run."""
-    import mlflow
-
-    mlflow.log_dict(data, name)
 
 
 def set_tags(tags: dict[str, str]) -> None:

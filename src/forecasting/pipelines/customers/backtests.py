@@ -22,7 +22,8 @@ from forecasting.customers.config import (
     CustomerConfig,
 )
 from forecasting.customers.features import LABEL_DAYS
-from forecasting.registry.tracking import log_dict, log_figure
+from forecasting.registry.runs import log_json
+from forecasting.registry.tracking import log_figure
 
 __all__ = ["CustomerBacktest", "backtest", "config_hash", "live_reference"]
 
@@ -98,8 +99,8 @@ def _backtest_propensity(
     log_figure(lift_chart(result.scored), artifacts.MLFLOW_LIFT_CHART)
     frame = result.scored[winner]
     log_reliability = reliability_table(frame["y"].to_numpy(), frame["p"].to_numpy())
-    log_dict(log_reliability.to_dict(orient="list"), artifacts.MLFLOW_RELIABILITY_TABLE)
-    log_dict(
+    log_json(log_reliability.to_dict(orient="list"), artifacts.MLFLOW_RELIABILITY_TABLE)
+    log_json(
         {
             "test": [str(c) for c in plan.test],
             "calibration": str(plan.calibration),
@@ -120,7 +121,7 @@ def _backtest_recommenders(
     table = result.table()
     # Chosen on the validation window; the test window only reports and gates.
     winner = str(table.sort_values("validation_ndcg_at_10", ascending=False)["model"].iloc[0])
-    log_dict(result.params, artifacts.MLFLOW_RECOMMENDER_PARAMS)
+    log_json(result.params, artifacts.MLFLOW_RECOMMENDER_PARAMS)
     model = tune_and_fit(lines, run_day, winner, result.params[winner])
     return CustomerBacktest(winner, model, table, "ndcg_at_10", (RECOMMENDER_GATE_BASELINE,))
 

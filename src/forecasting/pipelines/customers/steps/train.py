@@ -17,7 +17,8 @@ from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL
 from forecasting.customers.features import LABEL_DAYS
 from forecasting.pipelines.customers.handoffs import Trained, Validated
 from forecasting.pipelines.customers.steps.validate import read_lines
-from forecasting.registry.tracking import log_dict, log_metrics, set_tags
+from forecasting.registry.runs import log_json
+from forecasting.registry.tracking import log_metrics, set_tags
 from forecasting.resources import Resources
 from forecasting.storage import read_json
 
@@ -145,7 +146,7 @@ def train_model(
             {f"data_{k}": float(v) for k, v in validated.counts.items()}
             | {"data_forgotten_customers": float(validated.forgotten)}
         )
-        log_dict(read_json(storage.open(validated.report_uri)), artifacts.VALIDATION_REPORT)
+        log_json(read_json(storage.open(validated.report_uri)), artifacts.VALIDATION_REPORT)
         outcome = Trained(decision.serve_version, False, decision.reason)
         if decision.train:
             outcome = _train_and_pin(
