@@ -60,10 +60,11 @@ DEMO := env -u FORECASTING_SOURCE_URL -u FORECASTING_WAREHOUSE_URL -u FORECASTIN
 demo: install  ## seed a synthetic shop, run the daily DAG for two days, print what it did
 	@if [ -n "$$FORECASTING_SOURCE_URL$$AIRFLOW_CONN_FORECASTING_SOURCE" ]; then \
 		echo "make demo uses its own SQLite shop in $(FORECASTING_DATA_DIR), not the shop your environment names (docs/operators/configuration.md: Run it on your shop)"; fi
-	@echo "seed-demo: a synthetic shop in $(FORECASTING_DATA_DIR)/shop.db ..."
 	@$(DEMO) $(BIN)/forecasting seed-demo --end-date $(DEMO_NEXT_DAY)
 	@mkdir -p $(DATA)
-	$(DEMO) $(BIN)/airflow db migrate > $(DATA)/airflow-db-migrate.log 2>&1
+	@echo "Airflow: airflow db migrate (log: .data/airflow-db-migrate.log) ..."
+	@$(DEMO) $(BIN)/airflow db migrate > $(DATA)/airflow-db-migrate.log 2>&1 \
+		|| { tail -n 30 $(DATA)/airflow-db-migrate.log; exit 1; }
 	@for day in $(DEMO_DAY) $(DEMO_NEXT_DAY); do \
 		logical=$$(date -d "$$day + 1 day" +%F); \
 		echo "Airflow: airflow dags test demand_forecast $$logical (the run for $$day) ..."; \
@@ -75,6 +76,7 @@ demo: install  ## seed a synthetic shop, run the daily DAG for two days, print w
 	@$(DEMO) $(BIN)/forecasting summary --date $(DEMO_DAY)
 	@echo; echo "----- the next day: the champion is reused, monitoring joins day one's forecasts with its actuals -----"
 	@$(DEMO) $(BIN)/forecasting summary --date $(DEMO_NEXT_DAY)
+	@echo; echo "Airflow's UI on these runs: make airflow-ui (then http://127.0.0.1:8080)"
 
 # Airflow's UI on the demo's runs. `airflow standalone` starts its components by the name
 # `airflow`, so the virtualenv's bin goes first on PATH; the demo's environment (its own
