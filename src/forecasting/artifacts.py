@@ -19,6 +19,7 @@ __all__ = [
     "CUSTOMER_LINES",
     "CUSTOMER_PROPENSITY",
     "CUSTOMER_RECOMMENDATIONS",
+    "EXTRACT_CATALOGUE",
     "EXTRACT_DEMAND",
     "EXTRACT_EVENTS",
     "EXTRACT_FUTURE",
@@ -59,6 +60,7 @@ EXTRACT_DEMAND = "demand.parquet"
 EXTRACT_FUTURE = "future.parquet"
 EXTRACT_EVENTS = "events.parquet"
 EXTRACT_PRICES = "prices.parquet"
+EXTRACT_CATALOGUE = "catalogue.parquet"
 EXTRACT_MANIFEST = "manifest.json"
 #: ``validate/<shard>/`` and ``check/``: a :class:`~forecasting.validation.ValidationReport`.
 VALIDATION_REPORT = "validation.json"

@@ -8,7 +8,7 @@ paid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 import numpy as np
@@ -20,9 +20,11 @@ from forecasting.schema import EXTRACT_COLUMNS, FUTURE_COLUMNS, SEPARATOR, SERIE
 from forecasting.sharding import Shard, shard_of_many
 
 __all__ = [
+    "CATALOGUE_COLUMNS",
     "PRICE_DAYS",
     "Extract",
     "assemble_extract",
+    "empty_catalogue",
     "flag_outliers",
     "shard_products",
 ]
@@ -43,6 +45,10 @@ class Extract:
             over the last :data:`PRICE_DAYS` days (units-weighted), ``line_count`` and their
             ``price_ratio`` (1 where nothing sold).
         cleaning: Counts of the cleaning rules applied.
+        catalogue: Every sellable product of the catalogue (all shards), with its text:
+            ``sku, name, description, category, list_price, launched_on``. The text model
+            is fitted on all of it (text neighbours cross shards), and products launching
+            in the horizon are forecast from it (:mod:`forecasting.text`).
     """
 
     history: pd.DataFrame
@@ -50,6 +56,25 @@ class Extract:
     events: pd.DataFrame
     prices: pd.DataFrame
     cleaning: dict[str, float]
+    catalogue: pd.DataFrame = field(default_factory=lambda: empty_catalogue())
+
+
+#: Columns of :attr:`Extract.catalogue`, in order.
+CATALOGUE_COLUMNS = ("sku", "name", "description", "category", "list_price", "launched_on")
+
+
+def empty_catalogue() -> pd.DataFrame:
+    """A catalogue frame without rows (:data:`CATALOGUE_COLUMNS`)."""
+    return pd.DataFrame(
+        {
+            "sku": pd.Series(dtype=object),
+            "name": pd.Series(dtype=object),
+            "description": pd.Series(dtype=object),
+            "category": pd.Series(dtype=object),
+            "list_price": pd.Series(dtype=float),
+            "launched_on": pd.Series(dtype="datetime64[ns]"),
+        }
+    )
 
 
 def shard_products(products: pd.DataFrame, shard: Shard) -> pd.DataFrame:
@@ -268,7 +293,9 @@ def assemble_extract(
             (launched > pd.Timestamp(window.last_day) - pd.Timedelta(days=7)).sum()
         ),
     }
-    return Extract(history, future, events, prices, cleaning)
+    # A catalogue read before products' text was extracted has no name or description.
+    catalogue = catalog.products.reindex(columns=list(CATALOGUE_COLUMNS)).sort_values("sku")
+    return Extract(history, future, events, prices, cleaning, catalogue.reset_index(drop=True))
 
 
 def _stockout_days(history: pd.DataFrame, stockouts: pd.DataFrame) -> np.ndarray:

@@ -14,6 +14,8 @@ Built from the demand store (:mod:`forecasting.extraction.store`) and the catalo
   (planned promotions, list prices), without ``y``.
 * ``events.parquet`` -- calendar events from the window start to the horizon end.
 * ``prices.parquet`` -- each SKU's list price against what customers paid lately.
+* ``catalogue.parquet`` -- every sellable product with its text (all shards): what the
+  text model is fitted on and what products launching in the horizon are forecast from.
 * ``manifest.json`` -- window, shard, row counts, cleaning counts and a content fingerprint.
 
 No customer id is read: demand is aggregated per SKU, location and day. The frames are
@@ -32,6 +34,7 @@ from sqlalchemy.engine import Engine
 from upath import UPath
 
 from forecasting.artifacts import (
+    EXTRACT_CATALOGUE,
     EXTRACT_DEMAND,
     EXTRACT_EVENTS,
     EXTRACT_FUTURE,
@@ -39,7 +42,12 @@ from forecasting.artifacts import (
     EXTRACT_PRICES,
 )
 from forecasting.config import DataChecks
-from forecasting.extraction.assemble import Extract, assemble_extract, shard_products
+from forecasting.extraction.assemble import (
+    Extract,
+    assemble_extract,
+    empty_catalogue,
+    shard_products,
+)
 from forecasting.extraction.source import Catalog
 from forecasting.extraction.window import ExtractWindow
 from forecasting.schema import EXTRACT_COLUMNS, FUTURE_COLUMNS, SEPARATOR
@@ -185,6 +193,7 @@ def write_partition(
     write_parquet(future, folder / EXTRACT_FUTURE)
     write_parquet(events, folder / EXTRACT_EVENTS)
     write_parquet(extract.prices, folder / EXTRACT_PRICES)
+    write_parquet(extract.catalogue, folder / EXTRACT_CATALOGUE)
     write_json(folder / EXTRACT_MANIFEST, result.to_dict())
     log.info(
         "extract %s: %d rows, %d series for %s..%s (%d outlier days excluded)",
@@ -215,5 +224,9 @@ def read_partition(
         read_parquet(folder / EXTRACT_EVENTS),
         read_parquet(folder / EXTRACT_PRICES),
         manifest.get("cleaning", {}),
+        # An extract written before the catalogue was part of it has none.
+        read_parquet(folder / EXTRACT_CATALOGUE)
+        if (folder / EXTRACT_CATALOGUE).exists()
+        else empty_catalogue(),
     )
     return extract, manifest

@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 NON_PRODUCT_CATEGORY = "non-product"
 #: The source columns extraction reads, per table. A renamed or dropped one stops the run.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "products": ("sku", "category", "list_price", "launched_on"),
+    "products": ("sku", "name", "description", "category", "list_price", "launched_on"),
     "locations": ("location_id",),
     "orders": ("order_id", "location_id", "ordered_at", "status"),
     "order_lines": ("order_id", "sku", "quantity", "unit_price"),
@@ -100,7 +100,8 @@ class Catalog:
     """The catalogue and calendar a run uses, read once by ``sync_source``.
 
     Attributes:
-        products: ``sku, category, list_price, launched_on`` of sellable products.
+        products: ``sku, name, description, category, list_price, launched_on`` of
+            sellable products.
         locations: ``location_id``.
         promotions: Promotions overlapping the run's window and horizon.
         events: Calendar events in the window and horizon (``ds, name, kind``).

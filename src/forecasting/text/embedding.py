@@ -95,20 +95,25 @@ class TextEmbedding:
         text = product_text(products).to_numpy()
         min_df = _MIN_DF if len(text) >= 20 else 1
         word = TfidfVectorizer(
-            analyzer="word", ngram_range=(1, 2), min_df=min_df, sublinear_tf=True,
-            token_pattern=r"(?u)\b\w+\b", dtype=np.float32,
+            analyzer="word",
+            ngram_range=(1, 2),
+            min_df=min_df,
+            sublinear_tf=True,
+            token_pattern=r"(?u)\b\w+\b",
+            dtype=np.float32,
         )
         char = TfidfVectorizer(
-            analyzer="char_wb", ngram_range=(3, 5), min_df=min_df, sublinear_tf=True,
+            analyzer="char_wb",
+            ngram_range=(3, 5),
+            min_df=min_df,
+            sublinear_tf=True,
             dtype=np.float32,
         )
         matrix = _stack(word.fit_transform(text), char.fit_transform(text))
         k = min(dimensions, matrix.shape[1] - 1, len(text) - 1)
         svd = TruncatedSVD(n_components=k, random_state=seed) if k >= 2 else None
         dense = svd.fit_transform(matrix) if svd is not None else matrix.toarray()
-        return cls(
-            products["sku"].astype(str).to_numpy(), _unit(dense), word, char, svd
-        )
+        return cls(products["sku"].astype(str).to_numpy(), _unit(dense), word, char, svd)
 
     def transform(self, products: pd.DataFrame) -> np.ndarray:
         """Embed products (new ones included) with the fitted model."""

@@ -14,7 +14,7 @@ from forecasting.extraction import (
     read_partition,
     write_partition,
 )
-from forecasting.extraction.assemble import flag_outliers
+from forecasting.extraction.assemble import CATALOGUE_COLUMNS, flag_outliers
 from forecasting.extraction.window import month_chunks, time_segments
 from forecasting.sharding import Shard
 from forecasting.sources import ShopData, load_shop
@@ -263,6 +263,18 @@ def test_partition_is_idempotent(loaded: str, tmp_path: Path) -> None:
         read_partition(UPath(tmp_path / "a"))[0].history,
         read_partition(UPath(tmp_path / "b"))[0].history,
     )
+
+
+def test_the_extract_carries_the_sellable_catalogue_with_its_text(
+    loaded: str, tmp_path: Path
+) -> None:
+    extract = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path / "s"))
+    write_partition(UPath(tmp_path / "a"), extract, WINDOW, Shard(0, 1))
+    catalogue = read_partition(UPath(tmp_path / "a"))[0].catalogue
+    # Postage is not a product; the text comes along for the text model.
+    assert catalogue["sku"].tolist() == ["A", "B"]
+    assert catalogue["name"].tolist() == ["a", "b"]
+    assert list(catalogue.columns) == list(CATALOGUE_COLUMNS)
 
 
 def test_a_window_without_demand_gives_an_empty_extract(loaded: str, tmp_path: Path) -> None:
