@@ -9,6 +9,7 @@ __all__ = [
     "CUSTOMER_PIPELINE",
     "DEFAULT_MODELS",
     "DEMAND_PIPELINE",
+    "LAUNCH_MODEL_NAME",
     "LOWER_IS_BETTER",
     "MODEL_NAMES",
 ]
@@ -29,6 +30,10 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "mlp",
     "ensemble",
 )
+#: ``demand_forecast.model_name`` of new products' rows: forecast from their text
+#: neighbours' and category's launch curves (:mod:`forecasting.text.launch`), not by the
+#: registered model.
+LAUNCH_MODEL_NAME = "launch_curve"
 #: Every candidate name the pipeline and the benchmark understand: today all of them are in
 #: the default line-up (a model left out of it would be added here).
 MODEL_NAMES: tuple[str, ...] = DEFAULT_MODELS

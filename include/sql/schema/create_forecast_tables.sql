@@ -14,8 +14,12 @@ CREATE TABLE IF NOT EXISTS demand_forecast (
     p10           DOUBLE PRECISION NOT NULL,
     p50           DOUBLE PRECISION NOT NULL,
     p90           DOUBLE PRECISION NOT NULL,
-    model_name    VARCHAR(64)   NOT NULL,
+    model_name    VARCHAR(64)   NOT NULL,  -- launch_curve on cold-start rows
     model_version VARCHAR(16)   NOT NULL,
+    -- 1: a new product, forecast from its text neighbours' and category's launch curves
+    -- (launching in the horizon, or under 28 days of history); see forecasting.text.launch
+    cold_start    SMALLINT      NOT NULL DEFAULT 0,
+    history_days  INTEGER,                 -- days of the series' history up to run_date
     PRIMARY KEY (run_date, sku, location_id, target_date){% if dialect == "mysql" %},
     -- monitoring reads the forecasts made for a target day (forecasting.monitoring)
     KEY ix_demand_forecast_target (target_date){% endif %}

@@ -26,12 +26,15 @@ from sqlalchemy.engine import Engine
 from forecasting.db import read_frame
 from forecasting.errors import NonRetryableError
 from forecasting.lifecycle.publish import TableWrite, publish_in_one_transaction
+from forecasting.names import LAUNCH_MODEL_NAME
 from forecasting.sources.shop import create_forecast_tables
 
 __all__ = [
+    "ADDED_COLUMNS",
     "FORECAST_TABLES",
     "PublishGuardError",
     "PublishedRun",
+    "add_missing_columns",
     "ensure_forecast_tables",
     "guard_against_shrinking",
     "previous_runs",
@@ -52,6 +55,15 @@ FORECAST_TABLES = (
     "demand_forecast_leadtime",
     "forecast_accuracy",
     "forecast_accuracy_summary",
+)
+
+
+#: Columns later versions added to existing forecast tables: ``(table, column)``.
+#: :func:`add_missing_columns` adds them to tables created before (``create_forecast_tables``
+#: creates new tables with them; ``schema/add_column.sql`` holds their definitions).
+ADDED_COLUMNS = (
+    ("demand_forecast", "cold_start"),
+    ("demand_forecast", "history_days"),
 )
 
 
@@ -87,6 +99,40 @@ def ensure_forecast_tables(engine: Engine) -> None:
     inspector = sa.inspect(engine)
     if not all(inspector.has_table(t) for t in FORECAST_TABLES):
         create_forecast_tables(engine)
+
+
+def add_missing_columns(engine: Engine) -> list[str]:
+    """Add the :data:`ADDED_COLUMNS` an existing table lacks (an upgrade; idempotent).
+
+    ``forecasting init-db`` runs it with the administrator's rights. A publisher without
+    ``ALTER`` on a table created by an earlier version gets an error that says so.
+
+    Returns:
+        The ``table.column`` names added.
+    """
+    from forecasting.db import dialect_of, execute_script
+
+    inspector = sa.inspect(engine)
+    missing = [
+        (table, column)
+        for table, column in ADDED_COLUMNS
+        if inspector.has_table(table)
+        and column not in {c["name"] for c in inspector.get_columns(table)}
+    ]
+    added = []
+    for table, column in missing:
+        try:
+            with engine.begin() as conn:
+                execute_script(conn, "schema/add_column", table=table, column=column)
+        except sa.exc.DBAPIError as exc:
+            raise NonRetryableError(
+                f"table {table} lacks column {column} (added by this version) and it could "
+                f"not be added ({type(exc.orig).__name__}): run `forecasting init-db` as an "
+                "administrator to upgrade the forecast tables"
+            ) from exc
+        added.append(f"{table}.{column}")
+        log.info("added column %s.%s (%s)", table, column, dialect_of(engine))
+    return added
 
 
 def _check(forecasts: pd.DataFrame, max_key_length: int) -> None:
@@ -165,7 +211,9 @@ def publish_forecasts(
 
     Args:
         engine: Warehouse database.
-        forecasts: ``sku, location_id, ds, forecast, p10, p50, p90`` (all shards).
+        forecasts: ``sku, location_id, ds, forecast, p10, p50, p90`` (all shards), and
+            optionally ``cold_start`` (rows of new products, published with model name
+            :data:`~forecasting.names.LAUNCH_MODEL_NAME`) and ``history_days``.
         run: Run metadata (``row_count`` and ``series_count`` should match ``forecasts``).
         leadtime: ``sku, location_id, days, forecast, p50, p80, p90, p95, p99`` for
             ``demand_forecast_leadtime`` (``None``: the model version has no lead-time
@@ -182,6 +230,7 @@ def publish_forecasts(
     """
     _check(forecasts, max_key_length)
     ensure_forecast_tables(engine)
+    add_missing_columns(engine)
     if min_series_ratio > 0:
         previous, same = previous_runs(engine, run.run_date)
         guard_against_shrinking(run.series_count, previous, same, min_series_ratio)
@@ -191,7 +240,15 @@ def publish_forecasts(
         target_date=pd.to_datetime(forecasts["ds"]).dt.normalize(),
         model_name=run.model_name,
         model_version=run.model_version,
+        cold_start=0,
+        history_days=None,
     )
+    if "cold_start" in forecasts.columns:  # new products' rows come from the launch curves
+        cold = forecasts["cold_start"].fillna(False).astype(bool).to_numpy()
+        rows["cold_start"] = cold.astype("int64")
+        rows.loc[cold, "model_name"] = LAUNCH_MODEL_NAME
+    if "history_days" in forecasts.columns:
+        rows["history_days"] = forecasts["history_days"].astype("Int64").to_numpy()
     lt_rows = _leadtime_rows(leadtime, run) if leadtime is not None else None
     writes = [
         TableWrite("publish/delete_demand_forecast", key, "publish/insert_demand_forecast", rows),

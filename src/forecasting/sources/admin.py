@@ -71,6 +71,9 @@ def init_database(
     if source_tables:
         create_source_tables(engine)
     create_forecast_tables(engine)
+    from forecasting.publishing.publish import add_missing_columns
+
+    add_missing_columns(engine)  # tables an earlier version created
     if not users:
         return {"database": str(engine.url.database), "source_tables": source_tables, "users": []}
     with engine.begin() as conn:

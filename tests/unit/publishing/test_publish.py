@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 
 from forecasting.db import make_engine
+from forecasting.names import LAUNCH_MODEL_NAME
 from forecasting.publishing import (
     PublishedRun,
     PublishGuardError,
@@ -93,3 +94,26 @@ def test_keys_longer_than_the_columns_publish_nothing(sqlite_url: str) -> None:
     long_key = forecasts().assign(sku=lambda f: f["sku"] + "x" * 300)
     with pytest.raises(ValueError, match="longer than 255"):
         publish_forecasts(make_engine(sqlite_url), long_key, RUN)
+
+
+def test_new_products_rows_say_cold_start_and_an_old_table_is_upgraded(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with engine.begin() as conn:  # demand_forecast as an earlier version created it
+        conn.exec_driver_sql(
+            "CREATE TABLE demand_forecast (run_date DATE NOT NULL, sku VARCHAR(255) NOT NULL,"
+            " location_id VARCHAR(255) NOT NULL, target_date DATE NOT NULL,"
+            " forecast DOUBLE PRECISION NOT NULL, p10 DOUBLE PRECISION NOT NULL,"
+            " p50 DOUBLE PRECISION NOT NULL, p90 DOUBLE PRECISION NOT NULL,"
+            " model_name VARCHAR(64) NOT NULL, model_version VARCHAR(16) NOT NULL,"
+            " PRIMARY KEY (run_date, sku, location_id, target_date))"
+        )
+    frame = forecasts().assign(
+        cold_start=[False] * 3 + [True] * 3, history_days=[400] * 3 + [5] * 3
+    )
+    publish_forecasts(engine, frame, RUN)
+    rows, _ = read_published(engine, RUN.run_date)
+    new = rows.loc[rows["sku"] == "B"]
+    assert set(new["cold_start"]) == {1} and set(new["history_days"]) == {5}
+    assert set(new["model_name"]) == {LAUNCH_MODEL_NAME}
+    old = rows.loc[rows["sku"] == "A"]
+    assert set(old["cold_start"]) == {0} and set(old["model_name"]) == {"demand_forecast"}
