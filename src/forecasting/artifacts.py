@@ -25,8 +25,10 @@ __all__ = [
     "EXTRACT_FUTURE",
     "EXTRACT_MANIFEST",
     "EXTRACT_PRICES",
+    "FEATURES_CATALOGUE",
     "FEATURES_MANIFEST",
     "FEATURES_PANEL",
+    "FEATURES_TEXT_MODEL",
     "FIT_MODEL",
     "FIT_SUMMARY",
     "LEADTIME_ARTIFACT",
@@ -45,6 +47,7 @@ __all__ = [
     "MONITOR_SUMMARY",
     "MONITOR_VERDICT",
     "SCORES_FORECASTS",
+    "SCORES_LAUNCHES",
     "SCORES_LEADTIME",
     "SCORES_MODEL",
     "VALIDATION_REPORT",
@@ -68,6 +71,10 @@ VALIDATION_REPORT = "validation.json"
 FEATURES_MANIFEST = "features.json"
 #: ``features/<shard>/panel/``: the saved :class:`~forecasting.features.Panel`.
 FEATURES_PANEL = "panel"
+#: ``features/<shard>/``: the products with their text (the whole catalogue) and the run's
+#: text model fitted on it (:class:`~forecasting.text.TextEmbedding`).
+FEATURES_CATALOGUE = "catalogue.parquet"
+FEATURES_TEXT_MODEL = "text_model.joblib"
 #: ``backtest/<shard>/``: every candidate's per-series window statistics.
 BACKTEST_STATS = "stats.parquet"
 #: ``backtest/<shard>/``: per candidate its seconds, non-finite rows, memory, calibrator.
@@ -86,6 +93,9 @@ FIT_SUMMARY = "fit.json"
 SCORES_FORECASTS = "forecasts.parquet"
 SCORES_LEADTIME = "leadtime.parquet"
 SCORES_MODEL = "model.json"
+#: ``scores/<shard>/``: the shard's new products (launching in the horizon or young),
+#: their horizon totals and text neighbours (:func:`forecasting.scoring.cold_start.launch_summary`).
+SCORES_LAUNCHES = "launches.parquet"
 #: ``monitor/``: the day's accuracy aggregates and the decay verdict (for the report).
 MONITOR_SUMMARY = "summary.parquet"
 MONITOR_VERDICT = "verdict.json"

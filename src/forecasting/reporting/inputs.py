@@ -10,8 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from forecasting.artifacts import FEATURES_PANEL, MONITOR_VERDICT, VALIDATION_REPORT
-from forecasting.storage import Storage, download_dir, read_json
+from forecasting.artifacts import (
+    FEATURES_PANEL,
+    MONITOR_VERDICT,
+    SCORES_LAUNCHES,
+    VALIDATION_REPORT,
+)
+from forecasting.storage import Storage, download_dir, read_json, read_parquet
 
 if TYPE_CHECKING:
     from forecasting.registry.runs import DateRun
@@ -20,6 +25,7 @@ if TYPE_CHECKING:
 __all__ = [
     "committed_shards",
     "date_run_of",
+    "launches",
     "monitor_verdict",
     "plot_history",
     "validation_findings",
@@ -62,6 +68,22 @@ def date_run_of(resources: Resources, run_day: date) -> tuple[str, DateRun | Non
         settings.tracking_uri, settings.artifact_root, resources.experiment
     )
     return experiment_id, date_run(experiment_id, run_day, resources.tracker)
+
+
+def launches(storage: Storage, run_day: date) -> pd.DataFrame:
+    """The new products a run date forecast from the launch curves, every shard's
+    (:func:`forecasting.scoring.cold_start.launch_summary`), the earliest launch first."""
+    parts = [
+        read_parquet(c / SCORES_LAUNCHES)
+        for c in committed_shards(storage, run_day, "scores")
+        if (c / SCORES_LAUNCHES).exists()
+    ]
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame(columns=["sku", "name", "location_id", "forecast", "neighbours"])
+    frame = pd.concat(parts, ignore_index=True)
+    frame["launched_on"] = pd.to_datetime(frame["launched_on"]).dt.date
+    return frame.sort_values(["launched_on", "sku", "location_id"], ignore_index=True)
 
 
 def monitor_verdict(storage: Storage, run_day: date) -> dict[str, Any] | None:

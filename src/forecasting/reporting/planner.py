@@ -10,7 +10,8 @@ JavaScript (``templates/report.js``), there is no external stylesheet or font.
 Sections: headline numbers (series, rows, model version, training and promotion decision,
 live accuracy and its trend), week-over-week changes (the series whose 28-day forecast
 moved most since the run a week earlier), the widest uncertainty (P10-P90 width over the
-28 days relative to the P50), new and stopped series, validation findings, and
+28 days relative to the P50), new and stopped series, new products (launching in the horizon or young: their forecast
+totals and the products their text is closest to), validation findings, and
 forecast-vs-actual plots of the top movers. Every table sorts by a click on its header.
 """
 
@@ -27,6 +28,7 @@ from forecasting.config import Settings
 from forecasting.reporting import warehouse
 from forecasting.reporting.inputs import (
     date_run_of,
+    launches,
     monitor_verdict,
     plot_history,
     validation_findings,
@@ -34,6 +36,7 @@ from forecasting.reporting.inputs import (
 from forecasting.reporting.plots import Image, forecast_plot, trend_plot
 from forecasting.reporting.render import render, table_of
 from forecasting.resources import Resources
+from forecasting.scoring.cold_start import MIN_HISTORY_DAYS
 from forecasting.storage import Storage
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ REPORT_SECTIONS = (
     "movers",
     "uncertainty",
     "catalogue",
+    "launches",
     "validation",
     "plots",
 )
@@ -223,6 +227,9 @@ def _page(run_day: date, resources: Resources, run: DateRun | None) -> str:
         uncertainty_title=wide_title,
         uncertainty=table_of(wide_table, "uncertainty-table"),
         catalogue=table_of(_catalogue(now, then), "catalogue-table"),
+        launches=table_of(launches(resources.storage, run_day), "launches-table"),
+        min_history_days=MIN_HISTORY_DAYS,
+        horizon_days=int(now["days"].max()),
         validation=table_of(validation_findings(resources.storage, run_day), "validation-table", 0),
         plots=_plots(resources, run_day, previous_day, movers),
     )

@@ -36,6 +36,9 @@ def page(**overrides: object) -> str:
         "uncertainty_title": "Widest <uncertainty>",
         "uncertainty": table_of(rows, "uncertainty-table"),
         "catalogue": table_of(rows.iloc[:0], "catalogue-table"),
+        "launches": table_of(rows.assign(neighbours=f"SKU-1 {ODD} (0.91)"), "launches-table"),
+        "min_history_days": 28,
+        "horizon_days": 28,
         "validation": table_of(rows, "validation-table", 0),
         "plots": [Image(f"forecast vs actual {ODD}@online", "data:image/png;base64,AAAA")],
     }
@@ -67,6 +70,7 @@ def test_every_section_renders_in_page_order() -> None:
 def test_shop_text_is_escaped_and_isolated_in_its_cell() -> None:
     html = page()
     assert ODD not in html and "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "SKU-1 &lt;b&gt;bold&lt;/b&gt; (0.91)" in html  # a neighbour's product name
     assert f'<td class="t" dir="auto">{RTL}</td>' in html
     assert '<td class="t" dir="auto">st$\\foo$</td>' in html
     assert "<script>alert(1)" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html

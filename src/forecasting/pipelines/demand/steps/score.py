@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import logging
+import tempfile
 from datetime import date
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from forecasting.artifacts import (
+    FEATURES_CATALOGUE,
+    FEATURES_TEXT_MODEL,
     LEADTIME_ARTIFACT,
     SCORES_FORECASTS,
+    SCORES_LAUNCHES,
     SCORES_LEADTIME,
     SCORES_MODEL,
 )
@@ -20,7 +25,10 @@ from forecasting.pipelines.demand.common import load_panel
 from forecasting.pipelines.demand.handoffs import Features, Registered, Scored
 from forecasting.resources import Resources
 from forecasting.schema import FORECAST_COLUMNS, SERIES_KEYS
-from forecasting.storage import write_json, write_parquet
+from forecasting.storage import read_parquet, write_json, write_parquet
+
+if TYPE_CHECKING:
+    from forecasting.features.panel import Panel
 
 __all__ = ["score_step"]
 
@@ -63,6 +71,7 @@ def score_step(
     storage = resources.storage
     resources.experiment_id  # noqa: B018 (points MLflow at the store before loading a model)
     meta: dict[str, Any]
+    launches = None
     if features.series:
         panel = load_panel(storage, features.uri)
         scores, meta = score_panel(
@@ -73,12 +82,15 @@ def score_step(
             config.active_days,
             config.promotion.plausibility_factor,
         )
+        scores, launches = _cold_start(scores, panel, features, config, resources)
     else:
         scores = pd.DataFrame(columns=list(FORECAST_COLUMNS))
         meta = {"model_name": REGISTERED_MODEL_NAME, "model_version": str(version), "run_id": ""}
     leadtime = _leadtime_quantiles(scores, meta["run_id"], resources)
     with storage.write_stage(run_day, "scores", features.shard.name) as folder:
         write_parquet(scores, folder / SCORES_FORECASTS)
+        if launches is not None:
+            write_parquet(launches, folder / SCORES_LAUNCHES)
         if leadtime is not None:
             write_parquet(leadtime, folder / SCORES_LEADTIME)
         write_json(folder / SCORES_MODEL, meta)
@@ -91,6 +103,33 @@ def score_step(
         model_version=str(meta["model_version"]),
         run_id=str(meta["run_id"]),
     )
+
+
+def _cold_start(
+    scores: pd.DataFrame,
+    panel: Panel,
+    features: Features,
+    config: PipelineConfig,
+    resources: Resources,
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """New products' rows from the launch curves (:mod:`forecasting.scoring.cold_start`),
+    and their summary for the report; the scores as they are for features built without
+    the catalogue's text (a run of an earlier version)."""
+    from forecasting.extraction.assemble import shard_products
+    from forecasting.scoring.cold_start import launch_summary, with_cold_start
+    from forecasting.text import TextEmbedding
+
+    folder = resources.storage.open(features.uri)
+    if not (folder / FEATURES_TEXT_MODEL).exists():
+        log.warning("features %s have no text model: no cold-start forecasts", features.uri)
+        return scores, None
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / FEATURES_TEXT_MODEL
+        local.write_bytes((folder / FEATURES_TEXT_MODEL).read_bytes())
+        embedding = TextEmbedding.load(local)
+    products = shard_products(read_parquet(folder / FEATURES_CATALOGUE), features.shard)
+    scores = with_cold_start(scores, panel, products, embedding, config.horizon)
+    return scores, launch_summary(scores, panel, products, embedding)
 
 
 def _leadtime_quantiles(
