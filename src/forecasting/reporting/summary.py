@@ -11,6 +11,7 @@ from forecasting.config import REGISTERED_MODEL_NAME, Settings
 from forecasting.reporting.inputs import (
     committed_shards,
     date_run_of,
+    launches,
     monitor_verdict,
     validation_reports,
 )
@@ -143,8 +144,29 @@ def _published_lines(resources: Resources, run_day: date) -> list[str]:
     return [
         f"Published:   {len(forecasts):,} rows in demand_forecast (model {row['model_name']} "
         f"v{row['model_version']}, {row['series_count']} series x {row['horizon_days']} days)",
+        *_launch_lines(resources.storage, run_day),
         *_planner_lines(resources, run_day),
     ]
+
+
+def _launch_lines(storage: Storage, run_day: date, shown: int = 5) -> list[str]:
+    """New products forecast from the launch curves: how many, and the first launches."""
+    found = launches(storage, run_day)
+    if found.empty:
+        return []
+    planned = found.loc[found["history_days"] == 0]
+    lines = [
+        f"New products: {found['sku'].nunique()} forecast from their text neighbours' launch "
+        f"curves ({planned['sku'].nunique()} launching in the horizon; cold_start = 1)"
+    ]
+    for _, r in planned.head(shown).iterrows():
+        lines.append(
+            f"  {r['sku']} {str(r['name'])[:40]!r} at {r['location_id']}, launches "
+            f"{r['launched_on']}: {float(r['forecast']):.1f} units over the horizon "
+            f"(P10-P90 {float(r['p10']):.1f}-{float(r['p90']):.1f}); like "
+            + str(r["neighbours"]).split(";")[0]
+        )
+    return lines
 
 
 def run_summary(run_day: date, settings: Settings, *, resources: Resources | None = None) -> str:
