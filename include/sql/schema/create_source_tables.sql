@@ -66,5 +66,17 @@ CREATE TABLE IF NOT EXISTS inventory_snapshots (
     PRIMARY KEY (sku, location_id, snapshot_date)
 ){{ engine }};
 
+-- Optional: customers' reviews of products. With rows, review volume, rating and the
+-- sentiment of the text become features; without the table, nothing changes.
+CREATE TABLE IF NOT EXISTS product_reviews (
+    review_id    VARCHAR(64)   NOT NULL PRIMARY KEY,
+    sku          VARCHAR(64)   NOT NULL,
+    customer_id  VARCHAR(64),             -- raw id, like orders: pseudonymised by extraction
+    rating       INTEGER       NOT NULL,  -- 1..5
+    title        VARCHAR(255),
+    body         TEXT,
+    created_at   DATETIME      NOT NULL   -- the source's timezone, like orders.ordered_at
+){{ engine }};
+
 -- Indexes are created by create_index.sql, only where missing (MySQL has no
 -- CREATE INDEX IF NOT EXISTS), so applying the schema twice is harmless.

@@ -34,6 +34,19 @@ def register(sub: Any, parents: Parents) -> None:
         "--end-date", default="2024-06-30", help="last day with orders (default 2024-06-30)"
     )
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    p.add_argument(
+        "--planned-launches",
+        type=int,
+        default=None,
+        help="products launching in the 21 days after --end-date, without orders "
+        "(default: a tenth of --skus, at most 3)",
+    )
+    p.add_argument(
+        "--no-reviews",
+        dest="reviews",
+        action="store_false",
+        help="leave product_reviews empty (default: about 4%% of order lines get a review)",
+    )
     add_json(p)
 
     p = parents.command(
@@ -82,7 +95,15 @@ def seed_demo(args: argparse.Namespace) -> int:
 
     url = settings(args).source_url
     engine = _claimed(url, "seed-demo")
-    shop = generate_shop(args.skus, args.locations, args.days, args.end_date, args.seed)
+    shop = generate_shop(
+        args.skus,
+        args.locations,
+        args.days,
+        args.end_date,
+        args.seed,
+        planned_launches=args.planned_launches,
+        reviews=args.reviews,
+    )
     counts = load_shop(engine, shop, loaded_by="seed-demo")
     _loaded(args, "seed-demo", url, counts, args.end_date)
     return 0
@@ -167,8 +188,10 @@ def _loaded(
     if args.json:
         print_json({"source": redact(url), "rows": counts, "last_day": last_day})
         return
+    reviews = counts.get("product_reviews", 0)
     print(
         f"{what}: wrote {counts['orders']:,} orders ({counts['order_lines']:,} lines) of "
-        f"{counts['products']:,} products at {counts['locations']:,} locations, up to "
-        f"{last_day}, into {redact(url)}"
+        f"{counts['products']:,} products at {counts['locations']:,} locations"
+        + (f", {reviews:,} reviews" if reviews else "")
+        + f", up to {last_day}, into {redact(url)}"
     )

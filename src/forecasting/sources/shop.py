@@ -42,6 +42,15 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "calendar_events": ("event_date", "name", "kind"),
     "customer_optouts": ("customer_id", "opted_out_on"),
     "inventory_snapshots": ("sku", "location_id", "snapshot_date", "units_on_hand"),
+    "product_reviews": (
+        "review_id",
+        "sku",
+        "customer_id",
+        "rating",
+        "title",
+        "body",
+        "created_at",
+    ),
 }
 
 
@@ -49,7 +58,10 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
 class ShopData:
     """One frame per source table; columns as in :data:`TABLE_COLUMNS`.
 
-    Dates are ``datetime64`` columns; ``orders.ordered_at`` is a timestamp.
+    Dates are ``datetime64`` columns; ``orders.ordered_at`` and
+    ``product_reviews.created_at`` are timestamps (naive, the source's timezone). The
+    optional tables (``customer_optouts``, ``inventory_snapshots``, ``product_reviews``)
+    default to empty frames.
     """
 
     products: pd.DataFrame
@@ -65,6 +77,9 @@ class ShopData:
         default_factory=lambda: pd.DataFrame(
             columns=["sku", "location_id", "snapshot_date", "units_on_hand"]
         )
+    )
+    product_reviews: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(TABLE_COLUMNS["product_reviews"]))
     )
 
     def __post_init__(self) -> None:

@@ -4,20 +4,27 @@ Demand per SKU x location x day is negative-binomial around a mean built from: a
 rate (with intermittent slow movers), a location factor, a category-specific weekly
 profile, yearly seasonality, a trend, holidays and shopping days (stores close on
 Christmas Day), promotions with uplift, and price elasticity (promotion discounts and a
-permanent price change for some SKUs). Some SKUs launch mid-history. Demand becomes
-order lines grouped into orders from pseudonymous customers; a few extra orders are
-cancelled and must not count as demand.
+permanent price change for some SKUs). Some SKUs launch mid-history, and a few are
+planned launches: in the catalogue, launching within 21 days after the last order day,
+without any orders yet (they must be forecast cold, from their text). Demand becomes order
+lines grouped into orders from pseudonymous customers; a few extra orders are cancelled
+and must not count as demand.
+
+Products' names and descriptions follow their demand level, and a share of order lines
+gets a customer review whose rating follows the product's quality (see
+:mod:`forecasting.sources.synthetic_text`); neither changes the demand.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
 from forecasting.sources.holidays import holiday_events
 from forecasting.sources.shop import ShopData
+from forecasting.sources.synthetic_text import draw_reviews, product_quality, product_texts
 
 __all__ = ["generate_shop"]
 
@@ -42,16 +49,26 @@ def generate_shop(
     end_date: str | pd.Timestamp = "2024-06-30",
     seed: int = 7,
     country: str = "US",
+    planned_launches: int | None = None,
+    reviews: bool = True,
 ) -> ShopData:
     """Generate a shop's tables with known demand patterns.
 
     Args:
-        n_skus: Number of products.
+        n_skus: Number of products, planned launches included.
         n_locations: Number of locations; the first is the online channel, the rest stores.
         days: Days of order history ending at ``end_date``.
         end_date: Last day with orders.
         seed: Seed; the same arguments give the same tables.
         country: Holiday calendar, ``"US"`` or ``"GB"``.
+        planned_launches: How many of the products (the last SKUs) are planned launches:
+            ``launched_on`` 1-21 days after ``end_date``, no orders, a name that
+            near-duplicates an earlier product's. Default ``None``: ``n_skus // 10``, at
+            most 3 (3 of the demo's 30; none in shops under 10 products). The other
+            products' demand does not depend on it.
+        reviews: Write ``product_reviews`` (default): about 4% of completed order lines
+            get a review 3-30 days later (up to ``end_date``). ``False`` leaves the table
+            empty, as in a shop without reviews.
 
     Returns:
         The shop's tables. Promotions and events extend 120 days past ``end_date``
@@ -59,12 +76,16 @@ def generate_shop(
     """
     if n_skus < 1 or n_locations < 1 or days < 14:
         raise ValueError("need n_skus >= 1, n_locations >= 1 and days >= 14")
+    n_planned = min(3, n_skus // 10) if planned_launches is None else planned_launches
+    if not 0 <= n_planned < n_skus:
+        raise ValueError(f"need 0 <= planned_launches < n_skus, got {n_planned}")
     # One random stream, drawn in a fixed order: products, locations, promotions,
     # demand, order times (customers and the order shuffles have their own seeds).
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end_date).normalize()
     dates = pd.date_range(end - pd.Timedelta(days=days - 1), end, freq="D")
     products = _draw_products(rng, n_skus, len(dates))
+    products = _with_planned_launches(products, n_planned, len(dates), seed)
     locations = _draw_locations(rng, n_locations)
     horizon_end = end + pd.Timedelta(days=120)
     events = holiday_events(dates[0], horizon_end, country)
@@ -90,9 +111,24 @@ def generate_shop(
     orders, lines = _with_cancelled(orders, lines, seed)
     order_lines = lines.loc[:, ["order_id", "line_no", "sku", "quantity", "unit_price"]]
     order_lines = order_lines.astype({"quantity": "int64", "line_no": "int64"})
-    return ShopData(
-        products.frame(dates), locations.frame(), orders, order_lines, promotions, events
+    names, descriptions = product_texts(
+        products.category, products.base, products.launch_idx >= len(dates), seed + 3
     )
+    catalogue = products.frame(dates, names, descriptions)
+    if reviews:
+        sold = order_lines.join(orders.set_index("order_id"), on="order_id")
+        sold = sold.loc[sold["status"] == "completed", ["sku", "customer_id", "ordered_at"]]
+        quality = pd.Series(product_quality(products.trend, seed + 4), index=products.skus)
+        return ShopData(
+            catalogue,
+            locations.frame(),
+            orders,
+            order_lines,
+            promotions,
+            events,
+            product_reviews=draw_reviews(sold, quality, end, seed + 5),
+        )
+    return ShopData(catalogue, locations.frame(), orders, order_lines, promotions, events)
 
 
 @dataclass(frozen=True)
@@ -108,20 +144,38 @@ class _Products:
     elasticity: np.ndarray
     trend: np.ndarray  # growth per year
     amplitude: np.ndarray  # yearly seasonality
-    launch_idx: np.ndarray  # day index of the launch (0: before the history)
+    launch_idx: np.ndarray  # day index of the launch (0: before the history; >= n_days: planned)
 
-    def frame(self, dates: pd.DatetimeIndex) -> pd.DataFrame:
+    def frame(
+        self, dates: pd.DatetimeIndex, names: list[str], descriptions: list[str]
+    ) -> pd.DataFrame:
         """The ``products`` table."""
         return pd.DataFrame(
             {
                 "sku": self.skus,
-                "name": [f"{c.title()} item {i}" for i, c in enumerate(self.category, 1)],
-                "description": [f"Synthetic {c} product" for c in self.category],
+                "name": names,
+                "description": descriptions,
                 "category": self.category,
                 "list_price": self.list_price,
-                "launched_on": dates[self.launch_idx],
+                "launched_on": dates[0] + pd.to_timedelta(self.launch_idx, unit="D"),
             }
         )
+
+
+def _with_planned_launches(
+    products: _Products, n_planned: int, n_days: int, seed: int
+) -> _Products:
+    """The last ``n_planned`` products launch 1-21 days after the history (no demand in it).
+
+    Their own random stream: the other products, and their demand, stay as they were (the
+    planned products are the last in the demand draws, so zeroing theirs shifts nothing).
+    """
+    if n_planned == 0:
+        return products
+    rng = np.random.default_rng(seed + 6)
+    launch_idx = products.launch_idx.copy()
+    launch_idx[-n_planned:] = n_days + rng.integers(0, 21, n_planned)
+    return replace(products, launch_idx=launch_idx)
 
 
 def _draw_products(rng: np.random.Generator, n_skus: int, n_days: int) -> _Products:

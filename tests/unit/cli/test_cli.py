@@ -158,6 +158,8 @@ def test_seed_demo_defaults_are_the_generators() -> None:
         ("days", "days"),
         ("end_date", "end_date"),
         ("seed", "seed"),
+        ("planned_launches", "planned_launches"),
+        ("reviews", "reviews"),
     ):
         assert getattr(args, flag) == given[parameter].default, flag
 
