@@ -14,6 +14,7 @@ import numpy as np
 from forecasting.errors import InsufficientHistoryError
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
+from forecasting.features.text import neighbour_positions, review_arrays, text_vectors
 
 __all__ = [
     "FeatureMatrix",
@@ -197,6 +198,12 @@ def build_features(
         cols += _intermittency_features(panel, cum, rows, inv)
     if spec.pooled:
         cols += _pooled_features(panel, o, t)
+    if spec.text:
+        cols += list(text_vectors(panel, spec.text_dimensions)[s].T)
+    if spec.text_neighbours:
+        cols += _neighbour_features(panel, cum, rows, spec)
+    if spec.reviews:
+        cols += _review_features(panel, rows)
     X = np.column_stack(cols).astype("float32")
     X[~np.isfinite(X)] = np.nan
     return FeatureMatrix(rows, X, spec.feature_names(), scale, panel.ids["unique_id"].to_numpy()[s])
@@ -275,6 +282,74 @@ def _intermittency_features(
             since.astype(float),
             np.where(sales > 0, total / sales, np.nan) * inv,
             count / sales,
+        ]
+
+
+def _neighbour_features(
+    panel: Panel, cum: _Cumulative, rows: Rows, spec: FeatureSpec
+) -> list[np.ndarray]:
+    """What the series' ``k`` nearest text neighbours sold up to the origin.
+
+    Per row: the neighbours' mean demand over the last 7 and over the last 28 days, each
+    over the neighbour's own scale (are similar products picking up?), averaged over the
+    neighbours that have a scale at the origin; and the log of their mean scale over the
+    series' own. Computed once per (series, origin): horizons share them.
+    """
+    days = panel.y.shape[1]
+    key = rows.series.astype(np.int64) * days + rows.origin
+    unique, inverse = np.unique(key, return_inverse=True)
+    us, uo = unique // days, unique % days
+    neighbours = neighbour_positions(panel, spec.text_neighbours)[us]
+    sums = np.zeros((3, len(unique)))
+    counts = np.zeros((3, len(unique)))
+    for j in range(neighbours.shape[1]):
+        nb = neighbours[:, j]
+        ok = nb >= 0
+        if not ok.any():
+            continue
+        values = np.full((3, len(unique)), np.nan)
+        nb_scale = _series_scale(cum, nb[ok], uo[ok], spec)
+        values[0, ok] = cum.mean(nb[ok], uo[ok], 7) / nb_scale
+        values[1, ok] = cum.mean(nb[ok], uo[ok], 28) / nb_scale
+        values[2, ok] = nb_scale
+        good = np.isfinite(values)
+        sums += np.where(good, values, 0.0)
+        counts += good
+    own = _series_scale(cum, us, uo, spec)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+        ratio = np.log(means[2] / own)
+    return [means[0][inverse], means[1][inverse], ratio[inverse]]
+
+
+def _review_features(panel: Panel, rows: Rows) -> list[np.ndarray]:
+    """Review count over 28/91 days, mean rating (91) and its trend, mean sentiment (91)."""
+    arrays = review_arrays(panel)
+    if arrays is None:
+        return [np.full(len(rows), np.nan) for _ in range(5)]
+    s, o = rows.series, rows.origin
+    pad = np.zeros((panel.n_series, 1))
+
+    def window(values: np.ndarray, length: int) -> np.ndarray:
+        # Unknown days (after a truncation) count as 0: nothing after the origin is read.
+        total = np.concatenate([pad, np.cumsum(np.nan_to_num(values), axis=1)], axis=1)
+        stop = np.clip(o + 1, 0, total.shape[1] - 1)
+        start = np.minimum(np.clip(o - length + 1, 0, total.shape[1] - 1), stop)
+        return total[s, stop] - total[s, start]
+
+    reviews, rating, sentiment = arrays
+    n28, n91 = window(reviews, 28), window(reviews, 91)
+    r28, r91 = window(rating, 28), window(rating, 91)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean91 = np.where(n91 > 0, r91 / n91, np.nan)
+        recent = np.where(n28 > 0, r28 / n28, np.nan)
+        before = np.where(n91 > n28, (r91 - r28) / (n91 - n28), np.nan)
+        return [
+            n28,
+            n91,
+            mean91,
+            recent - before,
+            np.where(n91 > 0, window(sentiment, 91) / n91, np.nan),
         ]
 
 

@@ -10,7 +10,7 @@ Covariates (price, promotion discount, calendar) are known for the future too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +32,8 @@ CALENDAR_COLUMNS: tuple[str, ...] = (
     "days_to_christmas",
 )
 _EVENT_CAP = 14
+#: Column prefix of :attr:`Panel.daily` arrays in ``values.parquet``.
+_DAILY_PREFIX = "daily_"
 
 
 def calendar_features(dates: pd.DatetimeIndex, events: pd.DataFrame | None) -> pd.DataFrame:
@@ -98,6 +100,9 @@ class Panel:
         promo: Promotion discount as a fraction (0.2 = 20 % off), shape ``(n, T)``.
         calendar: :func:`calendar_features` for ``dates``.
         n_history: Number of leading days that are history; the rest are the future.
+        daily: Further daily arrays per series, shape ``(n, T)`` each, by name (e.g. the
+            review counts of :func:`forecasting.features.text.attach_reviews`); what happens
+            after the history is hidden by :meth:`truncate` like ``y``.
     """
 
     ids: pd.DataFrame
@@ -107,6 +112,7 @@ class Panel:
     promo: np.ndarray
     calendar: pd.DataFrame
     n_history: int
+    daily: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def n_series(self) -> int:
@@ -127,13 +133,22 @@ class Panel:
             raise ValueError(f"cutoff {cutoff} outside history [0, {self.n_history})")
         y = self.y.copy()
         y[:, cutoff + 1 :] = np.nan
-        return replace(self, y=y, n_history=cutoff + 1)
+        daily = {}
+        for name, values in self.daily.items():
+            daily[name] = values.astype("float64", copy=True)
+            daily[name][:, cutoff + 1 :] = np.nan
+        return replace(self, y=y, n_history=cutoff + 1, daily=daily)
 
     def subset(self, rows: np.ndarray) -> Panel:
         """Panel with only the given series (positions or boolean mask)."""
         ids = self.ids.iloc[rows].reset_index(drop=True)
         return replace(
-            self, ids=ids, y=self.y[rows], price=self.price[rows], promo=self.promo[rows]
+            self,
+            ids=ids,
+            y=self.y[rows],
+            price=self.price[rows],
+            promo=self.promo[rows],
+            daily={name: values[rows] for name, values in self.daily.items()},
         )
 
     def active_series(self, origin: int, days: int) -> np.ndarray:
@@ -220,7 +235,11 @@ class Panel:
 
     # ------------------------------------------------------------------ storage
     def save(self, folder: str | Path) -> Path:
-        """Write the panel as parquet files (``series``, ``values``, ``calendar``) in ``folder``."""
+        """Write the panel as parquet files (``series``, ``values``, ``calendar``) in ``folder``.
+
+        Static columns of :attr:`ids` (text embeddings, neighbours) go to ``series``; each
+        :attr:`daily` array is a ``daily_<name>`` column of ``values``.
+        """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         self.ids.to_parquet(folder / "series.parquet", index=False)
@@ -228,6 +247,8 @@ class Panel:
         values.insert(
             0, "series", np.repeat(np.arange(self.n_series, dtype="int32"), len(self.dates))
         )
+        for name, array in self.daily.items():
+            values[f"{_DAILY_PREFIX}{name}"] = array.ravel()
         values.to_parquet(folder / "values.parquet", index=False)
         cal = self.calendar.reset_index(names="ds")
         cal["is_future"] = np.arange(len(self.dates)) >= self.n_history
@@ -245,6 +266,11 @@ class Panel:
         shape = (len(ids), len(dates))
         n_history = int((~cal["is_future"]).sum())
         calendar = cal.drop(columns=["ds", "is_future"]).set_index(dates)
+        daily = {
+            c.removeprefix(_DAILY_PREFIX): values[c].to_numpy().reshape(shape)
+            for c in values.columns
+            if c.startswith(_DAILY_PREFIX)
+        }
         return cls(
             ids,
             dates,
@@ -253,4 +279,5 @@ class Panel:
             values["promo_discount"].to_numpy().reshape(shape),
             calendar,
             n_history,
+            daily,
         )

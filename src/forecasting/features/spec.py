@@ -9,6 +9,10 @@ from forecasting.features.panel import CALENDAR_COLUMNS
 
 __all__ = ["FeatureSpec"]
 
+# What features.text attaches to a panel (kept here: text imports spec, not the reverse).
+_MAX_TEXT_DIMENSIONS = 16
+_MAX_TEXT_NEIGHBOURS = 20
+
 
 @dataclass(frozen=True)
 class FeatureSpec:
@@ -37,6 +41,19 @@ class FeatureSpec:
             shop-wide change from the origin period to the target day (a low-noise estimate
             of the seasonal swing ahead).
         scale_window: Days whose mean demand is the scale.
+        text: The first ``text_dimensions`` components of the product's text embedding
+            (static per series; :func:`forecasting.features.text.attach_text`), NaN on a
+            panel without them.
+        text_dimensions: How many components ``text`` uses (at most
+            :data:`forecasting.features.text.ATTACHED_DIMENSIONS`).
+        text_neighbours: ``k``: pooled demand of the series' ``k`` nearest text neighbours
+            at its location, up to the origin (0 = off): their mean demand over the last 7
+            and 28 days, each over its own scale, and the log of their mean scale over the
+            series' own (what similar products sell; telling for young series).
+        reviews: The SKU's reviews up to the origin (:func:`forecasting.features.text.
+            attach_reviews`): review count over 28 and 91 days, mean rating over 91 days and
+            its trend (last 28 days minus the 63 before), mean sentiment over 91 days; NaN
+            where there are none, all NaN on a panel without reviews.
     """
 
     lags: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 13, 14, 20, 21, 27)
@@ -49,6 +66,10 @@ class FeatureSpec:
     intermittency: bool = True
     pooled: bool = True
     scale_window: int = 91
+    text: bool = False
+    text_dimensions: int = 8
+    text_neighbours: int = 0
+    reviews: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -59,6 +80,10 @@ class FeatureSpec:
             raise ValueError("lags must be >= 0 and windows >= 1")
         if list(self.same_weekday_weeks) != sorted(set(self.same_weekday_weeks)):
             raise ValueError("same_weekday_weeks must be strictly increasing")
+        if not 1 <= self.text_dimensions <= _MAX_TEXT_DIMENSIONS:
+            raise ValueError(f"text_dimensions must be in [1, {_MAX_TEXT_DIMENSIONS}]")
+        if not 0 <= self.text_neighbours <= _MAX_TEXT_NEIGHBOURS:
+            raise ValueError(f"text_neighbours must be in [0, {_MAX_TEXT_NEIGHBOURS}]")
 
     @property
     def max_lookback(self) -> int:
@@ -67,6 +92,8 @@ class FeatureSpec:
         reach += [7 * n for n in self.same_weekday_weeks]
         if self.yearly:
             reach.append(364 + self.scale_window)
+        if self.reviews:
+            reach.append(91)
         return max(reach)
 
     def feature_names(self) -> list[str]:
@@ -86,6 +113,18 @@ class FeatureSpec:
             names += ["days_since_sale", "sale_size_91", "sale_gap_91"]
         if self.pooled:
             names += ["pool_mean_7", "pool_mean_91", "pool_last_year_change"]
+        if self.text:
+            names += [f"text_{j}" for j in range(self.text_dimensions)]
+        if self.text_neighbours:
+            names += ["text_nb_mean_7", "text_nb_mean_28", "text_nb_log_scale_ratio"]
+        if self.reviews:
+            names += [
+                "review_count_28",
+                "review_count_91",
+                "review_rating_91",
+                "review_rating_trend",
+                "review_sentiment_91",
+            ]
         return names
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,7 +133,7 @@ class FeatureSpec:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSpec:
-        """Inverse of :meth:`to_dict`."""
+        """Inverse of :meth:`to_dict`; a spec saved before a field existed gets its default."""
         kwargs: dict[str, Any] = {
             k: tuple(v) if isinstance(v, list) else v for k, v in data.items()
         }

@@ -13,11 +13,24 @@ from forecasting.pipelines.demand.handoffs import Features, Validated
 from forecasting.resources import Resources
 from forecasting.storage import write_json
 
-__all__ = ["build_features_step"]
+__all__ = ["TEXT_EMBEDDING", "build_features_step"]
+
+#: The fitted text model (:class:`forecasting.text.TextEmbedding`, joblib) in the features
+#: folder, next to the panel: ``fit``/``register`` log it with the model.
+TEXT_EMBEDDING = "text_embedding.joblib"
 
 
 def build_features_step(run_day: date, validated: Validated, resources: Resources) -> Features:
     """*Per shard*: the panel every model's declared features are computed from.
+
+    With a catalogue in the extract, the text model is fitted on all of it (every shard
+    fits the same one: the same catalogue, the same seed) and each series' embedding and
+    text neighbours are attached to the panel (:func:`~forecasting.features.text.
+    attach_text`); with reviews (``extract.reviews``, rows), their daily counts too
+    (:func:`~forecasting.features.text.attach_reviews`). The model is saved as
+    :data:`TEXT_EMBEDDING` beside the panel and the manifest's ``text`` and ``reviews``
+    say what was attached. Training and scoring read this one panel, so they see the same
+    text. Idempotent: the folder is rewritten as a whole for the run's day.
 
     Args:
         run_day: The run's day.
@@ -29,7 +42,14 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
         ``history_days`` and ``future_days``.
     """
     from forecasting.features import FeatureSpec, Panel
+    from forecasting.features.text import (
+        ATTACHED_DIMENSIONS,
+        ATTACHED_NEIGHBOURS,
+        attach_reviews,
+        attach_text,
+    )
     from forecasting.storage import upload_dir
+    from forecasting.text import TextEmbedding
 
     storage, part = resources.storage, validated.shard
     extract, manifest = read_partition(storage.open(validated.extract_uri))
@@ -38,10 +58,31 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
         "shard": part.to_dict(),
         "series": int(extract.history["unique_id"].nunique()),
     }
+    text: dict[str, Any] = {"attached": False}
+    reviews: dict[str, Any] = {"attached": False}
     with storage.write_stage(run_day, "features", part.name) as folder:
         if info["series"]:
             panel = Panel.from_long(extract.history, extract.future, extract.events)
+            catalogue = getattr(extract, "catalogue", None)
+            review_days = getattr(extract, "reviews", None)
             with tempfile.TemporaryDirectory() as tmp:
+                if catalogue is not None and len(catalogue):
+                    embedding = TextEmbedding.fit(catalogue)
+                    panel = attach_text(panel, embedding)
+                    model_dir = Path(tmp) / "text"
+                    embedding.save(model_dir / TEXT_EMBEDDING)
+                    upload_dir(model_dir, folder)
+                    text = {
+                        "attached": True,
+                        "file": TEXT_EMBEDDING,
+                        "products": len(catalogue),
+                        "dimensions": embedding.dimensions,
+                        "components": ATTACHED_DIMENSIONS,
+                        "neighbours": ATTACHED_NEIGHBOURS,
+                    }
+                if review_days is not None and len(review_days):
+                    panel = attach_reviews(panel, review_days)
+                    reviews = {"attached": True, "rows": len(review_days)}
                 upload_dir(panel.save(Path(tmp) / FEATURES_PANEL), folder / FEATURES_PANEL)
             info.update(
                 history_days=panel.n_history, future_days=len(panel.dates) - panel.n_history
@@ -52,6 +93,8 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
                 "spec": spec.to_dict(),
                 "names": spec.feature_names(),
                 "window": manifest["window"],
+                "text": text,
+                "reviews": reviews,
                 **info,
             },
         )
