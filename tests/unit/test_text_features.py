@@ -206,6 +206,11 @@ def test_review_features_read_only_up_to_the_origin() -> None:
     # The same features from the panel truncated at the origin.
     truncated = with_reviews.truncate(origin)
     assert _column(truncated, spec, "A@0", origin, "review_count_91") == 3
+    # No sentiment model (NaN sums): counts and ratings stay, sentiment is NaN.
+    unscored = attach_reviews(panel, daily.assign(sentiment_sum=np.nan))
+    assert "sentiment_sum" not in unscored.daily
+    assert np.isnan(_column(unscored, spec, "A@0", origin, "review_sentiment_91"))
+    assert _column(unscored, spec, "A@0", origin, "review_count_91") == 3
     # No table: nothing changes; a frame without the columns: an error naming them.
     assert attach_reviews(panel, daily.iloc[:0]) is panel
     with pytest.raises(ValueError, match=r"lacks columns \['sentiment_sum'\]"):
@@ -223,7 +228,6 @@ def test_scoring_rows_match_training_values(embedding: TextEmbedding) -> None:
 def test_build_features_step_fits_saves_and_records_text(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from forecasting.extraction.assemble import Extract
     from forecasting.pipelines.demand.steps import build_features as step
     from forecasting.sharding import Shard
     from forecasting.storage import Storage
@@ -239,10 +243,27 @@ def test_build_features_step_fits_saves_and_records_text(
         ]
     )  # fmt: skip
     future = history.groupby("unique_id").tail(1).assign(ds=panel.dates[20], y=np.nan)
-    extract = Extract(
-        history, future.drop(columns="y"), pd.DataFrame(columns=["ds", "name", "kind"]),
-        pd.DataFrame(), {}, CATALOGUE.assign(list_price=1.0, launched_on=pd.NaT),
-    )  # fmt: skip
+    rng = np.random.default_rng(0)
+    ratings = rng.integers(1, 6, size=60)
+    words = {1: "broken awful", 2: "poor", 3: "okay", 4: "good", 5: "lovely great"}
+    reviews = pd.DataFrame(
+        {
+            "review_id": np.arange(60),
+            "sku": rng.choice(["A", "B", "C"], size=60),
+            "customer": None,
+            "rating": ratings.astype(float),
+            "title": [words[r] for r in ratings],
+            "body": [f"{words[r]} product" for r in ratings],
+            "created_at": panel.dates[0] + pd.to_timedelta(rng.integers(0, 20, 60), "D"),
+        }
+    )
+    extract = SimpleNamespace(
+        history=history,
+        future=future.drop(columns="y"),
+        events=pd.DataFrame(columns=["ds", "name", "kind"]),
+        catalogue=CATALOGUE.assign(list_price=1.0, launched_on=pd.NaT),
+        reviews=reviews,
+    )
     monkeypatch.setattr(step, "read_partition", lambda _: (extract, {"window": {}}))
     storage = Storage.from_uri(tmp_path.as_uri())
     monkeypatch.setattr(Storage, "open", lambda self, uri: uri)
@@ -251,6 +272,9 @@ def test_build_features_step_fits_saves_and_records_text(
     folder = Path(storage.path(out.uri).path)
     manifest = json.loads((folder / "features.json").read_text())
     assert manifest["text"]["attached"] and manifest["text"]["file"] == step.TEXT_EMBEDDING
-    assert manifest["reviews"] == {"attached": False}
+    assert manifest["reviews"]["attached"] and manifest["reviews"]["reviews"] == 60
     assert TextEmbedding.load(folder / step.TEXT_EMBEDDING).dimensions >= 2
-    assert has_text(Panel.load(folder / "panel"))
+    loaded = Panel.load(folder / "panel")
+    assert has_text(loaded)
+    assert loaded.daily["reviews"][:, : loaded.n_history].sum() == 60 * 2  # two stores
+    assert (folder / step.SENTIMENT_MODEL).exists() == manifest["reviews"]["sentiment"]

@@ -349,7 +349,9 @@ def _review_features(panel: Panel, rows: Rows) -> list[np.ndarray]:
             n91,
             mean91,
             recent - before,
-            np.where(n91 > 0, window(sentiment, 91) / n91, np.nan),
+            np.full(len(rows), np.nan)
+            if sentiment is None
+            else np.where(n91 > 0, window(sentiment, 91) / n91, np.nan),
         ]
 
 

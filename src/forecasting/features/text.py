@@ -172,8 +172,9 @@ def attach_reviews(panel: Panel, daily: pd.DataFrame) -> Panel:
             days or for SKUs not in it are ignored. An empty frame changes nothing.
 
     Returns:
-        A new panel with ``daily["reviews"]``, ``daily["rating_sum"]``,
-        ``daily["sentiment_sum"]`` (float64, shape ``(n, T)``), or ``panel`` itself.
+        A new panel with ``daily["reviews"]``, ``daily["rating_sum"]`` and (unless every
+        ``sentiment_sum`` is NaN: no sentiment model) ``daily["sentiment_sum"]``, float64
+        of shape ``(n, T)``; or ``panel`` itself.
 
     Raises:
         ValueError: If a column is missing.
@@ -188,8 +189,11 @@ def attach_reviews(panel: Panel, daily: pd.DataFrame) -> Panel:
     day = (pd.to_datetime(daily["ds"]).dt.normalize() - panel.dates[0]).dt.days.to_numpy()
     keep = (sku_pos >= 0) & (day >= 0) & (day < len(panel.dates))
     series_sku = skus.get_indexer(panel.ids["sku"].astype(str))
-    arrays = dict(panel.daily)
-    for name in REVIEW_COLUMNS[2:]:
+    arrays = {k: v for k, v in panel.daily.items() if k not in REVIEW_COLUMNS}
+    names = list(REVIEW_COLUMNS[2:])
+    if daily["sentiment_sum"].isna().all():
+        names.remove("sentiment_sum")  # no sentiment model: the feature stays NaN
+    for name in names:
         per_sku = np.zeros((len(skus), len(panel.dates)))
         np.add.at(per_sku, (sku_pos[keep], day[keep]), daily[name].to_numpy(dtype=float)[keep])
         arrays[name] = per_sku[series_sku]
@@ -197,8 +201,11 @@ def attach_reviews(panel: Panel, daily: pd.DataFrame) -> Panel:
     return replace(panel, daily=arrays)
 
 
-def review_arrays(panel: Panel) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """``reviews``, ``rating_sum``, ``sentiment_sum`` of :func:`attach_reviews`, or ``None``."""
-    if not all(name in panel.daily for name in REVIEW_COLUMNS[2:]):
+def review_arrays(
+    panel: Panel,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """``reviews``, ``rating_sum`` and ``sentiment_sum`` (or ``None``) of
+    :func:`attach_reviews`; ``None`` without reviews."""
+    if "reviews" not in panel.daily or "rating_sum" not in panel.daily:
         return None
-    return panel.daily["reviews"], panel.daily["rating_sum"], panel.daily["sentiment_sum"]
+    return panel.daily["reviews"], panel.daily["rating_sum"], panel.daily.get("sentiment_sum")

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forecasting.artifacts import FEATURES_MANIFEST, FEATURES_PANEL
 from forecasting.extraction import read_partition
@@ -13,11 +14,21 @@ from forecasting.pipelines.demand.handoffs import Features, Validated
 from forecasting.resources import Resources
 from forecasting.storage import write_json
 
-__all__ = ["TEXT_EMBEDDING", "build_features_step"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.text.sentiment import SentimentModel
+
+log = logging.getLogger(__name__)
+
+__all__ = ["SENTIMENT_MODEL", "TEXT_EMBEDDING", "build_features_step"]
 
 #: The fitted text model (:class:`forecasting.text.TextEmbedding`, joblib) in the features
 #: folder, next to the panel: ``fit``/``register`` log it with the model.
 TEXT_EMBEDDING = "text_embedding.joblib"
+#: The review sentiment model (:class:`forecasting.text.sentiment.SentimentModel`), when
+#: the shard has enough reviews to fit one.
+SENTIMENT_MODEL = "sentiment_model.joblib"
 
 
 def build_features_step(run_day: date, validated: Validated, resources: Resources) -> Features:
@@ -81,8 +92,19 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
                         "neighbours": ATTACHED_NEIGHBOURS,
                     }
                 if review_days is not None and len(review_days):
-                    panel = attach_reviews(panel, review_days)
-                    reviews = {"attached": True, "rows": len(review_days)}
+                    daily, sentiment = _daily_reviews(review_days)
+                    panel = attach_reviews(panel, daily)
+                    reviews = {
+                        "attached": True,
+                        "reviews": len(review_days),
+                        "review_days": len(daily),
+                        "sentiment": sentiment is not None,
+                    }
+                    if sentiment is not None:
+                        model_dir = Path(tmp) / "sentiment"
+                        sentiment.save(model_dir / SENTIMENT_MODEL)
+                        upload_dir(model_dir, folder)
+                        reviews["file"] = SENTIMENT_MODEL
                 upload_dir(panel.save(Path(tmp) / FEATURES_PANEL), folder / FEATURES_PANEL)
             info.update(
                 history_days=panel.n_history, future_days=len(panel.dates) - panel.n_history
@@ -99,3 +121,20 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
             },
         )
     return Features.from_dict({"uri": storage.uri(folder), **info})
+
+
+def _daily_reviews(reviews: pd.DataFrame) -> tuple[pd.DataFrame, SentimentModel | None]:
+    """The extract's reviews per SKU and day, with sentiment when a model can be fitted.
+
+    The sentiment model is fitted on the shard's reviews of the window (their ratings are
+    its labels); too few reviews or a single rating leave the sentiment NaN.
+    """
+    from forecasting.text.reviews import daily_reviews
+    from forecasting.text.sentiment import SentimentModel
+
+    try:
+        sentiment: SentimentModel | None = SentimentModel().fit(reviews)
+    except ValueError as exc:
+        log.info("no review sentiment: %s", exc)
+        sentiment = None
+    return daily_reviews(reviews, sentiment), sentiment
