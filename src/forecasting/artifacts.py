@@ -25,6 +25,7 @@ __all__ = [
     "EXTRACT_FUTURE",
     "EXTRACT_MANIFEST",
     "EXTRACT_PRICES",
+    "EXTRACT_REVIEWS",
     "FEATURES_CATALOGUE",
     "FEATURES_MANIFEST",
     "FEATURES_PANEL",
@@ -64,6 +65,9 @@ EXTRACT_FUTURE = "future.parquet"
 EXTRACT_EVENTS = "events.parquet"
 EXTRACT_PRICES = "prices.parquet"
 EXTRACT_CATALOGUE = "catalogue.parquet"
+#: ``extract/<shard>/``: the shard's reviews from the optional ``product_reviews`` table
+#: (:attr:`~forecasting.extraction.assemble.Extract.reviews`); written only when there are any.
+EXTRACT_REVIEWS = "reviews.parquet"
 EXTRACT_MANIFEST = "manifest.json"
 #: ``validate/<shard>/`` and ``check/``: a :class:`~forecasting.validation.ValidationReport`.
 VALIDATION_REPORT = "validation.json"

@@ -13,11 +13,14 @@ from forecasting.extraction.extract import (
     write_partition,
 )
 from forecasting.extraction.source import (
+    REVIEW_COLUMNS,
     Catalog,
     SchemaDriftError,
     check_source_schema,
+    empty_reviews,
     read_catalog,
     read_line_quality,
+    read_reviews,
 )
 from forecasting.extraction.store import DemandStore, SyncResult
 from forecasting.extraction.window import ExtractWindow
@@ -25,6 +28,7 @@ from forecasting.extraction.window import ExtractWindow
 __all__ = [
     "EXTRACT_COLUMNS",
     "FUTURE_COLUMNS",
+    "REVIEW_COLUMNS",
     "Catalog",
     "DemandStore",
     "ExtractResult",
@@ -33,11 +37,13 @@ __all__ = [
     "SyncResult",
     "assemble_extract",
     "check_source_schema",
+    "empty_reviews",
     "extract_all",
     "read_catalog",
     "read_catalog_snapshot",
     "read_line_quality",
     "read_partition",
+    "read_reviews",
     "write_catalog_snapshot",
     "write_partition",
 ]

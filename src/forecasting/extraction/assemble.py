@@ -14,7 +14,7 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 
-from forecasting.extraction.source import Catalog
+from forecasting.extraction.source import Catalog, empty_reviews
 from forecasting.extraction.window import ExtractWindow
 from forecasting.schema import EXTRACT_COLUMNS, FUTURE_COLUMNS, SEPARATOR, SERIES_KEYS
 from forecasting.sharding import Shard, shard_of_many
@@ -49,6 +49,11 @@ class Extract:
             ``sku, name, description, category, list_price, launched_on``. The text model
             is fitted on all of it (text neighbours cross shards), and products launching
             in the horizon are forecast from it (:mod:`forecasting.text`).
+        reviews: The reviews of the shard's SKUs (and of unknown SKUs hashed to this
+            shard) written in the window, from the optional ``product_reviews`` table:
+            :data:`~forecasting.extraction.source.REVIEW_COLUMNS`, ``created_at`` in the
+            shop's local time, ``customer`` a pseudonym or ``None``. Empty without the
+            table.
     """
 
     history: pd.DataFrame
@@ -57,6 +62,7 @@ class Extract:
     prices: pd.DataFrame
     cleaning: dict[str, float]
     catalogue: pd.DataFrame = field(default_factory=lambda: empty_catalogue())
+    reviews: pd.DataFrame = field(default_factory=lambda: empty_reviews())
 
 
 #: Columns of :attr:`Extract.catalogue`, in order.
@@ -295,7 +301,22 @@ def assemble_extract(
     }
     # A catalogue read before products' text was extracted has no name or description.
     catalogue = catalog.products.reindex(columns=list(CATALOGUE_COLUMNS)).sort_values("sku")
-    return Extract(history, future, events, prices, cleaning, catalogue.reset_index(drop=True))
+    reviews = catalog.reviews
+    if not reviews.empty:
+        # By the SKU's hash, not catalogue membership: a review of an unknown SKU lands in
+        # one shard, where validation counts it.
+        mine = shard_of_many(reviews["sku"].astype(str).to_numpy(), shard.count) == shard.index
+        reviews = reviews.loc[mine].reset_index(drop=True)
+        cleaning["reviews"] = len(reviews)
+    return Extract(
+        history,
+        future,
+        events,
+        prices,
+        cleaning,
+        catalogue.reset_index(drop=True),
+        reviews,
+    )
 
 
 def _stockout_days(history: pd.DataFrame, stockouts: pd.DataFrame) -> np.ndarray:

@@ -16,9 +16,13 @@ Built from the demand store (:mod:`forecasting.extraction.store`) and the catalo
 * ``prices.parquet`` -- each SKU's list price against what customers paid lately.
 * ``catalogue.parquet`` -- every sellable product with its text (all shards): what the
   text model is fitted on and what products launching in the horizon are forecast from.
+* ``reviews.parquet`` -- the shard's customer reviews of the window from the optional
+  ``product_reviews`` table, reviewers pseudonymised (only when there are any: without the
+  table the extract is what it was).
 * ``manifest.json`` -- window, shard, row counts, cleaning counts and a content fingerprint.
 
-No customer id is read: demand is aggregated per SKU, location and day. The frames are
+No raw customer id is written: demand is aggregated per SKU, location and day, and a
+reviewer's id is replaced by its keyed pseudonym (or nothing) as it is read. The frames are
 assembled in :mod:`forecasting.extraction.assemble`; this module writes and reads the folder.
 """
 
@@ -40,6 +44,7 @@ from forecasting.artifacts import (
     EXTRACT_FUTURE,
     EXTRACT_MANIFEST,
     EXTRACT_PRICES,
+    EXTRACT_REVIEWS,
 )
 from forecasting.config import DataChecks
 from forecasting.extraction.assemble import (
@@ -48,7 +53,7 @@ from forecasting.extraction.assemble import (
     empty_catalogue,
     shard_products,
 )
-from forecasting.extraction.source import Catalog
+from forecasting.extraction.source import Catalog, empty_reviews
 from forecasting.extraction.window import ExtractWindow
 from forecasting.schema import EXTRACT_COLUMNS, FUTURE_COLUMNS, SEPARATOR
 from forecasting.sharding import Shard
@@ -110,8 +115,13 @@ def write_catalog_snapshot(catalog: Catalog, folder: UPath) -> None:
 
 
 def read_catalog_snapshot(folder: UPath) -> Catalog:
-    """Read a catalogue written by :func:`write_catalog_snapshot`."""
-    frames = {name: read_parquet(folder / f"{name}.parquet") for name in Catalog.FRAMES}
+    """Read a catalogue written by :func:`write_catalog_snapshot` (a snapshot written
+    before reviews were extracted has none)."""
+    frames = {
+        name: read_parquet(folder / f"{name}.parquet")
+        for name in Catalog.FRAMES
+        if name != "reviews" or (folder / f"{name}.parquet").exists()
+    }
     return Catalog(**frames)
 
 
@@ -125,11 +135,14 @@ def extract_all(
     shop_tz: str = "UTC",
     source_tz: str = "UTC",
     full_refresh: bool = False,
+    customer_key: bytes | None = None,
 ) -> Extract:
     """Source database to one shard's extract in one call (benchmarks, notebooks, tests).
 
-    The same steps as the DAG's ``sync_source`` and ``extract``: the catalogue, the demand
-    store brought up to the window's last day (``storage_root/store``), and the assembly.
+    The same steps as the DAG's ``sync_source`` and ``extract``: the catalogue (with the
+    window's reviews, reviewers pseudonymised with ``customer_key`` or dropped without it),
+    the demand store brought up to the window's last day (``storage_root/store``), and the
+    assembly.
 
     Returns:
         The extract, as :func:`assemble_extract` gives it.
@@ -140,7 +153,15 @@ def extract_all(
 
     checks = checks or DataChecks()
     shard = shard or Shard(0, 1)
-    catalog = read_catalog(engine, window.start, window.horizon_end)
+    catalog = read_catalog(
+        engine,
+        window.start,
+        window.horizon_end,
+        last_day=window.last_day,
+        shop_tz=shop_tz,
+        source_tz=source_tz,
+        customer_key=customer_key,
+    )
     store = DemandStore.for_source(storage_root, str(engine.url), shop_tz, source_tz)
     store.sync(
         engine,
@@ -186,7 +207,10 @@ def write_partition(
         rows=len(history),
         series=int(history["unique_id"].nunique()),
         future_rows=len(future),
-        fingerprint=_fingerprint(history, future, events),
+        # Reviews only when there are any: without them the fingerprint is what it was.
+        fingerprint=_fingerprint(
+            history, future, events, *([extract.reviews] if not extract.reviews.empty else [])
+        ),
         cleaning=extract.cleaning,
     )
     write_parquet(history, folder / EXTRACT_DEMAND)
@@ -194,6 +218,8 @@ def write_partition(
     write_parquet(events, folder / EXTRACT_EVENTS)
     write_parquet(extract.prices, folder / EXTRACT_PRICES)
     write_parquet(extract.catalogue, folder / EXTRACT_CATALOGUE)
+    if not extract.reviews.empty:
+        write_parquet(extract.reviews, folder / EXTRACT_REVIEWS)
     write_json(folder / EXTRACT_MANIFEST, result.to_dict())
     log.info(
         "extract %s: %d rows, %d series for %s..%s (%d outlier days excluded)",
@@ -228,5 +254,9 @@ def read_partition(
         read_parquet(folder / EXTRACT_CATALOGUE)
         if (folder / EXTRACT_CATALOGUE).exists()
         else empty_catalogue(),
+        # Written only when the shard has reviews.
+        read_parquet(folder / EXTRACT_REVIEWS)
+        if (folder / EXTRACT_REVIEWS).exists()
+        else empty_reviews(),
     )
     return extract, manifest

@@ -24,13 +24,16 @@ __all__ = [
     "NON_PRODUCT_CATEGORY",
     "OPTIONAL_TABLES",
     "REQUIRED_COLUMNS",
+    "REVIEW_COLUMNS",
     "Catalog",
     "DemandChunk",
     "SchemaDriftError",
     "check_source_schema",
+    "empty_reviews",
     "read_catalog",
     "read_demand",
     "read_line_quality",
+    "read_reviews",
 ]
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,11 @@ OPTIONAL_TABLES: dict[str, tuple[str, ...]] = {
     # Units on hand at close per SKU, location and day: days at zero are stock-outs, whose
     # sales are not demand (excluded from training targets and accuracy).
     "inventory_snapshots": ("sku", "location_id", "snapshot_date", "units_on_hand"),
+    # Customers' reviews: review volume, rating and text sentiment become features.
+    "product_reviews": ("review_id", "sku", "customer_id", "rating", "title", "body", "created_at"),
 }
+#: Columns of the extracted reviews (:func:`read_reviews`), in order.
+REVIEW_COLUMNS = ("review_id", "sku", "customer", "rating", "title", "body", "created_at")
 #: Days of order lines the quality counts cover (ending with the run's day).
 QUALITY_DAYS = 28
 
@@ -107,6 +114,8 @@ class Catalog:
         events: Calendar events in the window and horizon (``ds, name, kind``).
         stockouts: Days out of stock (``sku, location_id, ds``) from the optional
             ``inventory_snapshots`` table (empty without it).
+        reviews: Reviews of the window's days from the optional ``product_reviews``
+            table (:func:`read_reviews`; empty without it).
     """
 
     products: pd.DataFrame
@@ -123,11 +132,51 @@ class Catalog:
         )
     )
 
-    FRAMES = ("products", "locations", "promotions", "events", "stockouts")
+    reviews: pd.DataFrame = field(default_factory=lambda: empty_reviews())
+
+    FRAMES = ("products", "locations", "promotions", "events", "stockouts", "reviews")
 
 
-def read_catalog(engine: Engine, window_start: date, horizon_end: date) -> Catalog:
-    """Read products, locations, promotions and calendar events."""
+def empty_reviews() -> pd.DataFrame:
+    """A reviews frame without rows (:data:`REVIEW_COLUMNS`)."""
+    return pd.DataFrame(
+        {
+            "review_id": pd.Series(dtype=object),
+            "sku": pd.Series(dtype=object),
+            "customer": pd.Series(dtype=object),
+            "rating": pd.Series(dtype=float),
+            "title": pd.Series(dtype=object),
+            "body": pd.Series(dtype=object),
+            "created_at": pd.Series(dtype="datetime64[ns]"),
+        }
+    )
+
+
+def read_catalog(
+    engine: Engine,
+    window_start: date,
+    horizon_end: date,
+    *,
+    last_day: date | None = None,
+    shop_tz: str = "UTC",
+    source_tz: str = "UTC",
+    customer_key: bytes | None = None,
+) -> Catalog:
+    """Read products, locations, promotions and calendar events, and the optional tables.
+
+    Args:
+        engine: The source database.
+        window_start: First history day.
+        horizon_end: Day after the last forecast day.
+        last_day: The run's day. With it, the reviews of shop days ``window_start`` ..
+            ``last_day`` are read when ``product_reviews`` exists (:func:`read_reviews`);
+            without it (the default) none are: a review written after the run's day must
+            never enter it, and only the run knows its day.
+        shop_tz: The shop's timezone (the reviews' days).
+        source_tz: Timezone of the source's naive timestamps.
+        customer_key: Pseudonymisation key for the reviewers' ids (see
+            :func:`read_reviews`).
+    """
     days = {
         "start_day": window_start.isoformat(),
         "horizon_end_day": horizon_end.isoformat(),
@@ -146,7 +195,62 @@ def read_catalog(engine: Engine, window_start: date, horizon_end: date) -> Catal
         stockouts = read_frame(engine, "extract/select_stockouts", days)
         stockouts["ds"] = pd.to_datetime(stockouts["ds"])
         catalog = dataclasses.replace(catalog, stockouts=stockouts)
+    if last_day is not None:
+        reviews = read_reviews(engine, window_start, last_day, shop_tz, source_tz, customer_key)
+        catalog = dataclasses.replace(catalog, reviews=reviews)
     return catalog
+
+
+def read_reviews(
+    engine: Engine,
+    first: date,
+    last: date,
+    shop_tz: str,
+    source_tz: str,
+    customer_key: bytes | None = None,
+) -> pd.DataFrame:
+    """Reviews written on shop days ``first`` .. ``last`` from the optional ``product_reviews``.
+
+    The table is optional: absent or empty, the frame is empty and nothing downstream
+    changes. Reviews of customers in ``customer_optouts`` are left out by the query; a
+    source without ``customer_optouts`` cannot honour opt-outs, so its reviews are not read
+    (logged). Each raw customer id is replaced as it is read: by its keyed pseudonym (the
+    customer models' ``HMAC`` of :func:`~forecasting.customers.privacy.pseudonymise`) when
+    ``customer_key`` is given, else by ``None`` (the demand features are per SKU and need
+    no customer).
+
+    Returns:
+        :data:`REVIEW_COLUMNS`: ``review_id`` (str), ``sku`` (str), ``customer`` (pseudonym
+        or ``None``), ``rating`` (float64, as stored: validation checks 1..5), ``title``,
+        ``body`` (str or ``None``), ``created_at`` (datetime64, naive, the shop's local
+        time, converted like orders' times), sorted by ``created_at``, ``review_id``.
+    """
+    inspector = sa.inspect(engine)
+    if not inspector.has_table("product_reviews"):
+        return empty_reviews()
+    if not inspector.has_table("customer_optouts"):
+        log.warning("product_reviews not read: no customer_optouts table to honour opt-outs")
+        return empty_reviews()
+    parts = []
+    for seg in time_segments(first, last, shop_tz, source_tz):
+        parts.append(read_frame(engine, "extract/select_product_reviews", seg.params()))
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    if frame.empty:
+        return empty_reviews()
+    raw = frame.pop("customer_id")
+    if customer_key is not None:
+        from forecasting.customers.privacy import pseudonymise
+
+        frame["customer"] = pseudonymise(raw, customer_key, "customer").to_numpy()
+    else:
+        frame["customer"] = None
+    del raw
+    frame["review_id"] = frame["review_id"].astype(str)
+    frame["sku"] = frame["sku"].astype(str)
+    frame["rating"] = pd.to_numeric(frame["rating"], errors="coerce").astype(float)
+    frame["created_at"] = pd.to_datetime(frame["created_at"])
+    frame = frame.loc[:, list(REVIEW_COLUMNS)].astype({"customer": object})
+    return frame.sort_values(["created_at", "review_id"], ignore_index=True)
 
 
 def read_line_quality(

@@ -271,6 +271,8 @@ class DemandStore:
             ("ds", "<=", pd.Timestamp(last)),
         ]
         if skus is not None:
+            if not skus:  # a shard without products (an empty list cannot be a filter)
+                return _combine([])
             filters.append(("sku", "in", sorted(skus)))
         parts = []
         for chunk_first, _ in month_chunks(first, last):

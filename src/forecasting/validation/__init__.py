@@ -9,9 +9,11 @@ from forecasting.validation.suite import (
     ValidationFailedError,
     ValidationReport,
     catalogue_price_expectations,
+    catalogue_text_expectations,
     demand_expectations,
     future_expectations,
     key_expectations,
+    review_expectations,
     validate_frame,
 )
 
@@ -21,10 +23,12 @@ __all__ = [
     "ValidationReport",
     "catalogue_checks",
     "catalogue_price_expectations",
+    "catalogue_text_expectations",
     "daily_units",
     "demand_expectations",
     "future_expectations",
     "key_expectations",
+    "review_expectations",
     "validate_frame",
     "validate_shard",
 ]

@@ -17,9 +17,11 @@ from forecasting.validation.checks import daily_units
 from forecasting.validation.suite import (
     ValidationReport,
     catalogue_price_expectations,
+    catalogue_text_expectations,
     demand_expectations,
     future_expectations,
     key_expectations,
+    review_expectations,
     validate_frame,
 )
 
@@ -38,7 +40,9 @@ def validate_shard(
     active_days: int | None,
     checks: DataChecks,
 ) -> tuple[ValidationReport, dict[str, Any]]:
-    """Validate a shard's extract (``demand``, ``future``, ``catalogue_prices``).
+    """Validate a shard's extract (``demand``, ``future``, ``catalogue_prices``; the
+    ``catalogue``'s text in shard 0, which every shard shares; ``reviews`` when the shard
+    has any).
 
     Returns:
         The report, and facts for the catalogue checks: ``series``, ``active_series``
@@ -74,15 +78,32 @@ def validate_shard(
         "order_lines.unit_price, last 91 days)",
         index_columns=("sku",),
     )
+    tables = {
+        "demand": len(demand),
+        "demand keys": len(keys),
+        "future": len(future),
+        "catalogue_prices": len(prices),
+    }
+    if shard.index == 0:
+        findings += validate_frame(
+            extract.catalogue,
+            catalogue_text_expectations(window),
+            f"catalogue ({folder / 'catalogue.parquet'}: products' text and launch dates)",
+            index_columns=("sku",),
+        )
+        tables["catalogue"] = len(extract.catalogue)
+    if not extract.reviews.empty:
+        findings += validate_frame(
+            extract.reviews,
+            review_expectations(window, extract.catalogue["sku"].astype(str).tolist()),
+            f"reviews ({folder / 'reviews.parquet'}: product_reviews)",
+            index_columns=("review_id", "sku"),
+        )
+        tables["reviews"] = len(extract.reviews)
     report = ValidationReport(
         subject=f"extract {shard.name} for {window.last_day}",
         success=not any(not f.success and f.blocking for f in findings),
-        tables={
-            "demand": len(demand),
-            "demand keys": len(keys),
-            "future": len(future),
-            "catalogue_prices": len(prices),
-        },
+        tables=tables,
         findings=findings,
     )
     if active_days:

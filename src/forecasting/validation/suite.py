@@ -11,7 +11,11 @@ Tables validated per shard:
 * ``future`` -- the covariates of the horizon (:func:`future_expectations`): every series
   and horizon day present, prices > 0, discounts in [0, 1);
 * ``catalogue_prices`` -- each SKU's list price against what customers paid
-  (:func:`catalogue_price_expectations`).
+  (:func:`catalogue_price_expectations`);
+* ``catalogue`` -- the products' text and launch dates (:func:`catalogue_text_expectations`;
+  the same catalogue is in every shard, so shard 0 checks it);
+* ``reviews`` -- the optional ``product_reviews`` (:func:`review_expectations`; only when
+  the shard has reviews).
 
 GX is imported lazily (about 3 s) and used through an ephemeral context: nothing is
 written to a GX project folder.
@@ -36,9 +40,11 @@ __all__ = [
     "ValidationFailedError",
     "ValidationReport",
     "catalogue_price_expectations",
+    "catalogue_text_expectations",
     "demand_expectations",
     "future_expectations",
     "key_expectations",
+    "review_expectations",
     "validate_frame",
 ]
 
@@ -48,6 +54,18 @@ KEY_COLUMNS = ("unique_id", "ds")
 SAMPLE_ROWS = 5
 #: Surrounding whitespace in a key (``"ABC "``): published verbatim, reported as a warning.
 _PADDED = r"^\s|\s$"
+#: Longest product name (the source's ``VARCHAR(255)``) and description the text model reads.
+MAX_NAME_LENGTH = 255
+MAX_DESCRIPTION_LENGTH = 10_000
+#: Launch dates before this are not plausible (a default or a typo such as 0024-05-01).
+EARLIEST_LAUNCH = pd.Timestamp("1990-01-01")
+#: Launch dates are plausible up to this many days after the run's day (planned launches).
+MAX_LAUNCH_DAYS_AHEAD = 366
+#: Longest review title (``VARCHAR(255)``) and body.
+MAX_REVIEW_TITLE_LENGTH = 255
+MAX_REVIEW_BODY_LENGTH = 20_000
+#: Share of reviews whose SKU the catalogue knows, at least (a few of retired products).
+MIN_KNOWN_REVIEW_SKUS = 0.9
 
 
 @dataclass(frozen=True)
@@ -258,6 +276,74 @@ def catalogue_price_expectations(checks: DataChecks) -> list[Any]:
             column="price_ratio",
             min_value=1.0 / checks.max_price_ratio,
             max_value=checks.max_price_ratio,
+        ),
+    ]
+
+
+def catalogue_text_expectations(window: ExtractWindow) -> list[Any]:
+    """The suite for the extract's ``catalogue`` (``sku, name, description, category,
+    list_price, launched_on``): what the text model and the launch curves read.
+
+    Rules: one row per SKU, a name of 1..:data:`MAX_NAME_LENGTH` characters, a description
+    of at most :data:`MAX_DESCRIPTION_LENGTH` (it may be missing), and a plausible
+    ``launched_on`` (may be missing): not before :data:`EARLIEST_LAUNCH`, not more than
+    :data:`MAX_LAUNCH_DAYS_AHEAD` days after the run's day.
+    """
+    import great_expectations.expectations as gxe
+
+    latest = pd.Timestamp(window.last_day) + pd.Timedelta(days=MAX_LAUNCH_DAYS_AHEAD)
+    return [
+        gxe.ExpectColumnValuesToNotBeNull(column="sku"),
+        gxe.ExpectColumnValuesToBeUnique(column="sku"),
+        gxe.ExpectColumnValuesToNotBeNull(column="name"),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="name", min_value=1, max_value=MAX_NAME_LENGTH
+        ),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="description", min_value=0, max_value=MAX_DESCRIPTION_LENGTH
+        ),
+        gxe.ExpectColumnValuesToBeBetween(
+            column="launched_on", min_value=EARLIEST_LAUNCH, max_value=latest
+        ),
+    ]
+
+
+def review_expectations(window: ExtractWindow, known_skus: list[str]) -> list[Any]:
+    """The suite for the extract's ``reviews`` (:data:`~forecasting.extraction.REVIEW_COLUMNS`).
+
+    Rules: exact column list, ids, SKU, rating and time present, one row per review id,
+    ratings in 1..5, a title of at most :data:`MAX_REVIEW_TITLE_LENGTH` and a body of at
+    most :data:`MAX_REVIEW_BODY_LENGTH` characters, ``created_at`` (shop time) inside the
+    window's days (never after the run's day), and at least
+    :data:`MIN_KNOWN_REVIEW_SKUS` of the reviews of SKUs the catalogue knows.
+
+    Args:
+        window: The run's window.
+        known_skus: The catalogue's SKUs.
+    """
+    import great_expectations.expectations as gxe
+
+    from forecasting.extraction.source import REVIEW_COLUMNS
+
+    first = pd.Timestamp(window.start)
+    last = pd.Timestamp(window.end) - pd.Timedelta(microseconds=1)
+    return [
+        gxe.ExpectTableColumnsToMatchOrderedList(column_list=list(REVIEW_COLUMNS)),
+        *[
+            gxe.ExpectColumnValuesToNotBeNull(column=c)
+            for c in ("review_id", "sku", "rating", "created_at")
+        ],
+        gxe.ExpectColumnValuesToBeUnique(column="review_id"),
+        gxe.ExpectColumnValuesToBeBetween(column="rating", min_value=1, max_value=5),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="title", min_value=0, max_value=MAX_REVIEW_TITLE_LENGTH
+        ),
+        gxe.ExpectColumnValueLengthsToBeBetween(
+            column="body", min_value=0, max_value=MAX_REVIEW_BODY_LENGTH
+        ),
+        gxe.ExpectColumnValuesToBeBetween(column="created_at", min_value=first, max_value=last),
+        gxe.ExpectColumnValuesToBeInSet(
+            column="sku", value_set=sorted(known_skus), mostly=MIN_KNOWN_REVIEW_SKUS
         ),
     ]
 

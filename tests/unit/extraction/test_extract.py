@@ -1,3 +1,4 @@
+import dataclasses
 from datetime import date, datetime
 from pathlib import Path
 
@@ -5,9 +6,11 @@ import pandas as pd
 import pytest
 from upath import UPath
 
+from forecasting.customers.privacy import pseudonymise
 from forecasting.db import make_engine
 from forecasting.extraction import (
     EXTRACT_COLUMNS,
+    REVIEW_COLUMNS,
     DemandStore,
     ExtractWindow,
     extract_all,
@@ -18,6 +21,7 @@ from forecasting.extraction.assemble import CATALOGUE_COLUMNS, flag_outliers
 from forecasting.extraction.window import month_chunks, time_segments
 from forecasting.sharding import Shard
 from forecasting.sources import ShopData, load_shop
+from forecasting.text.reviews import daily_reviews
 
 
 def tiny_shop() -> ShopData:
@@ -320,3 +324,70 @@ def test_promo_discount_takes_the_largest_matching_promotion() -> None:
     ).sample(frac=1.0, random_state=0)
     got = _promo_discount(keys.assign(ds=pd.to_datetime(keys["ds"])), promotions)
     assert got.tolist() == keys["expected"].tolist()
+
+
+def test_reviews_are_read_in_shop_time_pseudonymised_without_opted_out_customers(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    shop = tiny_shop()
+    reviews = pd.DataFrame(
+        {
+            "review_id": ["r1", "r2", "r3", "r4", "r5"],
+            "sku": ["A", "A", "B", "Z", "A"],
+            "customer_id": ["c1", "c9", "c3", "c2", "c1"],
+            "rating": [5, 1, 4, 3, 2],
+            "title": ["Love it", "Bad", "Good", "Okay", "Late"],
+            "body": ["Great.", "Broke.", "Nice.", "Fine.", "Too late."],
+            # Source (UTC) times; the shop is in New York (UTC-5 in January).
+            "created_at": pd.to_datetime(
+                [
+                    "2024-01-03 12:00:00",
+                    "2024-01-03 13:00:00",  # c9 opted out: never read
+                    "2024-01-08 03:00:00",  # 22:00 on Jan 7 in New York: the run's day
+                    "2024-01-05 12:00:00",  # a SKU the catalogue does not know
+                    "2024-01-08 06:00:00",  # 01:00 on Jan 8 in New York: after the run's day
+                ]
+            ),
+        }
+    )
+    optouts = pd.DataFrame({"customer_id": ["c9"], "opted_out_on": pd.to_datetime(["2024-01-02"])})
+    engine = make_engine(sqlite_url)
+    load_shop(
+        engine,
+        dataclasses.replace(shop, product_reviews=reviews, customer_optouts=optouts),
+    )
+    key = b"a key of at least sixteen bytes"
+    zones = {"shop_tz": "America/New_York", "source_tz": "UTC"}
+    extract = extract_all(engine, WINDOW, UPath(tmp_path / "s"), customer_key=key, **zones)
+    got = extract.reviews
+    assert list(got.columns) == list(REVIEW_COLUMNS)
+    assert got["review_id"].tolist() == ["r1", "r4", "r3"]
+    assert got["created_at"].dt.strftime("%m-%d %H:%M").tolist() == [
+        "01-03 07:00",
+        "01-05 07:00",
+        "01-07 22:00",
+    ]
+    assert got["customer"].tolist() == pseudonymise(["c1", "c2", "c3"], key).tolist()
+    written = write_partition(UPath(tmp_path / "a"), extract, WINDOW, Shard(0, 1))
+    back = read_partition(UPath(tmp_path / "a"))[0].reviews
+    pd.testing.assert_frame_equal(back, got)
+    stored = b"".join(p.read_bytes() for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert b"Broke." not in stored and b"Great." in stored  # the opted-out review is not there
+    assert written.cleaning["reviews"] == 3
+    # Without a key the reviewers are dropped; two shards split the reviews by SKU.
+    parts = [
+        extract_all(engine, WINDOW, UPath(tmp_path / "s"), shard=Shard(i, 2), **zones).reviews
+        for i in range(2)
+    ]
+    both = pd.concat(parts).sort_values("review_id")
+    assert both["review_id"].tolist() == ["r1", "r3", "r4"] and both["customer"].isna().all()
+    daily = daily_reviews(got)
+    assert daily["ds"].dt.strftime("%m-%d").tolist() == ["01-03", "01-07", "01-05"]
+
+
+def test_without_reviews_the_extract_is_unchanged(loaded: str, tmp_path: Path) -> None:
+    extract = extract_all(make_engine(loaded), WINDOW, UPath(tmp_path / "s"))
+    assert extract.reviews.empty and "reviews" not in extract.cleaning
+    write_partition(UPath(tmp_path / "a"), extract, WINDOW, Shard(0, 1))
+    assert not (tmp_path / "a" / "reviews.parquet").exists()
+    assert read_partition(UPath(tmp_path / "a"))[0].reviews.empty
