@@ -19,6 +19,7 @@ from forecasting.features.text import (
     attach_reviews,
     attach_text,
     has_text,
+    informative_text,
     neighbour_positions,
 )
 from forecasting.text import TextEmbedding
@@ -217,6 +218,20 @@ def test_review_features_read_only_up_to_the_origin() -> None:
         attach_reviews(panel, daily.drop(columns="sentiment_sum"))
 
 
+def test_informative_text_tells_real_names_from_numbered_templates() -> None:
+    assert informative_text(CATALOGUE)
+    numbered = pd.DataFrame(
+        {
+            "sku": [f"item-{i}" for i in range(50)],
+            "name": [f"Item {i}" for i in range(50)],
+            "description": "Kaggle Store Item Demand item",
+            "category": "kaggle",
+        }
+    )
+    assert not informative_text(numbered)
+    assert not informative_text(CATALOGUE.iloc[:0])
+
+
 def test_scoring_rows_match_training_values(embedding: TextEmbedding) -> None:
     panel = attach_text(_panel(), embedding)
     spec = FeatureSpec(text=True, text_neighbours=3)
@@ -272,6 +287,7 @@ def test_build_features_step_fits_saves_and_records_text(
     folder = Path(storage.path(out.uri).path)
     manifest = json.loads((folder / "features.json").read_text())
     assert manifest["text"]["attached"] and manifest["text"]["file"] == step.TEXT_EMBEDDING
+    assert manifest["text"]["neighbours"] == ATTACHED_NEIGHBOURS
     assert manifest["reviews"]["attached"] and manifest["reviews"]["reviews"] == 60
     assert TextEmbedding.load(folder / step.TEXT_EMBEDDING).dimensions >= 2
     loaded = Panel.load(folder / "panel")

@@ -29,15 +29,17 @@ import pandas as pd
 
 from forecasting.features.panel import Panel
 from forecasting.features.spec import _MAX_TEXT_DIMENSIONS, _MAX_TEXT_NEIGHBOURS
-from forecasting.text import TextEmbedding
+from forecasting.text import TextEmbedding, product_text
 
 __all__ = [
     "ATTACHED_DIMENSIONS",
     "ATTACHED_NEIGHBOURS",
+    "MIN_DISTINCT_TEXT_SHARE",
     "REVIEW_COLUMNS",
     "attach_reviews",
     "attach_text",
     "has_text",
+    "informative_text",
     "neighbour_positions",
     "review_arrays",
     "text_vectors",
@@ -53,6 +55,8 @@ ATTACHED_NEIGHBOURS = _MAX_TEXT_NEIGHBOURS
 REVIEW_COLUMNS = ("sku", "ds", "reviews", "rating_sum", "sentiment_sum")
 _TEXT = "text_"
 _NEIGHBOUR = "text_nb_"
+#: :func:`informative_text`: at least this share of products must have a text of their own.
+MIN_DISTINCT_TEXT_SHARE = 0.5
 _BLOCK = 2048  # queries per similarity block: memory stays ~block x location's series
 
 
@@ -63,6 +67,25 @@ def _text_columns(ids: pd.DataFrame) -> list[str]:
 def has_text(panel: Panel) -> bool:
     """Whether :func:`attach_text` ran on ``panel``."""
     return f"{_TEXT}0" in panel.ids.columns
+
+
+def informative_text(catalogue: pd.DataFrame) -> bool:
+    """Whether the catalogue's text can tell products apart beyond a running number.
+
+    A catalogue whose names are a template and a number ("Item 1", "Item 2", one shared
+    description) has no text worth embedding: its neighbours would be products whose
+    numbers share digits. The text counts when, with digits removed, at least
+    :data:`MIN_DISTINCT_TEXT_SHARE` of the products have a text no other product has.
+
+    Args:
+        catalogue: Products (``sku``, ``name``, ``description``, ``category``).
+    """
+    if catalogue.empty:
+        return False
+    text = product_text(catalogue).str.replace(r"\d+", " ", regex=True)
+    text = text.str.replace(r"\s+", " ", regex=True).str.strip()
+    unique = ~text.duplicated(keep=False) & (text != "")
+    return bool(unique.mean() >= MIN_DISTINCT_TEXT_SHARE)
 
 
 def attach_text(

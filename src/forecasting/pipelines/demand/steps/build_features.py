@@ -35,9 +35,10 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
     """*Per shard*: the panel every model's declared features are computed from.
 
     With a catalogue in the extract, the text model is fitted on all of it (every shard
-    fits the same one: the same catalogue, the same seed) and each series' embedding and
-    text neighbours are attached to the panel (:func:`~forecasting.features.text.
-    attach_text`); with reviews (``extract.reviews``, rows), their daily counts too
+    fits the same one: the same catalogue, the same seed) and, when the catalogue's text
+    tells products apart (:func:`~forecasting.features.text.informative_text`), each
+    series' embedding and text neighbours are attached to the panel
+    (:func:`~forecasting.features.text.attach_text`); with reviews (``extract.reviews``, rows), their daily counts too
     (:func:`~forecasting.features.text.attach_reviews`). The model is saved as
     :data:`TEXT_EMBEDDING` beside the panel and the manifest's ``text`` and ``reviews``
     say what was attached. Training and scoring read this one panel, so they see the same
@@ -58,6 +59,7 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
         ATTACHED_NEIGHBOURS,
         attach_reviews,
         attach_text,
+        informative_text,
     )
     from forecasting.storage import upload_dir
     from forecasting.text import TextEmbedding
@@ -79,18 +81,20 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
             with tempfile.TemporaryDirectory() as tmp:
                 if catalogue is not None and len(catalogue):
                     embedding = TextEmbedding.fit(catalogue)
-                    panel = attach_text(panel, embedding)
                     model_dir = Path(tmp) / "text"
                     embedding.save(model_dir / TEXT_EMBEDDING)
                     upload_dir(model_dir, folder)
                     text = {
-                        "attached": True,
+                        "attached": informative_text(catalogue),
                         "file": TEXT_EMBEDDING,
                         "products": len(catalogue),
                         "dimensions": embedding.dimensions,
-                        "components": ATTACHED_DIMENSIONS,
-                        "neighbours": ATTACHED_NEIGHBOURS,
                     }
+                    if text["attached"]:
+                        panel = attach_text(panel, embedding)
+                        text.update(components=ATTACHED_DIMENSIONS, neighbours=ATTACHED_NEIGHBOURS)
+                    else:
+                        text["reason"] = "names are a template and a number: no text to use"
                 if review_days is not None and len(review_days):
                     daily, sentiment = _daily_reviews(review_days)
                     panel = attach_reviews(panel, daily)
