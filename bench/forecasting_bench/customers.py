@@ -29,15 +29,20 @@ import pandas as pd
 from forecasting.customers.config import PROPENSITY_MODELS, RECOMMENDERS
 from forecasting.profiling import PeakMemory
 
-__all__ = ["online_retail_lines", "propensity_benchmark", "recommendations_benchmark"]
+__all__ = [
+    "online_retail_lines",
+    "online_retail_products",
+    "propensity_benchmark",
+    "recommendations_benchmark",
+]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-def online_retail_lines(data_dir: str | Path) -> pd.DataFrame:
-    """The Online Retail file as customer lines (raw public ids; no non-products)."""
+def _online_retail(data_dir: str | Path) -> pd.DataFrame:
+    """The Online Retail file's rows of identified customers' products."""
     from forecasting.sources.online_retail import (
         find_online_retail_file,
         is_non_product,
@@ -46,7 +51,17 @@ def online_retail_lines(data_dir: str | Path) -> pd.DataFrame:
 
     raw = read_online_retail(find_online_retail_file(data_dir))
     raw = raw.dropna(subset=["CustomerID", "InvoiceNo", "StockCode", "InvoiceDate"])
-    raw = raw.loc[~is_non_product(raw["StockCode"].astype(str))]
+    return raw.loc[~is_non_product(raw["StockCode"].astype(str))]
+
+
+def online_retail_lines(data_dir: str | Path, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The Online Retail file as customer lines (raw public ids; no non-products).
+
+    Args:
+        data_dir: Where the file is.
+        raw: The file's rows, when already read (:func:`_online_retail`).
+    """
+    raw = _online_retail(data_dir) if raw is None else raw
     return pd.DataFrame(
         {
             "customer": raw["CustomerID"].to_numpy(),
@@ -57,6 +72,34 @@ def online_retail_lines(data_dir: str | Path) -> pd.DataFrame:
             "quantity": raw["Quantity"].astype("int64").to_numpy(),
             "unit_price": raw["UnitPrice"].astype(float).to_numpy(),
             "cancelled": raw["InvoiceNo"].str.startswith("C").astype("int64").to_numpy(),
+        }
+    )
+
+
+def online_retail_products(data_dir: str | Path, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The catalogue's text as the customers pipeline extracts it (``sku, name,
+    description, category``): each stock code's most frequent description, as the
+    importer writes the ``products`` table.
+
+    Args:
+        data_dir: Where the file is.
+        raw: The file's rows, when already read (:func:`_online_retail`).
+    """
+    raw = _online_retail(data_dir) if raw is None else raw
+    names = (
+        raw.dropna(subset=["Description"])
+        .assign(sku=raw["StockCode"].astype(str))
+        .groupby("sku")["Description"]
+        .agg(lambda s: s.mode().iat[0])
+    )
+    skus = pd.Index(sorted(raw["StockCode"].astype(str).unique()), name="sku")
+    name = names.reindex(skus)
+    return pd.DataFrame(
+        {
+            "sku": skus,
+            "name": name.fillna("(no description)").to_numpy(),
+            "description": name.to_numpy(),
+            "category": "product",
         }
     )
 
@@ -108,34 +151,65 @@ def propensity_benchmark(data_dir: str | Path, scores_csv: str | Path | None) ->
 def recommendations_benchmark(data_dir: str | Path, recs_csv: str | Path | None) -> pd.DataFrame:
     """Backtest every recommender (tuned on the validation window, scored on the test
     window), print the table, and (with ``recs_csv``) write the top 10 per customer for the
-    28 days after the file's last day."""
+    28 days after the file's last day.
+
+    The content candidate's text model is fitted on the file's catalogue (each stock
+    code's most frequent description); the blend's discovery slots are tuned on the
+    validation window (:mod:`forecasting.customers.recommend_backtest`). New-item hit rate:
+    the share of the evaluated customers (those who bought before and in the window) who
+    bought a product new to them that was in their top 10; discovery hit rate: the same
+    count over the evaluated customers who bought any product new to them.
+    """
     from forecasting.customers.recommend_backtest import backtest_recommenders, tune_and_fit
 
-    lines = online_retail_lines(data_dir)
+    raw = _online_retail(data_dir)
+    lines = online_retail_lines(data_dir, raw)
+    products = online_retail_products(data_dir, raw)
     last = lines["ds"].max().date()
-    bt = _measured("recommendations backtest", backtest_recommenders, lines, last, 42, RECOMMENDERS)
+    bt = _measured(
+        "recommendations backtest",
+        backtest_recommenders,
+        lines,
+        last,
+        42,
+        RECOMMENDERS,
+        products,
+    )
     table = bt.table()
+    test = table.iloc[0]
     print(
         f"\ntuned (validation) on ({last - timedelta(days=56)}, {last - timedelta(days=28)}]; "
-        f"test ({last - timedelta(days=28)}, {last}] (not tuned on):"
+        f"test ({last - timedelta(days=28)}, {last}] (not tuned on; "
+        f"{int(test['customers'])} customers bought before and in it, "
+        f"{int(test['customers_with_new_items'])} of them a product new to them):"
     )
     cols = [
         "model",
         "validation_ndcg_at_10",
+        "validation_new_item_hit_rate",
         "hr_at_10",
         "precision_at_10",
         "recall_at_10",
         "ndcg_at_10",
+        "new_item_hit_rate",
         "discovery_hit_rate",
-        "customers",
         "seconds",
     ]
     print(table[cols].round(4).to_string(index=False), flush=True)
+    if "blend" in bt.params:
+        slots = bt.params["blend"].get("discovery_slots", 0)
+        print(f"\nblend: {slots} of 10 ranks reserved for products new to the customer")
     chosen = str(table.sort_values("validation_ndcg_at_10", ascending=False)["model"].iloc[0])
     print(f"\nchosen on the validation window: {chosen} {bt.params[chosen]}")
     if recs_csv:
         model = _measured(
-            "recommendations final fit", tune_and_fit, lines, last, chosen, bt.params[chosen]
+            "recommendations final fit",
+            tune_and_fit,
+            lines,
+            last,
+            chosen,
+            bt.params[chosen],
+            bt.text,
         )
         recs = model.recommend(lines, last)
         out = recs.rename(columns={"customer": "customer_id"})[["customer_id", "rank", "sku"]]

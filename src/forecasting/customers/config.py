@@ -39,7 +39,14 @@ PROPENSITY_BASELINES: tuple[str, ...] = ("logistic_rfm", "bgnbd")
 #: peer: it may win and serve.
 PROPENSITY_GATE_BASELINE = "logistic_rfm"
 #: Recommender candidates (see :mod:`forecasting.customers.recommend`).
-RECOMMENDERS: tuple[str, ...] = ("popularity", "repeat", "cooccurrence", "als", "blend")
+RECOMMENDERS: tuple[str, ...] = (
+    "popularity",
+    "repeat",
+    "cooccurrence",
+    "als",
+    "content",
+    "blend",
+)
 #: The recommender baselines, always backtested and reported side by side.
 RECOMMENDER_BASELINES: tuple[str, ...] = ("popularity", "repeat")
 #: The baseline a promoted recommender must beat (the same list for everyone); repeat
@@ -61,6 +68,12 @@ class CustomerConfig(BaseModel):
         min_auc_gain: ROC AUC points a propensity model must gain over logistic RFM on
             the same test cutoff.
         min_ndcg_gain: NDCG@10 a recommender must gain over popularity.
+        discovery_slots: Ranks of the blend's top 10 reserved for products new to the
+            customer; ``None``: tuned on the validation window (the fewest-compromise
+            number: see :mod:`forecasting.customers.recommend_backtest`).
+        discovery_target: The validation new-item hit rate (share of customers who bought
+            a product new to them that was in their top 10) the tuned slots aim for, as
+            long as the blend's NDCG@10 stays at least repeat purchases'.
         champion_tolerance: A candidate may score this much below the champion's
             reference (its live metric once 28 days of actuals exist, else its recorded
             backtest) and still be promoted: it was trained on fresher data.
@@ -79,6 +92,12 @@ class CustomerConfig(BaseModel):
     min_auc: float = Field(0.55, ge=0.5, le=1.0, description="lowest ROC AUC ever promoted")
     min_auc_gain: float = Field(0.005, ge=0.0, le=0.5, description="AUC over logistic RFM")
     min_ndcg_gain: float = Field(0.0, ge=0.0, le=1.0, description="NDCG@10 over popularity")
+    discovery_slots: int | None = Field(
+        None, ge=0, le=10, description="blend ranks for new products (None: tuned)"
+    )
+    discovery_target: float = Field(
+        0.20, ge=0.0, le=1.0, description="new-item hit rate the tuned slots aim for"
+    )
     champion_tolerance: float = Field(0.01, ge=0.0, le=0.5, description="slack vs champion")
     seed: int = Field(42, description="random seed")
 

@@ -2,9 +2,22 @@
 
 Hyperparameters and blend weights are chosen on a validation window (purchases between
 ``run_day - 56`` and ``run_day - 28``); the candidates are then compared on the last 28 days,
-which nothing was tuned on. Metrics over customers who bought in the window and before it:
-HR@10, precision@10, recall@10, NDCG@10, and the discovery hit rate (a recommended product
-the customer had never bought, bought in the window).
+which nothing was tuned on. Metrics over customers who bought in the window and before it
+(the *evaluated* customers): HR@10, precision@10, recall@10, NDCG@10, and two rates of
+discovery, with the same numerator -- the customers who bought, within the window, a product
+they had never bought before and that was in their top 10:
+
+* ``new_item_hit_rate``: divided by every evaluated customer (the denominator of HR@10; the
+  issue's "share of customers"; the discovery target is stated on this one);
+* ``discovery_hit_rate``: divided by the evaluated customers who bought at least one new
+  product in the window (so at least ``new_item_hit_rate``).
+
+The blend's discovery slots (:mod:`forecasting.customers.recommend`) are tuned here too: on
+the validation window, the number of slots ``N`` and the discovery weights that give the
+highest NDCG@10 among the settings whose new-item hit rate reaches
+:attr:`~forecasting.customers.config.CustomerConfig.discovery_target` (0.20) and whose
+NDCG@10 is at least the tuned repeat-purchase heuristic's; if none reaches the target, the
+highest new-item hit rate among those that keep that NDCG@10.
 """
 
 from __future__ import annotations
@@ -18,18 +31,33 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from forecasting.customers.config import RECOMMENDERS
 from forecasting.customers.features import LABEL_DAYS, purchases
-from forecasting.customers.recommend import COMPONENTS, K, Recommender, top_k
+from forecasting.customers.recommend import (
+    COMPONENTS,
+    DISCOVERY,
+    K,
+    Recommender,
+    normalised,
+    top_positions,
+)
+from forecasting.text.embedding import TextEmbedding
 
 __all__ = [
+    "DISCOVERY_TARGET",
     "GRIDS",
     "RecommenderBacktest",
     "backtest_recommenders",
+    "fit_text_model",
     "ranking_metrics",
     "tune_and_fit",
 ]
+
+#: The new-item hit rate the discovery slots aim for on the validation window (default of
+#: :attr:`~forecasting.customers.config.CustomerConfig.discovery_target`).
+DISCOVERY_TARGET = 0.20
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +65,7 @@ log = logging.getLogger(__name__)
 def ranking_metrics(
     recs: pd.DataFrame, history: pd.DataFrame, truth: pd.DataFrame
 ) -> dict[str, float]:
-    """HR@10, precision@10, recall@10, NDCG@10 and discovery hit rate.
+    """HR@10, precision@10, recall@10, NDCG@10 and the two discovery rates.
 
     Args:
         recs: ``customer, rank, sku``.
@@ -45,7 +73,10 @@ def ranking_metrics(
         truth: Purchases in the window after it (``customer, sku``).
 
     Returns:
-        Metrics over customers who bought both before and in the window.
+        Metrics over the customers who bought both before and in the window (``customers``):
+        ``new_item_hit_rate`` is the share of them who bought a product new to them that
+        was in their top 10; ``discovery_hit_rate`` the same count divided by
+        ``customers_with_new_items`` (those who bought any product new to them).
     """
     truth = truth[["customer", "sku"]].drop_duplicates()
     known = set(history["customer"])
@@ -56,6 +87,7 @@ def ranking_metrics(
     lists = got.groupby("customer")["sku"].agg(list)
     discount = 1.0 / np.log2(np.arange(2, K + 2))
     hr, prec, rec, ndcg, disc, n_new = [], [], [], [], [], 0
+    n_found = 0
     for customer, items in wanted.items():
         top = lists.get(customer, [])[:K]
         hits = [s in items for s in top]
@@ -69,11 +101,13 @@ def ranking_metrics(
         if new:
             n_new += 1
             disc.append(any(s in new for s in top))
+            n_found += disc[-1]
     return {
         "hr_at_10": float(np.mean(hr)) if hr else float("nan"),
         "precision_at_10": float(np.mean(prec)) if prec else float("nan"),
         "recall_at_10": float(np.mean(rec)) if rec else float("nan"),
         "ndcg_at_10": float(np.mean(ndcg)) if ndcg else float("nan"),
+        "new_item_hit_rate": n_found / len(wanted) if len(wanted) else float("nan"),
         "discovery_hit_rate": float(np.mean(disc)) if disc else float("nan"),
         "customers": float(len(wanted)),
         "customers_with_new_items": float(n_new),
@@ -90,11 +124,28 @@ def _window(lines: pd.DataFrame, cutoff: pd.Timestamp) -> tuple[pd.DataFrame, pd
 
 
 def _evaluate(
-    name: str, params: dict[str, Any], lines: pd.DataFrame, cutoff: pd.Timestamp
+    name: str,
+    params: dict[str, Any],
+    lines: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    text: TextEmbedding | None = None,
 ) -> dict[str, float]:
     history, truth = _window(lines, cutoff)
-    model = Recommender(name, params).fit(lines, cutoff)
+    model = Recommender(name, params).fit(lines, cutoff, text)
     return ranking_metrics(model.recommend(lines, cutoff), history, truth)
+
+
+def fit_text_model(products: pd.DataFrame | None, seed: int = 42) -> TextEmbedding | None:
+    """The catalogue's text model (``None`` without products: no content candidate).
+
+    Args:
+        products: ``sku, name, description, category`` of the catalogue.
+        seed: The SVD's random state.
+    """
+    if products is None or products.empty:
+        return None
+    products = products.drop_duplicates("sku").reset_index(drop=True)
+    return TextEmbedding.fit(products, seed=seed)
 
 
 #: Grids searched on the validation window.
@@ -102,29 +153,45 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "popularity": [{}],
     "repeat": [{"halflife": h} for h in (14.0, 60.0, 180.0, 720.0)],
     "cooccurrence": [{"halflife": h} for h in (30.0, 180.0)],
+    "content": [
+        {"halflife": h, "neighbours": n} for h, n in itertools.product((30.0, 180.0), (10, 30))
+    ],
     "als": [
         {"factors": f, "regularization": r, "alpha": a, "iterations": 15}
         for f, r, a in itertools.product((32, 64), (0.1, 1.0), (5.0, 20.0))
     ],
 }
 _BLEND_WEIGHTS = (0.0, 0.5, 1.0)
+#: Numbers of discovery slots tried on the validation window.
+_SLOTS = tuple(range(K + 1))
 
 
 @dataclass
 class RecommenderBacktest:
-    """Validation (tuning) and test metrics of every candidate."""
+    """Validation (tuning) and test metrics of every candidate.
+
+    Attributes:
+        params: Each candidate's tuned settings.
+        validation: Each candidate's metrics on the validation window.
+        test: Each candidate's metrics on the test window (not tuned on).
+        seconds: Each candidate's tuning and scoring time.
+        text: The catalogue's text model the content scores used (``None``: no products).
+    """
 
     params: dict[str, dict[str, Any]]
     validation: dict[str, dict[str, float]]
     test: dict[str, dict[str, float]]
     seconds: dict[str, float]
+    text: TextEmbedding | None = None
 
     def table(self) -> pd.DataFrame:
+        """One row per candidate: test metrics, validation NDCG@10 and new-item hit rate."""
         rows = [
             {
                 "model": k,
                 **self.test[k],
                 "validation_ndcg_at_10": self.validation[k]["ndcg_at_10"],
+                "validation_new_item_hit_rate": self.validation[k]["new_item_hit_rate"],
                 "seconds": self.seconds[k],
             }
             for k in self.test
@@ -137,43 +204,132 @@ def backtest_recommenders(
     run_day: date,
     seed: int = 42,
     candidates: tuple[str, ...] = RECOMMENDERS,
+    products: pd.DataFrame | None = None,
+    discovery_slots: int | None = None,
+    discovery_target: float = DISCOVERY_TARGET,
 ) -> RecommenderBacktest:
     """Tune every candidate on the validation window, then score it on the test window.
 
     Validation: purchases up to ``run_day - 56`` predict ``(run_day - 56, run_day - 28]``;
     test: purchases up to ``run_day - 28`` predict the last 28 days.
+
+    Args:
+        lines: Customer lines.
+        run_day: The run's day.
+        seed: Seed of ALS, the SVD and the blend's customer sample.
+        candidates: The candidates to compare.
+        products: The catalogue (``sku, name, description, category``) the content
+            candidate's text model is fitted on; without it there is no ``content``
+            candidate and the discovery slots use the other scorers.
+        discovery_slots: The blend's discovery slots; ``None``: tuned (see the module
+            docstring).
+        discovery_target: The validation new-item hit rate the slots aim for.
     """
     val_cut = pd.Timestamp(run_day - timedelta(days=2 * LABEL_DAYS))
     test_cut = pd.Timestamp(run_day - timedelta(days=LABEL_DAYS))
+    text = fit_text_model(products, seed)
+    if text is None and "content" in candidates:
+        log.warning("no product text: the content recommender is left out")
+        candidates = tuple(c for c in candidates if c != "content")
     params: dict[str, dict[str, Any]] = {}
     validation: dict[str, dict[str, float]] = {}
     test: dict[str, dict[str, float]] = {}
     seconds: dict[str, float] = {}
+    # The blend needs repeat's, ALS's and content's tuned settings.
+    needed = set(candidates) | ({"repeat", "als"} if "blend" in candidates else set())
     for name, grid in GRIDS.items():
-        if name not in candidates and name not in ("repeat", "als"):
-            continue  # the blend needs repeat's and ALS's tuned settings
+        if name not in needed:
+            continue
         started = time.perf_counter()
-        scored = [(p, _evaluate(name, {**p, "seed": seed}, lines, val_cut)) for p in grid]
+        scored = [(p, _evaluate(name, {**p, "seed": seed}, lines, val_cut, text)) for p in grid]
         best, metrics = max(scored, key=lambda pm: np.nan_to_num(pm[1]["ndcg_at_10"]))
+        if name == "content":  # for discovery: its own NDCG only counts new products
+            best, metrics = max(scored, key=lambda pm: np.nan_to_num(pm[1]["new_item_hit_rate"]))
         params[name], validation[name] = {**best, "seed": seed}, metrics
-        test[name] = _evaluate(name, params[name], lines, test_cut)
+        test[name] = _evaluate(name, params[name], lines, test_cut, text)
         seconds[name] = time.perf_counter() - started
         log.info(
-            "recommender %s %s: validation NDCG %.4f, test NDCG %.4f",
+            "recommender %s %s: validation NDCG %.4f new-item hit rate %.4f, test NDCG %.4f "
+            "new-item hit rate %.4f",
             name,
             best,
             metrics["ndcg_at_10"],
+            metrics["new_item_hit_rate"],
             test[name]["ndcg_at_10"],
+            test[name]["new_item_hit_rate"],
         )
     if "blend" not in candidates:
-        return RecommenderBacktest(params, validation, test, seconds)
+        return RecommenderBacktest(params, validation, test, seconds, text)
     started = time.perf_counter()
-    blend_params = _tune_blend(lines, val_cut, params, seed)
+    blend_params = _tune_blend(
+        lines, val_cut, params, seed, text, discovery_slots, discovery_target
+    )
     params["blend"] = blend_params
-    validation["blend"] = _evaluate("blend", blend_params, lines, val_cut)
-    test["blend"] = _evaluate("blend", blend_params, lines, test_cut)
+    validation["blend"] = _evaluate("blend", blend_params, lines, val_cut, text)
+    test["blend"] = _evaluate("blend", blend_params, lines, test_cut, text)
     seconds["blend"] = time.perf_counter() - started
-    return RecommenderBacktest(params, validation, test, seconds)
+    log.info(
+        "recommender blend %s: validation NDCG %.4f new-item hit rate %.4f, test NDCG %.4f "
+        "new-item hit rate %.4f",
+        blend_params,
+        validation["blend"]["ndcg_at_10"],
+        validation["blend"]["new_item_hit_rate"],
+        test["blend"]["ndcg_at_10"],
+        test["blend"]["new_item_hit_rate"],
+    )
+    return RecommenderBacktest(params, validation, test, seconds, text)
+
+
+@dataclass(frozen=True)
+class _Targets:
+    """What a sample of customers bought in a window, for scoring many rankings fast
+    (the same numbers as :func:`ranking_metrics`)."""
+
+    bought: np.ndarray  # customers x items: bought in the window
+    new: np.ndarray  # customers x items: bought in the window, never before
+    ideal: np.ndarray  # ideal DCG@K per customer
+    has_new: np.ndarray  # bought a product new to them (known to the model or not)
+
+    @classmethod
+    def of(
+        cls,
+        customers: pd.Index,
+        items: np.ndarray,
+        before: sp.csr_matrix,
+        history: pd.DataFrame,
+        truth: pd.DataFrame,
+    ) -> _Targets:
+        truth = truth[["customer", "sku"]].drop_duplicates()
+        truth = truth.loc[truth["customer"].isin(customers)]
+        rows = customers.get_indexer(truth["customer"])
+        cols = pd.Index(items).get_indexer(truth["sku"])
+        known = cols >= 0
+        bought = np.zeros((len(customers), len(items)), dtype=bool)
+        bought[rows[known], cols[known]] = True
+        old = np.asarray((before > 0).todense())
+        pairs = pd.MultiIndex.from_frame(history[["customer", "sku"]])
+        seen = pd.MultiIndex.from_frame(truth[["customer", "sku"]]).isin(pairs)
+        has_new = np.zeros(len(customers), dtype=bool)
+        has_new[rows[~seen]] = True
+        sizes = np.bincount(rows, minlength=len(customers))
+        discount = _discount()
+        ideal = np.cumsum(discount)[np.clip(np.minimum(sizes, K), 1, K) - 1]
+        return cls(bought, bought & ~old, np.where(sizes > 0, ideal, 0.0), has_new)
+
+    def score(self, positions: np.ndarray) -> dict[str, float]:
+        """NDCG@10, HR@10 and new-item hit rate of item ``positions`` (customers x K)."""
+        hits = np.take_along_axis(self.bought, positions, axis=1)
+        found = np.take_along_axis(self.new, positions, axis=1).any(axis=1)
+        dcg = hits @ _discount()[: positions.shape[1]]
+        return {
+            "ndcg_at_10": float(np.mean(dcg / np.where(self.ideal > 0, self.ideal, 1.0))),
+            "hr_at_10": float(np.mean(hits.any(axis=1))),
+            "new_item_hit_rate": float(np.mean(found)),
+        }
+
+
+def _discount() -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, K + 2))
 
 
 def _tune_blend(
@@ -181,47 +337,124 @@ def _tune_blend(
     cutoff: pd.Timestamp,
     params: dict[str, dict[str, Any]],
     seed: int,
+    text: TextEmbedding | None = None,
+    discovery_slots: int | None = None,
+    discovery_target: float = DISCOVERY_TARGET,
     max_customers: int = 5000,
 ) -> dict[str, Any]:
-    """Blend weights by grid search on the validation window.
+    """Blend weights, then discovery slots and weights, by grid search on the validation
+    window (the rule: module docstring).
 
-    The components are scored once (for at most ``max_customers`` customers who bought in
+    The candidates are scored once (for at most ``max_customers`` customers who bought in
     the window); each weighting only recombines them.
     """
     history, truth = _window(lines, cutoff)
     base = {
         "halflife": params["repeat"].get("halflife", 90.0),
         **{k: v for k, v in params["als"].items() if k != "halflife"},
+        **({"neighbours": params["content"]["neighbours"]} if "content" in params else {}),
         "seed": seed,
     }
-    model = Recommender("blend", {**base, "weights": {}}).fit(lines, cutoff)
+    model = Recommender("blend", {**base, "weights": {}}).fit(lines, cutoff, text)
     customers, matrix = model._customer_matrix(history, cutoff)
     wanted = np.flatnonzero(customers.isin(truth["customer"].unique()))
     if len(wanted) > max_customers:
         wanted = np.sort(np.random.default_rng(seed).choice(wanted, max_customers, replace=False))
     matrix, customers = matrix[wanted], customers[wanted]
-    parts = {}
-    for name in COMPONENTS:
-        part = model._component(name, matrix).astype(np.float32)
-        top = np.abs(part).max(axis=1, keepdims=True)
-        parts[name] = part / np.where(top > 0, top, 1.0)
+    targets = _Targets.of(customers, model.items, matrix, history, truth)
     tie = (1e-6 * model.popularity / max(model.popularity.max(), 1e-12)).astype(np.float32)
-    best, best_ndcg = None, -1.0
+    old = np.asarray((matrix > 0).todense())
+    raw = {name: model._component(name, matrix).astype(np.float32) for name in COMPONENTS}
+    parts = {name: normalised(part).astype(np.float32) for name, part in raw.items()}
+    # Repeat purchases ranked exactly as the repeat candidate ranks them (raw, float64).
+    repeat = model._component("repeat", matrix) + model._tie()
+    floor = targets.score(top_positions(repeat, K))["ndcg_at_10"]
+
+    best, best_ndcg, best_top = None, -1.0, np.zeros((len(customers), K), dtype=np.int64)
     for w in itertools.product(_BLEND_WEIGHTS, repeat=len(COMPONENTS)):
         if not any(w):
             continue
         total = sum(weight * parts[name] for name, weight in zip(COMPONENTS, w, strict=True))
-        recs = top_k(np.asarray(total) + tie, customers, model.items)
-        ndcg = ranking_metrics(recs, history, truth)["ndcg_at_10"]
+        top = top_positions(np.asarray(total) + tie, K)
+        ndcg = targets.score(top)["ndcg_at_10"]
         if ndcg > best_ndcg:
-            best, best_ndcg = {**base, "weights": dict(zip(COMPONENTS, w, strict=True))}, ndcg
+            best, best_ndcg, best_top = dict(zip(COMPONENTS, w, strict=True)), ndcg, top
     assert best is not None
-    return best
+    blend = {**base, "weights": best, "discovery_slots": 0, "discovery_weights": {}}
+    names = tuple(n for n in DISCOVERY if n != "content" or text is not None)
+    if text is not None:  # on the blend's history (repeat's half-life), as when it serves
+        raw["content"] = model._component("content", matrix).astype(np.float32)
+    new_parts = {name: normalised(raw[name], old).astype(np.float32) for name in names}
+    slots = _SLOTS if discovery_slots is None else (discovery_slots,)
+    # Per number of slots, the best weights by the rule's key: (target met, then NDCG@10;
+    # else the new-item hit rate, then NDCG@10).
+    per_slots: dict[int, tuple[tuple[bool, float, float], dict[str, float], dict[str, float]]]
+    per_slots = {}
+    for w in itertools.product(_BLEND_WEIGHTS, repeat=len(names)):
+        if not any(w):
+            continue
+        weights = dict(zip(names, w, strict=True))
+        new = sum(weight * new_parts[name] for name, weight in weights.items())
+        # Best new products first, 2K of them: enough to skip the ones the head holds.
+        order = top_positions(np.where(old, -np.inf, np.asarray(new) + tie), 2 * K)
+        for n in slots:
+            metrics = targets.score(_slotted(best_top, order, n))
+            met = metrics["new_item_hit_rate"] >= discovery_target
+            key = (
+                met,
+                metrics["ndcg_at_10"] if met else metrics["new_item_hit_rate"],
+                metrics["new_item_hit_rate"] if met else metrics["ndcg_at_10"],
+            )
+            if n not in per_slots or key > per_slots[n][0]:
+                per_slots[n] = (key, weights if n else {}, metrics)
+    allowed = [
+        n
+        for n in per_slots
+        if per_slots[n][2]["ndcg_at_10"] >= floor or discovery_slots is not None
+    ]
+    if allowed:
+        n = max(allowed, key=lambda m: per_slots[m][0])
+        blend.update(discovery_slots=n, discovery_weights=per_slots[n][1])
+    for n, (_key, weights, metrics) in sorted(per_slots.items()):
+        log.info(
+            "blend with %d discovery slots %s: validation NDCG@10 %.4f, HR@10 %.4f, new-item "
+            "hit rate %.4f",
+            n,
+            weights,
+            metrics["ndcg_at_10"],
+            metrics["hr_at_10"],
+            metrics["new_item_hit_rate"],
+        )
+    log.info(
+        "blend tuned on %d customers: weights %s, %d discovery slots %s (repeat NDCG %.4f, "
+        "target new-item hit rate %.2f)",
+        len(customers),
+        best,
+        blend["discovery_slots"],
+        blend["discovery_weights"],
+        floor,
+        discovery_target,
+    )
+    return blend
+
+
+def _slotted(head: np.ndarray, order: np.ndarray, slots: int) -> np.ndarray:
+    """The first ``K - slots`` of ``head``, then the first ``slots`` of ``order`` not in it."""
+    if not slots:
+        return head
+    first = head[:, : K - slots]
+    taken = (order[:, :, None] == first[:, None, :]).any(axis=2)
+    rank = np.argsort(taken, axis=1, kind="stable")[:, :slots]
+    return np.concatenate([first, np.take_along_axis(order, rank, axis=1)], axis=1)
 
 
 def tune_and_fit(
-    lines: pd.DataFrame, run_day: date, name: str, params: dict[str, Any]
+    lines: pd.DataFrame,
+    run_day: date,
+    name: str,
+    params: dict[str, Any],
+    text: TextEmbedding | None = None,
 ) -> Recommender:
     """The recommender that gets registered: tuned parameters, fitted on everything up to
-    the run's day."""
-    return Recommender(name, params).fit(lines, run_day)
+    the run's day (with the catalogue's text model, saved with it)."""
+    return Recommender(name, params).fit(lines, run_day, text)

@@ -5,10 +5,14 @@ customers); the ``cutoff`` parameter is the last day the model may look at. Outp
 customer ``probability`` and ``expected_orders`` (propensity) or the top 10 ``rank, sku,
 score`` (recommendations). The model carries this package's code and pins what it needs,
 so ``mlflow.pyfunc.load_model("models:/customer_propensity@champion")`` works on its own.
+A recommender fitted with the catalogue's text model (content scores, discovery slots)
+carries it as its own artifact, ``text_model`` (:meth:`TextEmbedding.save
+<forecasting.text.embedding.TextEmbedding.save>`), beside the pickled recommender.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import pickle
@@ -39,9 +43,14 @@ class CustomerModel(PythonModel):
     """pyfunc wrapper of a fitted propensity model or recommender."""
 
     def load_context(self, context: Any) -> None:
-        """Unpickle the fitted model from the ``model`` artifact."""
+        """Unpickle the fitted model from the ``model`` artifact (and give a recommender
+        back its text model, the ``text_model`` artifact, when it has one)."""
         with open(context.artifacts["model"], "rb") as handle:
             self.model = pickle.load(handle)
+        if "text_model" in context.artifacts:
+            from forecasting.text.embedding import TextEmbedding
+
+            self.model.text = TextEmbedding.load(context.artifacts["text_model"])
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -112,8 +121,14 @@ def log_customer_model(model: Any, name: str, lines: pd.DataFrame, cutoff: str) 
 
     def save(folder: Path) -> dict[str, str]:
         path = folder / "model.pkl"
-        path.write_bytes(pickle.dumps(model))
-        return {"model": str(path)}
+        text = getattr(model, "text", None)
+        if text is None:
+            path.write_bytes(pickle.dumps(model))
+            return {"model": str(path)}
+        # The text model is an artifact of its own (inspectable, reusable); the pickled
+        # recommender keeps the item embeddings and similarities it scores with.
+        path.write_bytes(pickle.dumps(dataclasses.replace(model, text=None)))
+        return {"model": str(path), "text_model": str(text.save(folder / "text_model.joblib"))}
 
     uri = log_pyfunc_model(
         CustomerModel(),

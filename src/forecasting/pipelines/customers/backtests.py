@@ -70,19 +70,32 @@ def config_hash(config: CustomerConfig, kind: str) -> str:
     fields = (
         {"propensity_models", "seed", "history_days"}
         if kind == PROPENSITY_MODEL
-        else {"recommenders", "seed", "history_days"}
+        else {"recommenders", "seed", "history_days", "discovery_slots", "discovery_target"}
     )
     payload = json.dumps(config.model_dump(include=fields), sort_keys=True, default=str)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
 def backtest(
-    kind: str, lines: pd.DataFrame, run_day: date, config: CustomerConfig
+    kind: str,
+    lines: pd.DataFrame,
+    run_day: date,
+    config: CustomerConfig,
+    products: pd.DataFrame | None = None,
 ) -> CustomerBacktest:
-    """Backtest a model kind's candidates and refit the winner (inside the active run)."""
+    """Backtest a model kind's candidates and refit the winner (inside the active run).
+
+    Args:
+        kind: The model kind.
+        lines: The customer lines.
+        run_day: The run's day.
+        config: The customer models' configuration.
+        products: The catalogue's text (recommendations: the content candidate's text
+            model is fitted on it and saved with the recommender).
+    """
     if kind == PROPENSITY_MODEL:
         return _backtest_propensity(lines, run_day, config)
-    return _backtest_recommenders(lines, run_day, config)
+    return _backtest_recommenders(lines, run_day, config, products)
 
 
 def _backtest_propensity(
@@ -113,16 +126,27 @@ def _backtest_propensity(
 
 
 def _backtest_recommenders(
-    lines: pd.DataFrame, run_day: date, config: CustomerConfig
+    lines: pd.DataFrame,
+    run_day: date,
+    config: CustomerConfig,
+    products: pd.DataFrame | None = None,
 ) -> CustomerBacktest:
     from forecasting.customers.recommend_backtest import backtest_recommenders, tune_and_fit
 
-    result = backtest_recommenders(lines, run_day, config.seed, config.recommenders)
+    result = backtest_recommenders(
+        lines,
+        run_day,
+        config.seed,
+        config.recommenders,
+        products,
+        config.discovery_slots,
+        config.discovery_target,
+    )
     table = result.table()
     # Chosen on the validation window; the test window only reports and gates.
     winner = str(table.sort_values("validation_ndcg_at_10", ascending=False)["model"].iloc[0])
     log_json(result.params, artifacts.MLFLOW_RECOMMENDER_PARAMS)
-    model = tune_and_fit(lines, run_day, winner, result.params[winner])
+    model = tune_and_fit(lines, run_day, winner, result.params[winner], result.text)
     return CustomerBacktest(winner, model, table, "ndcg_at_10", (RECOMMENDER_GATE_BASELINE,))
 
 

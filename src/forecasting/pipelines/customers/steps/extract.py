@@ -1,8 +1,12 @@
-"""``extract``: the window's customer order lines, pseudonymised as they are read."""
+"""``extract``: the window's customer order lines, pseudonymised as they are read, and the
+catalogue's text (name, description, category) the content recommender is fitted on."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy.engine import Engine
 
 from forecasting import artifacts
 from forecasting.customers.config import CustomerConfig
@@ -10,14 +14,32 @@ from forecasting.pipelines.customers.handoffs import Extracted
 from forecasting.resources import Resources
 from forecasting.storage import write_json, write_parquet
 
-__all__ = ["extract_customers_step"]
+__all__ = ["CUSTOMER_PRODUCTS", "extract_customers_step", "read_customer_products"]
+
+#: The catalogue's text in the ``customers_extract`` stage.
+CUSTOMER_PRODUCTS = "products.parquet"
+
+
+def read_customer_products(engine: Engine) -> pd.DataFrame:
+    """The catalogue's text: ``sku, name, description, category`` of sellable products
+    (``include/sql/customers/select_customer_products.sql``)."""
+    from forecasting.db import read_frame
+    from forecasting.extraction.source import NON_PRODUCT_CATEGORY
+
+    products = read_frame(
+        engine, "customers/select_customer_products", {"excluded_category": NON_PRODUCT_CATEGORY}
+    )
+    for column in ("sku", "name", "description", "category"):
+        products[column] = products[column].astype("string")
+    return products
 
 
 def extract_customers_step(
     run_day: date, config: CustomerConfig, resources: Resources, key: bytes
 ) -> Extracted:
     """Read ``history_days`` of customer order lines up to the run's day, pseudonymised as
-    they are read (customers who opted out are left out by the query), and forget the
+    they are read (customers who opted out are left out by the query), and the catalogue's
+    text (:func:`read_customer_products`, no customer data); forget the
     opted-out customers in every stored customer partition of every date
     (:func:`~forecasting.customers.privacy.forget_stored`).
 
@@ -47,6 +69,7 @@ def extract_customers_step(
     with storage.write_stage(run_day, "customers_extract") as folder:
         write_parquet(extract.lines, folder / artifacts.CUSTOMER_LINES)
         write_json(folder / artifacts.CUSTOMER_COUNTS, extract.counts)
+        write_parquet(read_customer_products(resources.source), folder / CUSTOMER_PRODUCTS)
     return Extracted(
         uri=storage.uri(folder),
         counts=extract.counts,

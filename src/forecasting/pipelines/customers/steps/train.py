@@ -16,7 +16,7 @@ from forecasting import artifacts
 from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL, CustomerConfig
 from forecasting.customers.features import LABEL_DAYS
 from forecasting.pipelines.customers.handoffs import Trained, Validated
-from forecasting.pipelines.customers.steps.validate import read_lines
+from forecasting.pipelines.customers.steps.validate import read_lines, read_products
 from forecasting.registry.runs import log_json
 from forecasting.registry.tracking import log_metrics, set_tags
 from forecasting.resources import Resources
@@ -194,7 +194,8 @@ def _train_and_pin(
     from forecasting.pipelines.customers.backtests import backtest, live_reference
     from forecasting.registry.runs import log_frame
 
-    result = backtest(kind, lines, run_day, config)
+    products = read_products(resources.storage, validated) if kind != PROPENSITY_MODEL else None
+    result = backtest(kind, lines, run_day, config, products)
     metric, metrics = result.metric, result.metrics
     log_frame(result.table, artifacts.MLFLOW_BACKTEST_METRICS_CSV)
     finite = {

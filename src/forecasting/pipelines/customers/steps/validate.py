@@ -13,7 +13,13 @@ from forecasting.pipelines.customers.handoffs import Extracted, Validated
 from forecasting.resources import Resources
 from forecasting.storage import Storage, read_parquet, write_json
 
-__all__ = ["PSEUDONYM_PATTERN", "customer_expectations", "read_lines", "validate_customers_step"]
+__all__ = [
+    "PSEUDONYM_PATTERN",
+    "customer_expectations",
+    "read_lines",
+    "read_products",
+    "validate_customers_step",
+]
 
 PSEUDONYM_PATTERN = r"^[0-9a-f]{32}$"
 
@@ -21,6 +27,15 @@ PSEUDONYM_PATTERN = r"^[0-9a-f]{32}$"
 def read_lines(storage: Storage, extracted: Extracted) -> pd.DataFrame:
     """The customer lines an :class:`Extracted` stage holds."""
     return read_parquet(storage.open(extracted.uri) / artifacts.CUSTOMER_LINES)
+
+
+def read_products(storage: Storage, extracted: Extracted) -> pd.DataFrame | None:
+    """The catalogue's text an :class:`Extracted` stage holds (``None`` in a stage written
+    before the content recommender: no content scores then)."""
+    from forecasting.pipelines.customers.steps.extract import CUSTOMER_PRODUCTS
+
+    path = storage.open(extracted.uri) / CUSTOMER_PRODUCTS
+    return read_parquet(path) if path.exists() else None
 
 
 def customer_expectations() -> list[Any]:
