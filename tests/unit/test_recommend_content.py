@@ -62,9 +62,7 @@ def _shop() -> pd.DataFrame:
 
 def test_content_recommends_products_whose_text_is_close_and_leaves_out_bought_ones() -> None:
     text = TextEmbedding.fit(PRODUCTS)
-    model = Recommender("content", {"halflife": 30.0, "neighbours": 3}).fit(
-        _shop(), CUTOFF, text
-    )
+    model = Recommender("content", {"halflife": 30.0, "neighbours": 3}).fit(_shop(), CUTOFF, text)
     recs = model.recommend(_shop(), CUTOFF, k=3)
     tea = recs.loc[recs["customer"] == "tea", "sku"].tolist()
     garden = recs.loc[recs["customer"] == "garden", "sku"].tolist()
@@ -131,7 +129,9 @@ def _random_shop(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     for c in range(60):
         taste = rng.choice(30, 6, replace=False)
         for _ in range(rng.integers(4, 14)):
-            rows.append((f"c{c:02d}", skus[rng.choice(taste)], str(days[rng.integers(len(days))].date())))
+            rows.append(
+                (f"c{c:02d}", skus[rng.choice(taste)], str(days[rng.integers(len(days))].date()))
+            )
     return _lines(rows), products
 
 
@@ -212,3 +212,34 @@ def test_the_pipeline_extracts_the_catalogues_text(sqlite_url: str) -> None:
     assert products.columns.tolist() == ["sku", "name", "description", "category"]
     assert products["sku"].tolist() == ["cup-blue", "cup-red"]  # no non-products
     assert TextEmbedding.fit(products).vectors.shape[0] == 2
+
+
+def test_the_logged_recommender_carries_its_text_model(tmp_path, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from forecasting.customers import serving
+
+    lines, products = _random_shop()
+    params = {
+        "halflife": 30.0,
+        "neighbours": 5,
+        "weights": {"repeat": 1.0},
+        "discovery_slots": 3,
+        "discovery_weights": {"content": 1.0},
+    }
+    model = Recommender("blend", params).fit(lines, CUTOFF, fit_text_model(products))
+    logged: dict[str, str] = {}
+
+    def log_pyfunc_model(python_model, *, save_artifacts, **kwargs) -> str:  # MLflow's part
+        logged.update(save_artifacts(tmp_path))
+        return "runs:/x/model"
+
+    monkeypatch.setattr(serving, "log_pyfunc_model", log_pyfunc_model)
+    monkeypatch.setattr(serving, "pinned_requirements", lambda packages: [])
+    serving.log_customer_model(model, "model", lines, CUTOFF.isoformat())
+    assert sorted(logged) == ["model", "text_model"]
+    served = serving.CustomerModel()
+    served.load_context(SimpleNamespace(artifacts=logged))
+    assert isinstance(served.model.text, TextEmbedding)  # back from its own artifact
+    got = served.predict(None, lines, {"cutoff": CUTOFF.isoformat()})
+    pd.testing.assert_frame_equal(got, model.recommend(lines, CUTOFF), check_dtype=False)
