@@ -15,7 +15,15 @@ from forecasting.extraction import ExtractWindow, extract_all
 from forecasting.features.panel import Panel
 from forecasting.sources import ShopData, load_shop
 
-__all__ = ["ACTIVE_DAYS", "DATASETS", "HORIZON", "Dataset", "dataset_keys", "load_dataset"]
+__all__ = [
+    "ACTIVE_DAYS",
+    "DATASETS",
+    "HORIZON",
+    "Dataset",
+    "dataset_keys",
+    "load_dataset",
+    "load_dataset_with_catalogue",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +82,18 @@ def load_dataset(
     Returns:
         The panel of the whole file, with 28 future days of covariates.
     """
+    return load_dataset_with_catalogue(dataset, data_dir, work_dir, max_series)[0]
+
+
+def load_dataset_with_catalogue(
+    dataset: str, data_dir: str | Path, work_dir: Path, max_series: int | None = None
+) -> tuple[Panel, pd.DataFrame]:
+    """:func:`load_dataset`, plus the shop's catalogue (what the launch model reads).
+
+    Returns:
+        The panel and the imported ``products`` table (``sku, name, description,
+        category, list_price, launched_on``).
+    """
     from forecasting.storage import Storage
 
     shop = _shop(dataset, data_dir)
@@ -104,7 +124,7 @@ def load_dataset(
         time.perf_counter() - start,
         cleaning["outlier_days"],
     )
-    return panel
+    return panel, shop.products.copy()
 
 
 def dataset_keys(frame: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, list[str]]:

@@ -15,6 +15,10 @@ With ``--future-csv`` it also fits the model the pipeline would register (the ca
 winner, per shard) on the whole file and writes its forecasts of the 28 days after the
 file's last date: ``forecast`` (expected units, what the pipeline publishes as
 ``forecast``; squared-error metrics belong on it) next to ``p10, p50, p90``.
+
+On online-retail it also backtests forecasts of new products (cold start,
+:mod:`forecasting_bench.launches`), and with ``--launches-csv`` appends planned launches'
+rows to the ``--future-csv`` file.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ from forecasting.models.sharded import ShardedForecaster
 from forecasting.names import BASELINE_MODEL
 from forecasting.profiling import PeakMemory
 from forecasting.sharding import shard_of_many
+from forecasting.text.embedding import TextEmbedding
 from forecasting.training import metrics_table, pick_winner
 from forecasting.training.shard import backtest_shard, catalogue_metrics, fit_shard, shard_config
 from forecasting_bench.datasets import (
@@ -57,6 +62,13 @@ from forecasting_bench.datasets import (
     Dataset,
     dataset_keys,
     load_dataset,
+    load_dataset_with_catalogue,
+)
+from forecasting_bench.launches import (
+    append_launch_rows,
+    format_launch_table,
+    launch_backtest,
+    read_launches_csv,
 )
 
 __all__ = ["DATASETS", "Dataset", "load_dataset", "run_benchmark"]
@@ -274,6 +286,7 @@ def run_benchmark(
     model_params: dict[str, dict[str, Any]] | None = None,
     output_dir: str | Path | None = None,
     shards: int = 1,
+    launches_csv: str | Path | None = None,
 ) -> pd.DataFrame:
     """Run the benchmark and print the results table (see module docstring).
 
@@ -291,18 +304,26 @@ def run_benchmark(
         output_dir: Where the shop database, extract and results go.
         shards: Catalogue shards our models are trained on, one model per shard (as the
             DAG's mapped tasks do); peers always see the whole catalogue.
+        launches_csv: With ``future_csv`` (online-retail): planned launches
+            (``sku,description,unit_price,launch_date``) whose forecasts are appended to
+            ``future_csv`` (see :mod:`forecasting_bench.launches`).
 
     Returns:
         The results table (also written as CSV next to the extract).
     """
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; choose from {sorted(DATASETS)}")
+    if launches_csv and not future_csv:
+        raise ValueError("--launches-csv needs --future-csv (the file the launches join)")
+    if launches_csv and dataset != "online-retail":
+        raise ValueError("--launches-csv is for online-retail (store-item has no launches)")
     from forecasting.config import Settings
 
     work = Path(output_dir) if output_dir else Settings.from_env().data_dir / "bench" / dataset
     work.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    panel = load_dataset(dataset, data_dir, work, max_series)
+    panel, catalogue = load_dataset_with_catalogue(dataset, data_dir, work, max_series)
+    launches = read_launches_csv(launches_csv, panel, HORIZON, catalogue) if launches_csv else None
     config = PipelineConfig(
         horizon=HORIZON,
         n_windows=windows,
@@ -337,6 +358,17 @@ def run_benchmark(
     coverage.to_csv(work / "leadtime_coverage.csv", index=False)
     # Every candidate's backtest totals, so the lead-time model can be studied without a re-run.
     leadtime.to_parquet(work / "leadtime_totals.parquet", index=False)
+    launch_params, embedding = None, None
+    if dataset == "online-retail":
+        embedding = TextEmbedding.fit(catalogue)
+        launch_table, launch_params = launch_backtest(
+            panel, catalogue, list(cutoffs), HORIZON, embedding
+        )
+        launch_table.to_csv(work / "launch_backtest.csv", index=False)
+        text += "\n\n" + format_launch_table(launch_table, launch_params)
+    else:
+        text += f"\n\nLaunches (cold start): {dataset} has no launches (every series starts "
+        text += "with the file), nothing to backtest"
     if future_csv:
         if winner == BASELINE_MODEL:
             log.warning("no candidate beats seasonal naive; the pipeline would promote nothing")
@@ -350,6 +382,21 @@ def run_benchmark(
             calibrator = LeadTimeCalibrator.fit(winner_totals)
             written = write_leadtime_csv(panel, future, calibrator, dataset, leadtime_csv)
             text += f"\nLead-time quantiles -> {leadtime_csv} ({len(written)} rows)"
+        if launches is not None and launch_params is not None and embedding is not None:
+            rows = append_launch_rows(
+                panel,
+                catalogue,
+                launches,
+                embedding,
+                launch_params,
+                HORIZON,
+                future,
+                DATASETS[dataset].future_columns,
+                future_csv,
+            )
+            text += (
+                f"\nLaunches: {len(launches)} planned products -> {future_csv} (+{len(rows)} rows)"
+            )
     text += f"\nTotal wall time: {time.perf_counter() - started:.0f}s"
     print(text)
     table.to_csv(work / "results.csv", index=False)

@@ -46,6 +46,12 @@ def register(sub: Any, parents: Parents) -> None:
         "first 7, 14 and 28 of those days here (keys, days, p50..p99)",
     )
     p.add_argument(
+        "--launches-csv",
+        help="with --future-csv (online-retail): planned new products "
+        "(sku,description,unit_price,launch_date, launching in the 28 days after the file); "
+        "their forecasts are appended to the --future-csv file",
+    )
+    p.add_argument(
         "--windows",
         type=int,
         default=3,
@@ -71,6 +77,11 @@ def register(sub: Any, parents: Parents) -> None:
 
 def benchmark(args: argparse.Namespace) -> int:
     """``forecasting benchmark DATASET``: run it and print the results table."""
+    launches_csv = getattr(args, "launches_csv", None)
+    if launches_csv and not args.future_csv:
+        raise UsageError("--launches-csv needs --future-csv (the file the launches join)")
+    if launches_csv and args.dataset != "online-retail":
+        raise UsageError("--launches-csv is for online-retail (the dataset with launches)")
     try:  # imported only here: the bench package is a development install
         if args.dataset in ("propensity", "recommendations"):
             from forecasting_bench.customers import (
@@ -102,6 +113,8 @@ def benchmark(args: argparse.Namespace) -> int:
         model_params=_json(args.model_params, "--model-params"),
         output_dir=args.output_dir,
         shards=args.shards,
+        # only when given: without --launches-csv the call is what it always was
+        **({"launches_csv": launches_csv} if launches_csv else {}),
     )
     return 0
 
