@@ -17,7 +17,7 @@ gets a customer review whose rating follows the product's quality (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -55,17 +55,19 @@ def generate_shop(
     """Generate a shop's tables with known demand patterns.
 
     Args:
-        n_skus: Number of products, planned launches included.
+        n_skus: Number of products with order history (``SKU-00001`` ...); planned
+            launches come on top.
         n_locations: Number of locations; the first is the online channel, the rest stores.
         days: Days of order history ending at ``end_date``.
         end_date: Last day with orders.
         seed: Seed; the same arguments give the same tables.
         country: Holiday calendar, ``"US"`` or ``"GB"``.
-        planned_launches: How many of the products (the last SKUs) are planned launches:
-            ``launched_on`` 1-21 days after ``end_date``, no orders, a name that
-            near-duplicates an earlier product's. Default ``None``: ``n_skus // 10``, at
-            most 3 (3 of the demo's 30; none in shops under 10 products). The other
-            products' demand does not depend on it.
+        planned_launches: Products added after the ``n_skus`` (the next SKU numbers) that
+            are planned launches: ``launched_on`` 1-21 days after ``end_date``, no orders,
+            a name that near-duplicates a product the shop sells and a similar price.
+            Default ``None``: ``n_skus // 10``, at most 3 (3 beside the demo's 30; none in
+            shops under 10 products). Nothing else in the shop depends on it: every other
+            table is the same with or without them.
         reviews: Write ``product_reviews`` (default): about 4% of completed order lines
             get a review 3-30 days later (up to ``end_date``). ``False`` leaves the table
             empty, as in a shop without reviews.
@@ -77,15 +79,14 @@ def generate_shop(
     if n_skus < 1 or n_locations < 1 or days < 14:
         raise ValueError("need n_skus >= 1, n_locations >= 1 and days >= 14")
     n_planned = min(3, n_skus // 10) if planned_launches is None else planned_launches
-    if not 0 <= n_planned < n_skus:
-        raise ValueError(f"need 0 <= planned_launches < n_skus, got {n_planned}")
+    if n_planned < 0:
+        raise ValueError(f"need planned_launches >= 0, got {n_planned}")
     # One random stream, drawn in a fixed order: products, locations, promotions,
     # demand, order times (customers and the order shuffles have their own seeds).
     rng = np.random.default_rng(seed)
     end = pd.Timestamp(end_date).normalize()
     dates = pd.date_range(end - pd.Timedelta(days=days - 1), end, freq="D")
     products = _draw_products(rng, n_skus, len(dates))
-    products = _with_planned_launches(products, n_planned, len(dates), seed)
     locations = _draw_locations(rng, n_locations)
     horizon_end = end + pd.Timedelta(days=120)
     events = holiday_events(dates[0], horizon_end, country)
@@ -111,10 +112,9 @@ def generate_shop(
     orders, lines = _with_cancelled(orders, lines, seed)
     order_lines = lines.loc[:, ["order_id", "line_no", "sku", "quantity", "unit_price"]]
     order_lines = order_lines.astype({"quantity": "int64", "line_no": "int64"})
-    names, descriptions = product_texts(
-        products.category, products.base, products.launch_idx >= len(dates), seed + 3
+    catalogue = _catalogue(
+        products, _planned_launches(products, n_planned, len(dates), seed), dates, seed
     )
-    catalogue = products.frame(dates, names, descriptions)
     if reviews:
         sold = order_lines.join(orders.set_index("order_id"), on="order_id")
         sold = sold.loc[sold["status"] == "completed", ["sku", "customer_id", "ordered_at"]]
@@ -162,20 +162,43 @@ class _Products:
         )
 
 
-def _with_planned_launches(
-    products: _Products, n_planned: int, n_days: int, seed: int
-) -> _Products:
-    """The last ``n_planned`` products launch 1-21 days after the history (no demand in it).
+def _planned_launches(products: _Products, n_planned: int, n_days: int, seed: int) -> _Products:
+    """``n_planned`` new products launching 1-21 days after the history, each a variant of
+    a product the shop sells (its category, about its demand level and price).
 
-    Their own random stream: the other products, and their demand, stay as they were (the
-    planned products are the last in the demand draws, so zeroing theirs shifts nothing).
+    Drawn from their own random stream after the shop's demand: nothing else changes.
     """
-    if n_planned == 0:
-        return products
     rng = np.random.default_rng(seed + 6)
-    launch_idx = products.launch_idx.copy()
-    launch_idx[-n_planned:] = n_days + rng.integers(0, 21, n_planned)
-    return replace(products, launch_idx=launch_idx)
+    n = len(products.skus)
+    like = rng.choice(n, size=n_planned, replace=n_planned > n)
+    price = np.round(products.price0[like] * rng.uniform(0.9, 1.1, n_planned), 2)
+    return _Products(
+        skus=np.array([f"SKU-{i:05d}" for i in range(n + 1, n + n_planned + 1)]),
+        category=products.category[like],
+        base=products.base[like] * rng.uniform(0.8, 1.25, n_planned),
+        price0=price,
+        list_price=price,
+        change_idx=np.full(n_planned, n_days),
+        elasticity=products.elasticity[like],
+        trend=products.trend[like],
+        amplitude=products.amplitude[like],
+        launch_idx=n_days + rng.integers(0, 21, n_planned),
+    )
+
+
+def _catalogue(
+    products: _Products, planned: _Products, dates: pd.DatetimeIndex, seed: int
+) -> pd.DataFrame:
+    """The ``products`` table: the shop's products and its planned launches, with text."""
+    both = _Products(
+        **{
+            f.name: np.concatenate([getattr(products, f.name), getattr(planned, f.name)])
+            for f in fields(_Products)
+        }
+    )
+    is_planned = np.arange(len(both.skus)) >= len(products.skus)
+    names, descriptions = product_texts(both.category, both.base, is_planned, seed + 3)
+    return both.frame(dates, names, descriptions)
 
 
 def _draw_products(rng: np.random.Generator, n_skus: int, n_days: int) -> _Products:
