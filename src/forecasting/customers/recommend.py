@@ -216,8 +216,11 @@ class Recommender:
         """The top ``k`` products of every customer with a purchase up to ``cutoff``
         (default: the fitting cutoff), from their own purchases in ``lines``.
 
+        A blend with ``discovery_slots`` fills its last ranks with products new to the
+        customer (see the module docstring).
+
         Returns:
-            ``customer, rank (1..k), sku, score``.
+            ``customer, rank (1..k), sku, score`` (in discovery slots, the discovery score).
         """
         cutoff = pd.Timestamp(cutoff) if cutoff is not None else self.cutoff
         bought = purchases(lines.loc[lines["ds"] <= cutoff])

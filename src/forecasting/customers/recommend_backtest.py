@@ -235,8 +235,11 @@ def backtest_recommenders(
     validation: dict[str, dict[str, float]] = {}
     test: dict[str, dict[str, float]] = {}
     seconds: dict[str, float] = {}
-    # The blend needs repeat's, ALS's and content's tuned settings.
-    needed = set(candidates) | ({"repeat", "als"} if "blend" in candidates else set())
+    # Repeat purchases and ALS are always tuned (the blend needs their settings); content
+    # when it is a candidate or the blend's discovery slots may use it.
+    needed = set(candidates) | {"repeat", "als"}
+    if "blend" in candidates and text is not None:
+        needed.add("content")
     for name, grid in GRIDS.items():
         if name not in needed:
             continue
