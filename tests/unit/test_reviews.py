@@ -78,11 +78,11 @@ def test_daily_reviews_sum_per_sku_and_shop_day() -> None:
     # Already shop-local times are grouped as they are.
     assert daily_reviews(rows)["reviews"].tolist() == [1, 2, 1]
 
-    class Fixed:
+    class Fixed(SentimentModel):
         def score(self, frame: pd.DataFrame) -> np.ndarray:
             return np.where(frame["rating"] >= 4, 0.5, -0.5)
 
-    scored = daily_reviews(rows, Fixed(), source_tz="UTC", shop_tz="America/New_York")  # type: ignore[arg-type]
+    scored = daily_reviews(rows, Fixed(), source_tz="UTC", shop_tz="America/New_York")
     assert scored["sentiment_sum"].tolist() == [0.0, 0.5, -0.5]
     empty = daily_reviews(rows.iloc[:0])
     assert tuple(empty.columns) == DAILY_REVIEW_COLUMNS and empty.empty

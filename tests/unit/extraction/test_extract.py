@@ -357,8 +357,15 @@ def test_reviews_are_read_in_shop_time_pseudonymised_without_opted_out_customers
         dataclasses.replace(shop, product_reviews=reviews, customer_optouts=optouts),
     )
     key = b"a key of at least sixteen bytes"
-    zones = {"shop_tz": "America/New_York", "source_tz": "UTC"}
-    extract = extract_all(engine, WINDOW, UPath(tmp_path / "s"), customer_key=key, **zones)
+    zones = ("America/New_York", "UTC")
+    extract = extract_all(
+        engine,
+        WINDOW,
+        UPath(tmp_path / "s"),
+        customer_key=key,
+        shop_tz=zones[0],
+        source_tz=zones[1],
+    )
     got = extract.reviews
     assert list(got.columns) == list(REVIEW_COLUMNS)
     assert got["review_id"].tolist() == ["r1", "r4", "r3"]
@@ -376,7 +383,14 @@ def test_reviews_are_read_in_shop_time_pseudonymised_without_opted_out_customers
     assert written.cleaning["reviews"] == 3
     # Without a key the reviewers are dropped; two shards split the reviews by SKU.
     parts = [
-        extract_all(engine, WINDOW, UPath(tmp_path / "s"), shard=Shard(i, 2), **zones).reviews
+        extract_all(
+            engine,
+            WINDOW,
+            UPath(tmp_path / "s"),
+            shard=Shard(i, 2),
+            shop_tz=zones[0],
+            source_tz=zones[1],
+        ).reviews
         for i in range(2)
     ]
     both = pd.concat(parts).sort_values("review_id")
