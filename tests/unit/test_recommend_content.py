@@ -3,7 +3,9 @@ new-item hit rate, and the catalogue's text the customers pipeline extracts."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -214,7 +216,9 @@ def test_the_pipeline_extracts_the_catalogues_text(sqlite_url: str) -> None:
     assert TextEmbedding.fit(products).vectors.shape[0] == 2
 
 
-def test_the_logged_recommender_carries_its_text_model(tmp_path, monkeypatch) -> None:
+def test_the_logged_recommender_carries_its_text_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from types import SimpleNamespace
 
     from forecasting.customers import serving
@@ -230,7 +234,9 @@ def test_the_logged_recommender_carries_its_text_model(tmp_path, monkeypatch) ->
     model = Recommender("blend", params).fit(lines, CUTOFF, fit_text_model(products))
     logged: dict[str, str] = {}
 
-    def log_pyfunc_model(python_model, *, save_artifacts, **kwargs) -> str:  # MLflow's part
+    def log_pyfunc_model(  # MLflow's part
+        python_model: object, *, save_artifacts: Callable[[Path], dict[str, str]], **kwargs: object
+    ) -> str:
         logged.update(save_artifacts(tmp_path))
         return "runs:/x/model"
 
