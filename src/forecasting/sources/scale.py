@@ -74,7 +74,10 @@ def write_scale_shop(
     started = time.perf_counter()
     for b, first in enumerate(range(0, n_skus, batch_skus)):
         size = min(batch_skus, n_skus - first)
-        shop = generate_shop(size, n_locations, days, end_date, seed + b)
+        # Planned launches and reviews would take SKU numbers outside the batch's range.
+        shop = generate_shop(
+            size, n_locations, days, end_date, seed + b, planned_launches=0, reviews=False
+        )
         sku_map = {f"SKU-{i:05d}": f"SKU-{first + i:05d}" for i in range(1, size + 1)}
         prefix = f"B{b:03d}"
         products = shop.products.assign(sku=shop.products["sku"].map(sku_map))

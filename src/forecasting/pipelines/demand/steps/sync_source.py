@@ -58,7 +58,14 @@ def sync_source_step(
     window = ExtractWindow.for_logical_date(run_day, config.history_days, config.horizon)
     zones = (settings.shop_timezone, settings.source_timezone)
     catalog = retrying(
-        lambda: read_catalog(engine, window.start, window.horizon_end),
+        lambda: read_catalog(
+            engine,
+            window.start,
+            window.horizon_end,
+            last_day=run_day,
+            shop_tz=settings.shop_timezone,
+            source_tz=settings.source_timezone,
+        ),
         "read catalogue",
         url,
     )
