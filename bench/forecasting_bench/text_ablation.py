@@ -36,6 +36,7 @@ from forecasting.features.direct import training_rows
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
 from forecasting.features.text import attach_text
+from forecasting.names import MODEL_NAMES
 from forecasting.profiling import PeakMemory
 from forecasting.text import TextEmbedding
 from forecasting.training.shard import backtest_shard
@@ -155,10 +156,11 @@ def run_ablation(
             n_windows=windows,
             active_days=ACTIVE_DAYS,
             models=models,
+            # Every direct model (the ensemble's members included) gets the variant.
             model_params={
                 m: {"features": features, **({"max_rows": max_rows} if max_rows else {})}
-                for m in models
-                if m != "seasonal_naive"
+                for m in MODEL_NAMES
+                if m not in ("seasonal_naive", "ensemble")
             },
         )
         result = backtest_shard(panel, config)
