@@ -50,8 +50,13 @@ log = logging.getLogger(__name__)
 LAUNCH_CSV_COLUMNS = ("sku", "description", "unit_price", "launch_date")
 #: 28-day windows before the scored ones on which the launch model's settings are chosen.
 TUNING_WINDOWS = 6
-#: The tuning grid: neighbours and whether price enters the model.
-TUNING_GRID = [LaunchParams(k=k, price=p) for k in (10, 20, 40) for p in (True, False)]
+#: The tuning grid: neighbours, whether price enters the model and how neighbours are found.
+TUNING_GRID = [
+    LaunchParams(k=k, price=p, similarity=s)
+    for k in (10, 20, 40)
+    for p in (True, False)
+    for s in ("tfidf", "embedding")
+]
 
 
 def read_launches_csv(
@@ -164,7 +169,8 @@ def format_launch_table(table: pd.DataFrame, params: LaunchParams) -> str:
         "Launches (cold start): SKUs first sold inside each window, forecast from text, "
         "category, price and launch date alone; WAPE of launch totals (launch day to "
         "window end), daily RMSSE (scale: the launch's own actuals), P10-P90 coverage. "
-        f"Settings chosen on the tuning windows: k={params.k}, price={params.price}",
+        f"Settings chosen on the tuning windows: k={params.k}, price={params.price}, "
+        f"similarity={params.similarity}",
         f"{'split':<9}{'window':>7}{'cutoff':>12}{'method':>16}{'launches':>9}"
         f"{'wape':>8}{'bias':>8}{'rmsse':>8}{'coverage':>9}",
     ]

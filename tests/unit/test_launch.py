@@ -159,6 +159,33 @@ def test_text_neighbours_set_the_level_and_demand_after_the_origin_is_never_read
     pd.testing.assert_frame_equal(out, full)
 
 
+@pytest.mark.parametrize("similarity", ["tfidf", "embedding"])
+def test_both_similarities_find_the_family_and_tfidf_is_the_default(
+    shop: tuple[Panel, pd.DataFrame, TextEmbedding], similarity: str
+) -> None:
+    panel, catalogue, embedding = shop
+    assert LaunchParams().similarity == "tfidf"
+    origin = panel.n_history - 1
+    day = pd.Timestamp(panel.dates[origin]) + pd.Timedelta(days=1)
+    launches = pd.concat(
+        [
+            _planned("BIG", "JUMBO BAG RED RETROSPOT MINI", 2.0, day),
+            _planned("SMALL", "CERAMIC HEART MUG PINK MINI", 4.0, day),
+        ]
+    )
+    out = forecast_launches(
+        panel,
+        catalogue.assign(launched_on=pd.NaT),
+        origin,
+        HORIZON,
+        embedding,
+        launches=launches,
+        params=LaunchParams(k=5, similarity=similarity),
+    )
+    totals = out.groupby("sku")["p50"].sum()
+    assert totals["BIG"] > 3 * totals["SMALL"] > 0
+
+
 def test_the_backtest_beats_the_baselines_where_text_predicts_the_level(
     shop: tuple[Panel, pd.DataFrame, TextEmbedding],
 ) -> None:

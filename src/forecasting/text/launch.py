@@ -19,10 +19,13 @@ The model, fitted at a forecast origin on data up to that origin only:
   days (at most 28) divided by ``S[0] + ... + S[m-1]``, i.e. the total of its first 28
   days of life, extrapolated along the shape when fewer are observed.
 * **Features** of a product: the similarity-weighted mean of ``log1p(T)`` over its ``k``
-  nearest text neighbours among earlier launches (cosine similarity of
-  :class:`~forecasting.text.embedding.TextEmbedding` vectors, weights
-  ``max(sim, 0.01) ** 2``), the median ``log1p(T)`` of its category's launches (the global
-  median where the category has fewer than :data:`MIN_CATEGORY_LAUNCHES`), its log price
+  nearest text neighbours among earlier launches (weights ``max(sim, 0.01) ** 2``; ``sim``
+  the cosine similarity of the unit-length word and character TF-IDF vectors of the
+  :class:`~forecasting.text.embedding.TextEmbedding` before its SVD, or with
+  ``similarity="embedding"`` of its 32-dimensional vectors: the sparse vectors keep the
+  product type, so a new ``JUMBO BAG APPLES`` is nearest to the other jumbo bags rather
+  than to anything with apples), the median ``log1p(T)`` of its category's launches (the
+  global median where the category has fewer than :data:`MIN_CATEGORY_LAUNCHES`), its log price
   minus the neighbours' weighted mean log price (an elasticity-like term: the fitted
   coefficient is the elasticity), its log price itself, the shop's log demand level at
   its launch minus the neighbours' (the shop grows into Christmas), and the weighted
@@ -52,25 +55,27 @@ The model, fitted at a forecast origin on data up to that origin only:
   products, else the description's last word (Online Retail files every product under
   ``product``).
 
-What is *not* tuned on reported windows: ``k`` and the price term are hyperparameters
-(:class:`LaunchParams`) chosen on earlier windows (:func:`tune_launch_params`); the
-regressions are refitted at every origin on launches before it. The thresholds above
-(28, 7, 5, 30 launches, the 0.01 similarity floor) are fixed by hand, not tuned.
+What is *not* tuned on reported windows: ``k``, the price term and the similarity are
+hyperparameters (:class:`LaunchParams`) chosen on earlier windows
+(:func:`tune_launch_params`); the regressions are refitted at every origin on launches
+before it. The thresholds above (28, 7, 5, 30 launches, the 0.01 similarity floor) are
+fixed by hand, not tuned.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 from sklearn.linear_model import QuantileRegressor
 
 from forecasting.features.panel import Panel
 from forecasting.schema import FORECAST_COLUMNS, SEPARATOR
-from forecasting.text.embedding import TextEmbedding
+from forecasting.text.embedding import TextEmbedding, product_text
 
 __all__ = [
     "BACKTEST_METRICS",
@@ -121,12 +126,17 @@ class LaunchParams:
         shop_level: Whether the shop's demand level at launch is a feature.
         catalogue: Whether the recent demand of the ``k`` nearest products of the whole
             catalogue (not only launches) is a feature.
+        similarity: How neighbours are found: ``"tfidf"``, the cosine of the embedding's
+            own word and character TF-IDF vectors before its SVD (tens of thousands of
+            terms: ``LUNCH BAG APPLE DESIGN`` is nearest to the other lunch bags), or
+            ``"embedding"``, the cosine of the 32-dimensional embeddings.
     """
 
     k: int = 20
     price: bool = True
     shop_level: bool = True
     catalogue: bool = True
+    similarity: str = "tfidf"
 
 
 def first_sale_index(y: np.ndarray, origin: int) -> np.ndarray:
@@ -172,6 +182,8 @@ class LaunchCurves:
         shape_: Pooled launch shape ``S[a]`` for ages ``0..len-1`` (first 28 sum to 1).
         log_total_: ``log1p`` of each earlier launch's 28-day total.
         vectors_: Their text embeddings.
+        tfidf_: Their unit-length TF-IDF vectors (sparse; ``None`` unless
+            ``params.similarity == "tfidf"``).
         log_price_: Their log prices.
         log_shop_: Log shop level at their launch.
         category_: Their launch categories.
@@ -186,6 +198,7 @@ class LaunchCurves:
         all_skus_: SKUs that sold by the origin (any launch date).
         all_first_: Their first sale's day index.
         all_vectors_: Their text embeddings.
+        all_tfidf_: Their TF-IDF vectors (as ``tfidf_``).
         cum_: Their cumulative demand, ``(len(all_skus_), origin + 2)``, 0 first.
         launch_day_: First sale day index of each earlier launch.
         origin_: The origin the model was fitted at.
@@ -195,6 +208,7 @@ class LaunchCurves:
     shape_: np.ndarray = field(default_factory=lambda: np.zeros(0))
     log_total_: np.ndarray = field(default_factory=lambda: np.zeros(0))
     vectors_: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    tfidf_: sparse.csr_matrix | None = None
     log_price_: np.ndarray = field(default_factory=lambda: np.zeros(0))
     log_shop_: np.ndarray = field(default_factory=lambda: np.zeros(0))
     category_: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
@@ -207,6 +221,7 @@ class LaunchCurves:
     all_skus_: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=object))
     all_first_: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     all_vectors_: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    all_tfidf_: sparse.csr_matrix | None = None
     cum_: np.ndarray = field(default_factory=lambda: np.zeros((0, 1)))
     launch_day_: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     origin_: int = 0
@@ -249,10 +264,12 @@ class LaunchCurves:
         cum_shape = np.concatenate([[0.0], np.cumsum(self.shape_)])
         head = np.array([np.nansum(c[:n]) for c, n in zip(curves, m, strict=True)])
         totals = head / np.maximum(cum_shape[m], 1e-6)
-        info = _product_info(catalogue, skus[rows], embedding)
+        tfidf = self.params.similarity == "tfidf"
+        info = _product_info(catalogue, skus[rows], embedding, tfidf)
         self.skus_ = skus[rows]
         self.log_total_ = np.log1p(totals)
         self.vectors_ = info["vectors"]
+        self.tfidf_ = info["tfidf"]
         self.log_price_ = info["log_price"]
         self.category_ = info["category"]
         total = y.sum(axis=0)
@@ -262,7 +279,8 @@ class LaunchCurves:
         sold = np.flatnonzero(first >= 0)
         self.all_skus_ = skus[sold]
         self.all_first_ = first[sold]
-        self.all_vectors_ = _product_info(catalogue, skus[sold], embedding)["vectors"]
+        sold_info = _product_info(catalogue, skus[sold], embedding, tfidf)
+        self.all_vectors_, self.all_tfidf_ = sold_info["vectors"], sold_info["tfidf"]
         self.cum_ = np.concatenate([np.zeros((len(sold), 1)), np.cumsum(y[sold], axis=1)], axis=1)
         self.launch_day_ = first[rows]
         self.origin_ = origin
@@ -284,6 +302,7 @@ class LaunchCurves:
                 self.log_shop_,
                 self.skus_,
                 self.launch_day_,
+                self.tfidf_,
             )
             self.models_ = [
                 QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(
@@ -307,12 +326,13 @@ class LaunchCurves:
         log_shop: np.ndarray,
         skus: np.ndarray,
         day: np.ndarray,
+        tfidf: sparse.csr_matrix | None = None,
     ) -> np.ndarray:
         """Regression features of products launching at day index ``day``."""
         n = len(vectors)
         if len(self.log_total_) == 0:
             return np.zeros((n, 6))
-        sims = vectors @ self.vectors_.T
+        sims = _similarity(vectors, self.vectors_, tfidf, self.tfidf_)
         sims[skus[:, None] == self.skus_[None, :]] = -np.inf  # never its own neighbour
         k = min(self.params.k, max(len(self.skus_) - 1, 1))
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
@@ -327,16 +347,22 @@ class LaunchCurves:
         columns.append(shop_ratio if self.params.shop_level else np.zeros(n))
         columns.append(log_price if self.params.price else np.zeros(n))
         columns.append(
-            self._catalogue_demand(vectors, skus, day) if self.params.catalogue else np.zeros(n)
+            self._catalogue_demand(vectors, skus, day, tfidf)
+            if self.params.catalogue
+            else np.zeros(n)
         )
         return np.column_stack(columns)
 
     def _catalogue_demand(
-        self, vectors: np.ndarray, skus: np.ndarray, day: np.ndarray
+        self,
+        vectors: np.ndarray,
+        skus: np.ndarray,
+        day: np.ndarray,
+        tfidf: sparse.csr_matrix | None = None,
     ) -> np.ndarray:
         """Similarity-weighted ``log1p`` demand of the ``k`` nearest products that had sold
         before ``day``, over the :data:`SHOP_DAYS` days before it."""
-        sims = vectors @ self.all_vectors_.T
+        sims = _similarity(vectors, self.all_vectors_, tfidf, self.all_tfidf_)
         alive = self.all_first_[None, :] < day[:, None]
         sims = np.where(alive & (skus[:, None] != self.all_skus_[None, :]), sims, -np.inf)
         k = min(self.params.k, len(self.all_skus_))
@@ -359,7 +385,12 @@ class LaunchCurves:
         """
         if len(products) == 0:
             return np.zeros((0, len(LEVELS)))
-        info = _product_info(products, products["sku"].astype(str).to_numpy(), embedding)
+        info = _product_info(
+            products,
+            products["sku"].astype(str).to_numpy(),
+            embedding,
+            self.params.similarity == "tfidf",
+        )
         if len(self.log_total_) == 0:
             logq = np.tile(self.quantiles_, (len(products), 1))
         else:
@@ -370,6 +401,7 @@ class LaunchCurves:
                 np.full(len(products), self.shop_now_),
                 products["sku"].astype(str).to_numpy(),
                 np.full(len(products), self.origin_ + 1),
+                info["tfidf"],
             )
             if self.models_ is None:  # too few launches for a regression: the neighbours
                 logq = x[:, :1] + (self.quantiles_ - self.global_median_)[None, :]
@@ -400,10 +432,33 @@ def _pooled_shape(curves: np.ndarray, ages: int) -> np.ndarray:
     return shape / total if total > 0 else np.full(ages, 1.0 / TOTAL_DAYS)
 
 
+def _similarity(
+    vectors: np.ndarray,
+    others: np.ndarray,
+    tfidf: sparse.csr_matrix | None,
+    others_tfidf: sparse.csr_matrix | None,
+) -> np.ndarray:
+    """Cosine similarities, dense ``(len(vectors), len(others))``: of the TF-IDF vectors
+    where both sides have them, else of the embeddings."""
+    if tfidf is not None and others_tfidf is not None:
+        return np.asarray((tfidf @ others_tfidf.T).toarray(), dtype=float)
+    return np.asarray(vectors @ others.T, dtype=float)
+
+
+def _tfidf(embedding: TextEmbedding, products: pd.DataFrame) -> sparse.csr_matrix:
+    """Unit-length TF-IDF vectors (the embedding's word and character blocks, weighted
+    equally, before its SVD) of ``products``."""
+    text = product_text(products).to_numpy()
+    word = embedding.word.transform(text) * np.sqrt(0.5)
+    char = embedding.char.transform(text) * np.sqrt(0.5)
+    return sparse.hstack([word, char]).tocsr()
+
+
 def _product_info(
-    products: pd.DataFrame, skus: np.ndarray, embedding: TextEmbedding
-) -> dict[str, np.ndarray]:
-    """Embeddings, log prices and launch categories of ``skus`` (rows of ``products``)."""
+    products: pd.DataFrame, skus: np.ndarray, embedding: TextEmbedding, tfidf: bool = False
+) -> dict[str, Any]:
+    """Embeddings, log prices and launch categories of ``skus`` (rows of ``products``),
+    and with ``tfidf`` their TF-IDF vectors (``None`` without)."""
     rows = products.drop_duplicates("sku").set_index(
         products.drop_duplicates("sku")["sku"].astype(str)
     )
@@ -421,6 +476,7 @@ def _product_info(
         "vectors": vectors,
         "log_price": np.log(price),
         "category": launch_category(rows.reset_index(drop=True)).to_numpy(),
+        "tfidf": _tfidf(embedding, rows.reset_index(drop=True)) if tfidf and len(rows) else None,
     }
 
 
