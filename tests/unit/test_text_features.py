@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.artifacts import FEATURES_CATALOGUE, FEATURES_SENTIMENT_MODEL, FEATURES_TEXT_MODEL
 from forecasting.features import FeatureSpec, Panel, build_features
 from forecasting.features.direct import Rows, scoring_rows
 from forecasting.features.text import (
@@ -286,11 +287,28 @@ def test_build_features_step_fits_saves_and_records_text(
     out = step.build_features_step(date(2024, 1, 21), validated, SimpleNamespace(storage=storage))  # type: ignore[arg-type]
     folder = Path(storage.path(out.uri).path)
     manifest = json.loads((folder / "features.json").read_text())
-    assert manifest["text"]["attached"] and manifest["text"]["file"] == step.TEXT_EMBEDDING
+    assert manifest["text"]["attached"] and manifest["text"]["file"] == FEATURES_TEXT_MODEL
     assert manifest["text"]["neighbours"] == ATTACHED_NEIGHBOURS
     assert manifest["reviews"]["attached"] and manifest["reviews"]["reviews"] == 60
-    assert TextEmbedding.load(folder / step.TEXT_EMBEDDING).dimensions >= 2
+    assert TextEmbedding.load(folder / FEATURES_TEXT_MODEL).dimensions >= 2
+    assert len(pd.read_parquet(folder / FEATURES_CATALOGUE)) == len(CATALOGUE)
     loaded = Panel.load(folder / "panel")
     assert has_text(loaded)
     assert loaded.daily["reviews"][:, : loaded.n_history].sum() == 60 * 2  # two stores
-    assert (folder / step.SENTIMENT_MODEL).exists() == manifest["reviews"]["sentiment"]
+    assert (folder / FEATURES_SENTIMENT_MODEL).exists() == manifest["reviews"]["sentiment"]
+
+
+def test_ablation_variants_are_feature_overrides() -> None:
+    from forecasting_bench.text_ablation import variant_features
+
+    assert variant_features("base") == {}
+    assert variant_features("text8+nb10+reviews") == {
+        "text": True,
+        "text_dimensions": 8,
+        "text_neighbours": 10,
+        "reviews": True,
+    }
+    with pytest.raises(ValueError, match="unknown variant part 'words'"):
+        variant_features("base+words")
+    with pytest.raises(ValueError, match="text_neighbours must be in"):
+        variant_features("nb50")
