@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "BACKTEST_CANDIDATES",
+    "BACKTEST_LAUNCHES",
     "BACKTEST_LEADTIME",
     "BACKTEST_LIVE_STATS",
     "BACKTEST_PLOT",
@@ -29,6 +30,7 @@ __all__ = [
     "FEATURES_CATALOGUE",
     "FEATURES_MANIFEST",
     "FEATURES_PANEL",
+    "FEATURES_SENTIMENT_MODEL",
     "FEATURES_TEXT_MODEL",
     "FIT_MODEL",
     "FIT_SUMMARY",
@@ -38,12 +40,14 @@ __all__ = [
     "MLFLOW_BACKTEST_PLOT",
     "MLFLOW_BACKTEST_WINDOWS",
     "MLFLOW_CUTOFFS",
+    "MLFLOW_LAUNCH_BACKTEST",
     "MLFLOW_LEADTIME_COVERAGE",
     "MLFLOW_LIFT_CHART",
     "MLFLOW_PLAUSIBILITY",
     "MLFLOW_RECOMMENDER_PARAMS",
     "MLFLOW_RELIABILITY_PLOT",
     "MLFLOW_RELIABILITY_TABLE",
+    "MLFLOW_TEXT_DIR",
     "MLFLOW_VALIDATION_DIR",
     "MONITOR_SUMMARY",
     "MONITOR_VERDICT",
@@ -78,7 +82,10 @@ FEATURES_PANEL = "panel"
 #: ``features/<shard>/``: the products with their text (the whole catalogue) and the run's
 #: text model fitted on it (:class:`~forecasting.text.TextEmbedding`).
 FEATURES_CATALOGUE = "catalogue.parquet"
-FEATURES_TEXT_MODEL = "text_model.joblib"
+FEATURES_TEXT_MODEL = "text_embedding.joblib"
+#: ``features/<shard>/``: the review sentiment model
+#: (:class:`~forecasting.text.sentiment.SentimentModel`), when the shard has enough reviews.
+FEATURES_SENTIMENT_MODEL = "sentiment_model.joblib"
 #: ``backtest/<shard>/``: every candidate's per-series window statistics.
 BACKTEST_STATS = "stats.parquet"
 #: ``backtest/<shard>/``: per candidate its seconds, non-finite rows, memory, calibrator.
@@ -90,6 +97,9 @@ BACKTEST_PLOT_HISTORY = "plot_history.parquet"
 BACKTEST_LEADTIME = "leadtime.parquet"
 #: ``backtest/<shard>/``: the serving champion's live statistics (when it has any).
 BACKTEST_LIVE_STATS = "live_stats.parquet"
+#: New products of each window forecast as known launches vs baselines
+#: (:func:`forecasting.text.launch.backtest_launches`).
+BACKTEST_LAUNCHES = "launches.parquet"
 #: ``fit/<shard>/model/``: the fitted forecaster; ``fit.json`` its winner and plausibility.
 FIT_MODEL = "model"
 FIT_SUMMARY = "fit.json"
@@ -116,6 +126,9 @@ MLFLOW_BACKTEST_METRICS_TABLE = "backtest_metrics.json"
 MLFLOW_BACKTEST_WINDOWS = "backtest_windows.csv"
 MLFLOW_BACKTEST_PLOT = "backtest_plot.png"
 MLFLOW_LEADTIME_COVERAGE = "leadtime_coverage.csv"
+#: The cold-start backtest table (every shard's) and the run's text model.
+MLFLOW_LAUNCH_BACKTEST = "launches/backtest.csv"
+MLFLOW_TEXT_DIR = "text"
 
 # ------------------------------------------------------------------ the customer pipeline
 #: ``customers/<day>/extract/``: the window's order lines and their counts.

@@ -35,14 +35,31 @@ def ok(proc) -> None:
 
 
 def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_path: Path) -> None:
+    from forecasting.sources.synthetic import generate_shop
+
     data = tmp_path / "data"
     settings = Settings.from_env(env={"FORECASTING_DATA_DIR": str(data)})
-    load_shop(make_engine(settings.source_url), small_shop)
+    # small_shop and one planned product (launching after the run's day, no orders yet).
+    shop = generate_shop(
+        n_skus=6, n_locations=2, days=420, end_date="2024-06-30", seed=3, planned_launches=1
+    )
+    pd.testing.assert_frame_equal(shop.order_lines, small_shop.order_lines)
+    shop.products.loc[shop.products.index[-1], "launched_on"] = pd.Timestamp("2024-07-05")
+    load_shop(make_engine(settings.source_url), shop)
 
     ok(dags_test(LOGICAL_DATE, data))
     rows, runs = read_published(make_engine(settings.warehouse_url), RUN_DAY)
     series = small_shop.products.shape[0] * small_shop.locations.shape[0]
-    assert len(rows) == series * FAST_CONF["horizon"]
+    planned = shop.products.loc[~shop.products["sku"].isin(small_shop.products["sku"])]
+    assert len(planned) == 1 and planned["launched_on"].iloc[0] > pd.Timestamp(RUN_DAY)
+    launch = rows.loc[rows["sku"] == planned["sku"].iloc[0]]
+    # Forecast at both locations from its text neighbours' launch curves, zero before launch.
+    assert len(launch) == 2 * FAST_CONF["horizon"] and (launch["cold_start"] == 1).all()
+    assert set(launch["model_name"]) == {"launch_curve"} and (launch["history_days"] == 0).all()
+    before = pd.to_datetime(launch["target_date"]) < planned["launched_on"].iloc[0]
+    assert (launch.loc[before, "forecast"] == 0).all()
+    assert launch.loc[~before, "forecast"].sum() > 0
+    assert len(rows) == (series + 2) * FAST_CONF["horizon"]
     assert rows["target_date"].astype(str).min() == "2024-07-01"
     assert (
         (rows["p10"] <= rows["p50"]).all()
@@ -90,10 +107,12 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
     # Lead-time quantiles were published with the daily rows, and logged in MLflow.
     leadtime = read_leadtime(make_engine(settings.warehouse_url), RUN_DAY)
     lead_days = {d for d in (7, 14, 28) if d <= FAST_CONF["horizon"]}
-    assert len(leadtime) == series * len(lead_days) and set(leadtime["days"]) == lead_days
+    assert len(leadtime) == (series + 2) * len(lead_days) and set(leadtime["days"]) == lead_days
     levels = leadtime[["p50", "p80", "p90", "p95", "p99"]].to_numpy()
     assert (levels >= 0).all() and (levels[:, 1:] >= levels[:, :-1] - 1e-9).all()
-    assert {"leadtime_calibration.json", "leadtime_coverage.csv", "report"} <= artifacts
+    assert {"leadtime_calibration.json", "leadtime_coverage.csv", "report", "text"} <= artifacts
+    # The text model is logged with the run; small_shop launched nothing inside a window.
+    assert run.data.tags["launch_backtest"].startswith("no product first sold")
     assert f"leadtime_{max(lead_days)}d_coverage_p90" in run.data.metrics
     # The planner report was written next to the run's partitions.
     reports = list((data / "storage" / "runs" / "ds=2024-06-30" / "report").glob("*/report.html"))

@@ -296,7 +296,10 @@ def assemble_extract(
         "outlier_units": flagged_units,
         "stockout_days": int(stockout.sum()),
         "series_launched_last_7_days": int(
-            (launched > pd.Timestamp(window.last_day) - pd.Timedelta(days=7)).sum()
+            (
+                (launched > pd.Timestamp(window.last_day) - pd.Timedelta(days=7))
+                & (launched <= pd.Timestamp(window.last_day))
+            ).sum()
         ),
     }
     # A catalogue read before products' text was extracted has no name or description.

@@ -182,6 +182,13 @@ def log_figure(figure: Any, name: str) -> None:
         plt.close(figure)
 
 
+def log_file(path: str | Path, artifact_dir: str) -> None:
+    """Log a local file as an artefact of the active run, below ``artifact_dir``."""
+    import mlflow
+
+    mlflow.log_artifact(str(path), artifact_dir)
+
+
 def artifact_names(client: Any, run_id: str) -> set[str]:
     """Paths of a run's top-level artefacts (``client``: an ``MlflowClient``)."""
     return {a.path for a in client.list_artifacts(run_id)}

@@ -46,6 +46,9 @@ The model, fitted at a forecast origin on data up to that origin only:
   by the P10-P90 regressions) and Poisson sales of mean ``T * (S[0] + ... + S[g])`` give
   the posterior mean ``(alpha + Y) / (alpha / T0 + E)``; all three quantiles are scaled by
   the posterior-to-prior ratio.
+* **No earlier launch at all** (every product predates the data, e.g. a young shop's
+  first extract): a new product's total is the weighted recent demand of its nearest
+  products (their last 28 days), with the spread of the catalogue's monthly demand.
 * **Daily rows**: the median on the day at age ``a`` is ``T_50 * S[a]`` (zero before the
   launch date); a day's units are a count, so P10 and P90 are the Poisson 10 % and 90 %
   quantiles of ``T_10 * S[a]`` and ``T_90 * S[a]`` (a quiet day's P10 is 0). A product
@@ -288,6 +291,14 @@ class LaunchCurves:
         self.quantiles_ = (
             np.quantile(self.log_total_, LEVELS) if len(rows) else np.zeros(len(LEVELS))
         )
+        if not len(rows) and len(sold):
+            # No launch seen (every product predates the data): the spread of what the
+            # products sell in a month stands in for the spread of launch totals.
+            recent = np.log1p(
+                self.cum_[:, -1] - self.cum_[:, max(self.cum_.shape[1] - 1 - SHOP_DAYS, 0)]
+            )
+            self.global_median_ = float(np.median(recent))
+            self.quantiles_ = np.quantile(recent, LEVELS)
         self.category_median_ = {
             str(c): float(np.median(v))
             for c, v in pd.Series(self.log_total_).groupby(self.category_)
@@ -391,7 +402,16 @@ class LaunchCurves:
             embedding,
             self.params.similarity == "tfidf",
         )
-        if len(self.log_total_) == 0:
+        skus = products["sku"].astype(str).to_numpy()
+        if len(self.log_total_) == 0 and len(self.all_skus_):
+            # No earlier launch to learn from: a new product sells what its nearest
+            # products sell now (their last 28 days), with the catalogue's spread.
+            level = self._catalogue_demand(
+                info["vectors"], skus, np.full(len(products), self.origin_ + 1), info["tfidf"]
+            )
+            logq = level[:, None] + (self.quantiles_ - self.global_median_)[None, :]
+            logq = np.clip(logq, 0.0, None)
+        elif len(self.log_total_) == 0:
             logq = np.tile(self.quantiles_, (len(products), 1))
         else:
             x = self._features(

@@ -9,15 +9,22 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from forecasting.artifacts import BACKTEST_CANDIDATES, BACKTEST_STATS, FEATURES_PANEL
+from forecasting.artifacts import (
+    BACKTEST_CANDIDATES,
+    BACKTEST_STATS,
+    FEATURES_CATALOGUE,
+    FEATURES_PANEL,
+    FEATURES_TEXT_MODEL,
+)
 from forecasting.config import PipelineConfig
 from forecasting.pipelines.demand.handoffs import Backtested, Checked, Features
 from forecasting.storage import Storage, read_json, read_parquet
 
 if TYPE_CHECKING:
     from forecasting.features import Panel
+    from forecasting.text import TextEmbedding
 
-__all__ = ["backtest_summary", "catalogue_winner", "load_panel", "skip_reason"]
+__all__ = ["backtest_summary", "catalogue_winner", "load_panel", "load_text", "skip_reason"]
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +39,24 @@ def load_panel(storage: Storage, features_uri: str) -> Panel:
             storage.open(features_uri) / FEATURES_PANEL, Path(tmp) / FEATURES_PANEL
         )
         return Panel.load(local)
+
+
+def load_text(storage: Storage, features: Features) -> tuple[pd.DataFrame, TextEmbedding] | None:
+    """The shard's products with their text and the run's text model, both saved by
+    ``build_features``; ``None`` for features built without them (an earlier version's)."""
+    from forecasting.extraction.assemble import shard_products
+    from forecasting.text import TextEmbedding
+
+    folder = storage.open(features.uri)
+    if not (folder / FEATURES_TEXT_MODEL).exists() or not (folder / FEATURES_CATALOGUE).exists():
+        log.warning("features %s have no text model: no cold-start forecasts", features.uri)
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(tmp) / FEATURES_TEXT_MODEL
+        local.write_bytes((folder / FEATURES_TEXT_MODEL).read_bytes())
+        embedding = TextEmbedding.load(local)
+    products = shard_products(read_parquet(folder / FEATURES_CATALOGUE), features.shard)
+    return products.reset_index(drop=True), embedding
 
 
 def skip_reason(features: Features, checked: Checked, what: str) -> str | None:

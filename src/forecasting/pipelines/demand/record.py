@@ -13,26 +13,43 @@ import numpy as np
 import pandas as pd
 
 from forecasting.artifacts import (
+    BACKTEST_LAUNCHES,
     BACKTEST_LEADTIME,
     BACKTEST_LIVE_STATS,
     BACKTEST_PLOT,
     BACKTEST_PLOT_HISTORY,
+    FEATURES_CATALOGUE,
+    FEATURES_TEXT_MODEL,
     FIT_MODEL,
     LEADTIME_ARTIFACT,
     MLFLOW_BACKTEST_METRICS_CSV,
     MLFLOW_BACKTEST_METRICS_TABLE,
     MLFLOW_BACKTEST_PLOT,
     MLFLOW_BACKTEST_WINDOWS,
+    MLFLOW_LAUNCH_BACKTEST,
     MLFLOW_LEADTIME_COVERAGE,
+    MLFLOW_TEXT_DIR,
 )
 from forecasting.config import PipelineConfig
 from forecasting.names import BASELINE_MODEL
 from forecasting.pipelines.demand.common import catalogue_winner, load_panel
 from forecasting.pipelines.demand.handoffs import Backtested, Fitted
-from forecasting.registry.tracking import log_figure, log_metrics, log_table
+from forecasting.registry.tracking import (
+    log_figure,
+    log_file,
+    log_metrics,
+    log_table,
+    set_tags,
+)
 from forecasting.storage import Storage, read_parquet
 
-__all__ = ["log_backtest", "log_leadtime", "log_sharded_model"]
+__all__ = [
+    "log_backtest",
+    "log_launches",
+    "log_leadtime",
+    "log_sharded_model",
+    "log_text_model",
+]
 
 
 def _prefixed(prefix: str, values: dict[str, float]) -> dict[str, float]:
@@ -144,6 +161,56 @@ def log_leadtime(
             }
         )
     log_json(LeadTimeCalibrator.fit(totals).to_dict(), LEADTIME_ARTIFACT)
+
+
+def log_launches(storage: Storage, backtests: list[Backtested]) -> pd.DataFrame | None:
+    """Log the cold-start backtest (every shard's table) and its metrics: per method,
+    ``launch_wape_<method>`` and ``launch_rmsse_<method>`` over all windows (the mean of
+    the shards' pooled values weighted by their launches: shards have disjoint products)
+    and ``launch_count``.
+
+    Returns:
+        The logged table (``None`` when no shard backtested launches).
+    """
+    from forecasting.registry.runs import log_frame
+
+    frames = _concat(storage, backtests, BACKTEST_LAUNCHES)
+    if frames and not any(len(f) for f in frames):
+        set_tags({"launch_backtest": "no product first sold inside a backtest window"})
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return None
+    table = pd.concat(frames, ignore_index=True)
+    log_frame(table, MLFLOW_LAUNCH_BACKTEST)
+    pooled = table.loc[(table["window"].astype(str) == "all") & (table["launches"] > 0)]
+    metrics: dict[str, float] = {}
+    for method, rows in pooled.groupby("method"):
+        weights = rows["launches"].to_numpy(float)
+        for metric in ("wape", "rmsse"):
+            values = rows[metric].to_numpy(float)
+            ok = np.isfinite(values)
+            if ok.any():
+                metrics[f"launch_{metric}_{method}"] = float(
+                    np.average(values[ok], weights=weights[ok])
+                )
+        metrics["launch_count"] = float(weights.sum())
+    log_metrics(metrics)
+    return table
+
+
+def log_text_model(storage: Storage, run_day: date, fitted: Fitted) -> bool:
+    """Log the run's text model and the catalogue it was fitted on (every shard fits the
+    same one: the first shard's) below ``text/``; ``False`` when there is none."""
+    folder = storage.open(_features_uri(storage, run_day, fitted))
+    if not (folder / FEATURES_TEXT_MODEL).exists():
+        return False
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in (FEATURES_TEXT_MODEL, FEATURES_CATALOGUE):
+            if (folder / name).exists():
+                local = Path(tmp) / name
+                local.write_bytes((folder / name).read_bytes())
+                log_file(local, MLFLOW_TEXT_DIR)
+    return True
 
 
 def _features_uri(storage: Storage, run_day: date, fitted: Fitted) -> str:

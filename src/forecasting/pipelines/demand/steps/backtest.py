@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+from typing import TYPE_CHECKING
 
 from forecasting.artifacts import (
     BACKTEST_CANDIDATES,
+    BACKTEST_LAUNCHES,
     BACKTEST_LEADTIME,
     BACKTEST_LIVE_STATS,
     BACKTEST_PLOT,
@@ -15,10 +17,16 @@ from forecasting.artifacts import (
 )
 from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
 from forecasting.db import retrying
-from forecasting.pipelines.demand.common import load_panel, skip_reason
+from forecasting.pipelines.demand.common import load_panel, load_text, skip_reason
 from forecasting.pipelines.demand.handoffs import Backtested, Checked, Features
 from forecasting.resources import Resources
 from forecasting.storage import write_json, write_parquet
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.features.panel import Panel
+    from forecasting.storage import Storage
 
 __all__ = ["backtest_step"]
 
@@ -63,6 +71,7 @@ def backtest_step(
     result = backtest_shard(
         panel, plan.apply(shard_config(config, share)), min_train_days=plan.min_train_days
     )
+    launches = _launch_backtest(panel, features, plan.apply(config), plan.min_train_days, storage)
     champion = checked.champion
     live, live_days = None, 0
     if champion and champion.promoted_on:
@@ -87,6 +96,37 @@ def backtest_step(
         write_parquet(result.leadtime, folder / BACKTEST_LEADTIME)
         if live is not None:
             write_parquet(live, folder / BACKTEST_LIVE_STATS)
+        if launches is not None:
+            write_parquet(launches, folder / BACKTEST_LAUNCHES)
     return Backtested(
         features.shard, uri=storage.uri(folder), series=panel.n_series, live_days=live_days
     )
+
+
+def _launch_backtest(
+    panel: Panel,
+    features: Features,
+    config: PipelineConfig,
+    min_train_days: int | None,
+    storage: Storage,
+) -> pd.DataFrame | None:
+    """The shard's new products of every backtest window forecast as launches known in
+    advance, against the zero, median-curve and category-curve baselines
+    (:func:`forecasting.text.launch.backtest_launches`); ``None`` without a text model."""
+    from forecasting.evaluation.backtest import BacktestPlan, window_cutoffs
+    from forecasting.text.launch import backtest_launches
+
+    text = load_text(storage, features)
+    if text is None:
+        return None
+    products, embedding = text
+    plan = BacktestPlan(
+        config.horizon,
+        config.n_windows,
+        config.calibration_windows,
+        config.active_days,
+        min_train_days,
+    )
+    cutoffs = window_cutoffs(panel, plan)[plan.calibration_windows :]
+    table = backtest_launches(panel, products, cutoffs, config.horizon, embedding)
+    return table.assign(shard=features.shard.index)

@@ -8,11 +8,17 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from forecasting.artifacts import FEATURES_MANIFEST, FEATURES_PANEL
+from forecasting.artifacts import (
+    FEATURES_CATALOGUE,
+    FEATURES_MANIFEST,
+    FEATURES_PANEL,
+    FEATURES_SENTIMENT_MODEL,
+    FEATURES_TEXT_MODEL,
+)
 from forecasting.extraction import read_partition
 from forecasting.pipelines.demand.handoffs import Features, Validated
 from forecasting.resources import Resources
-from forecasting.storage import write_json
+from forecasting.storage import write_json, write_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -21,14 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-__all__ = ["SENTIMENT_MODEL", "TEXT_EMBEDDING", "build_features_step"]
-
-#: The fitted text model (:class:`forecasting.text.TextEmbedding`, joblib) in the features
-#: folder, next to the panel: ``fit``/``register`` log it with the model.
-TEXT_EMBEDDING = "text_embedding.joblib"
-#: The review sentiment model (:class:`forecasting.text.sentiment.SentimentModel`), when
-#: the shard has enough reviews to fit one.
-SENTIMENT_MODEL = "sentiment_model.joblib"
+__all__ = ["build_features_step"]
 
 
 def build_features_step(run_day: date, validated: Validated, resources: Resources) -> Features:
@@ -40,7 +39,7 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
     series' embedding and text neighbours are attached to the panel
     (:func:`~forecasting.features.text.attach_text`); with reviews (``extract.reviews``, rows), their daily counts too
     (:func:`~forecasting.features.text.attach_reviews`). The model is saved as
-    :data:`TEXT_EMBEDDING` beside the panel and the manifest's ``text`` and ``reviews``
+    :data:`FEATURES_TEXT_MODEL` beside the panel and the manifest's ``text`` and ``reviews``
     say what was attached. Training and scoring read this one panel, so they see the same
     text. Idempotent: the folder is rewritten as a whole for the run's day.
 
@@ -82,11 +81,13 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
                 if catalogue is not None and len(catalogue):
                     embedding = TextEmbedding.fit(catalogue)
                     model_dir = Path(tmp) / "text"
-                    embedding.save(model_dir / TEXT_EMBEDDING)
+                    embedding.save(model_dir / FEATURES_TEXT_MODEL)
                     upload_dir(model_dir, folder)
+                    # The products and their text: what score forecasts new products from.
+                    write_parquet(catalogue, folder / FEATURES_CATALOGUE)
                     text = {
                         "attached": informative_text(catalogue),
-                        "file": TEXT_EMBEDDING,
+                        "file": FEATURES_TEXT_MODEL,
                         "products": len(catalogue),
                         "dimensions": embedding.dimensions,
                     }
@@ -106,9 +107,9 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
                     }
                     if sentiment is not None:
                         model_dir = Path(tmp) / "sentiment"
-                        sentiment.save(model_dir / SENTIMENT_MODEL)
+                        sentiment.save(model_dir / FEATURES_SENTIMENT_MODEL)
                         upload_dir(model_dir, folder)
-                        reviews["file"] = SENTIMENT_MODEL
+                        reviews["file"] = FEATURES_SENTIMENT_MODEL
                 upload_dir(panel.save(Path(tmp) / FEATURES_PANEL), folder / FEATURES_PANEL)
             info.update(
                 history_days=panel.n_history, future_days=len(panel.dates) - panel.n_history

@@ -12,7 +12,12 @@ from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
 from forecasting.lifecycle.promotion import PromotionDecision
 from forecasting.names import BASELINE_MODEL
 from forecasting.pipelines.demand.handoffs import Backtested, Checked, Fitted, Registered
-from forecasting.pipelines.demand.record import log_backtest, log_sharded_model
+from forecasting.pipelines.demand.record import (
+    log_backtest,
+    log_launches,
+    log_sharded_model,
+    log_text_model,
+)
 from forecasting.registry.tracking import log_metrics, set_tags
 from forecasting.resources import Resources
 from forecasting.storage import read_json
@@ -166,6 +171,7 @@ def _log_training(
     done = [f for f in fitted if not f.skipped]
     if plan.backtest:
         winner, metrics, live, live_days = log_backtest(storage, backtests, plan.apply(config))
+        log_launches(storage, [b for b in backtests if not b.skipped])
     else:
         winner, metrics, live, live_days = BASELINE_MODEL, {}, None, 0
         set_tags({"backtest.skipped": "true", "backtest.reason": plan.reason})
@@ -176,6 +182,7 @@ def _log_training(
     log_json({f"shard {f.shard.index}": f.plausibility for f in done}, MLFLOW_PLAUSIBILITY)
     log_metrics({"refit_implausible_series": float(implausible)})
     model_uri = log_sharded_model(storage, run_day, done, winner, config)
+    log_text_model(storage, run_day, done[0])
     set_tags(
         {
             "candidate.name": winner,

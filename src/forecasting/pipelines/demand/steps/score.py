@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import logging
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from forecasting.artifacts import (
-    FEATURES_CATALOGUE,
-    FEATURES_TEXT_MODEL,
     LEADTIME_ARTIFACT,
     SCORES_FORECASTS,
     SCORES_LAUNCHES,
@@ -21,11 +17,11 @@ from forecasting.artifacts import (
 )
 from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
 from forecasting.errors import NoChampionError
-from forecasting.pipelines.demand.common import load_panel
+from forecasting.pipelines.demand.common import load_panel, load_text
 from forecasting.pipelines.demand.handoffs import Features, Registered, Scored
 from forecasting.resources import Resources
 from forecasting.schema import FORECAST_COLUMNS, SERIES_KEYS
-from forecasting.storage import read_parquet, write_json, write_parquet
+from forecasting.storage import write_json, write_parquet
 
 if TYPE_CHECKING:
     from forecasting.features.panel import Panel
@@ -115,19 +111,12 @@ def _cold_start(
     """New products' rows from the launch curves (:mod:`forecasting.scoring.cold_start`),
     and their summary for the report; the scores as they are for features built without
     the catalogue's text (a run of an earlier version)."""
-    from forecasting.extraction.assemble import shard_products
     from forecasting.scoring.cold_start import launch_summary, with_cold_start
-    from forecasting.text import TextEmbedding
 
-    folder = resources.storage.open(features.uri)
-    if not (folder / FEATURES_TEXT_MODEL).exists():
-        log.warning("features %s have no text model: no cold-start forecasts", features.uri)
+    text = load_text(resources.storage, features)
+    if text is None:
         return scores, None
-    with tempfile.TemporaryDirectory() as tmp:
-        local = Path(tmp) / FEATURES_TEXT_MODEL
-        local.write_bytes((folder / FEATURES_TEXT_MODEL).read_bytes())
-        embedding = TextEmbedding.load(local)
-    products = shard_products(read_parquet(folder / FEATURES_CATALOGUE), features.shard)
+    products, embedding = text
     scores = with_cold_start(scores, panel, products, embedding, config.horizon)
     return scores, launch_summary(scores, panel, products, embedding)
 
