@@ -104,9 +104,9 @@ def attach_text(
             vector and no neighbours).
         dimensions: Components kept (``text_0`` ...); fewer if the embedding is shorter,
             the rest zero.
-        neighbours: Neighbours kept per series (``text_nb_0`` ...): other series at the
-            same location, most similar first, with a positive cosine similarity; ``None``
-            where there are fewer.
+        neighbours: Neighbours kept per series (``text_nb_0`` ...): other series of this
+            panel (in the pipeline, the shard's) at the same location, most similar first,
+            with a positive cosine similarity; ``None`` where there are fewer.
 
     Returns:
         A new panel; earlier text columns are replaced.
