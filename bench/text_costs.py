@@ -27,7 +27,7 @@ args = parser.parse_args()
 work = Path(tempfile.mkdtemp(prefix="text_costs_"))
 panel, cat = load_dataset_with_catalogue("online-retail", args.data_dir, work, None)
 c = PipelineConfig(horizon=HORIZON, n_windows=3, active_days=ACTIVE_DAYS)
-plan = BacktestPlan(c.horizon, c.n_windows, c.calibration_windows, c.active_days)
+plan = BacktestPlan.of(c)
 cutoffs = list(window_cutoffs(panel, plan)[plan.calibration_windows :])
 with PeakMemory() as m:
     t = time.perf_counter()

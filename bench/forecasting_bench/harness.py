@@ -332,9 +332,7 @@ def run_benchmark(
         model_params=model_params or {},
         shards=shards,
     )
-    plan = BacktestPlan(
-        config.horizon, config.n_windows, config.calibration_windows, config.active_days
-    )
+    plan = BacktestPlan.of(config)
     if leadtime_csv and not future_csv:
         raise ValueError("--leadtime-csv needs --future-csv (the forecasts it adds up)")
     metrics, info, per_shard, leadtime = backtest_catalogue(panel, config, shards)

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from forecasting.evaluation.metrics import score_forecasts, series_scales
 from forecasting.features.panel import Panel
 from forecasting.models.base import Forecaster
 from forecasting.profiling import PeakMemory
+
+if TYPE_CHECKING:
+    from forecasting.config import PipelineConfig
 
 __all__ = ["BacktestPlan", "ModelBacktest", "backtest_model", "combine_backtests", "window_cutoffs"]
 
@@ -49,6 +53,18 @@ class BacktestPlan:
     calibration_windows: int = 1
     active_days: int | None = 90
     min_train_days: int | None = None
+
+    @classmethod
+    def of(cls, config: PipelineConfig, min_train_days: int | None = None) -> BacktestPlan:
+        """The windows a run's configuration asks for (``horizon``, ``n_windows``,
+        ``calibration_windows``, ``active_days``)."""
+        return cls(
+            config.horizon,
+            config.n_windows,
+            config.calibration_windows,
+            config.active_days,
+            min_train_days,
+        )
 
     @property
     def total_windows(self) -> int:

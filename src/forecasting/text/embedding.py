@@ -20,12 +20,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
+
+from forecasting.text.tfidf import dump_model, load_model, stack, word_and_char_vectorizers
 
 __all__ = ["DEFAULT_DIMENSIONS", "TextEmbedding", "product_text"]
 
@@ -94,22 +95,8 @@ class TextEmbedding:
         """
         text = product_text(products).to_numpy()
         min_df = _MIN_DF if len(text) >= 20 else 1
-        word = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            min_df=min_df,
-            sublinear_tf=True,
-            token_pattern=r"(?u)\b\w+\b",
-            dtype=np.float32,
-        )
-        char = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(3, 5),
-            min_df=min_df,
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
-        matrix = _stack(word.fit_transform(text), char.fit_transform(text))
+        word, char = word_and_char_vectorizers(min_df)
+        matrix = stack(word.fit_transform(text), char.fit_transform(text))
         k = min(dimensions, matrix.shape[1] - 1, len(text) - 1)
         svd = TruncatedSVD(n_components=k, random_state=seed) if k >= 2 else None
         dense = svd.fit_transform(matrix) if svd is not None else matrix.toarray()
@@ -117,10 +104,15 @@ class TextEmbedding:
 
     def transform(self, products: pd.DataFrame) -> np.ndarray:
         """Embed products (new ones included) with the fitted model."""
-        text = product_text(products).to_numpy()
-        matrix = _stack(self.word.transform(text), self.char.transform(text))
+        matrix = self.sparse_vectors(products)
         dense = self.svd.transform(matrix) if self.svd is not None else matrix.toarray()
         return _unit(dense)
+
+    def sparse_vectors(self, products: pd.DataFrame) -> sparse.csr_matrix:
+        """Unit-length TF-IDF rows of products before the SVD (the word and character
+        blocks weighted equally): finer neighbours than the embedding, at more cost."""
+        text = product_text(products).to_numpy()
+        return stack(self.word.transform(text), self.char.transform(text))
 
     def vectors_of(self, skus: np.ndarray | pd.Series) -> np.ndarray:
         """Embeddings of fitted SKUs (zeros for SKUs the model has not seen)."""
@@ -159,23 +151,12 @@ class TextEmbedding:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model (joblib) to ``path``."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path)
-        return path
+        return dump_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> TextEmbedding:
         """Read a model written by :meth:`save`."""
-        model = joblib.load(path)
-        if not isinstance(model, cls):
-            raise TypeError(f"{path} does not hold a TextEmbedding")
-        return model
-
-
-def _stack(word: sparse.spmatrix, char: sparse.spmatrix) -> sparse.csr_matrix:
-    # Each block is unit length per row; halving the squares weights the blocks equally.
-    return sparse.hstack([word * np.sqrt(0.5), char * np.sqrt(0.5)]).tocsr()
+        return load_model(path, cls)
 
 
 def _unit(dense: np.ndarray) -> np.ndarray:

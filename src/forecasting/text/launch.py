@@ -78,7 +78,7 @@ from sklearn.linear_model import QuantileRegressor
 
 from forecasting.features.panel import Panel
 from forecasting.schema import FORECAST_COLUMNS, SEPARATOR
-from forecasting.text.embedding import TextEmbedding, product_text
+from forecasting.text.embedding import TextEmbedding
 
 __all__ = [
     "BACKTEST_METRICS",
@@ -468,10 +468,7 @@ def _similarity(
 def _tfidf(embedding: TextEmbedding, products: pd.DataFrame) -> sparse.csr_matrix:
     """Unit-length TF-IDF vectors (the embedding's word and character blocks, weighted
     equally, before its SVD) of ``products``."""
-    text = product_text(products).to_numpy()
-    word = embedding.word.transform(text) * np.sqrt(0.5)
-    char = embedding.char.transform(text) * np.sqrt(0.5)
-    return sparse.hstack([word, char]).tocsr()
+    return embedding.sparse_vectors(products)
 
 
 def _product_info(

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import joblib
 import numpy as np
 import pandas as pd
-from scipy import sparse
 from scipy.stats import spearmanr
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import Ridge
+
+from forecasting.text.tfidf import dump_model, load_model, stack, word_and_char_vectorizers
 
 __all__ = ["MIN_REVIEWS", "SentimentModel", "review_text"]
 
@@ -85,22 +84,8 @@ class SentimentModel:
             raise ValueError("review ratings must be numbers in 1..5")
         text = review_text(reviews).to_numpy()
         min_df = self.min_df if len(text) >= 200 else 1
-        self.word_ = TfidfVectorizer(
-            analyzer="word",
-            ngram_range=(1, 2),
-            min_df=min_df,
-            sublinear_tf=True,
-            token_pattern=r"(?u)\b\w+\b",
-            dtype=np.float32,
-        )
-        self.char_ = TfidfVectorizer(
-            analyzer="char_wb",
-            ngram_range=(2, 5),
-            min_df=min_df,
-            sublinear_tf=True,
-            dtype=np.float32,
-        )
-        matrix = _stack(self.word_.fit_transform(text), self.char_.fit_transform(text))
+        self.word_, self.char_ = word_and_char_vectorizers(min_df, char_ngrams=(2, 5))
+        matrix = stack(self.word_.fit_transform(text), self.char_.fit_transform(text))
         self.ridge_ = Ridge(alpha=self.alpha).fit(matrix, rating)
         self.n_reviews_ = len(text)
         return self
@@ -119,7 +104,7 @@ class SentimentModel:
         if len(reviews) == 0:
             return np.zeros(0)
         text = review_text(reviews).to_numpy()
-        matrix = _stack(self.word_.transform(text), self.char_.transform(text))
+        matrix = stack(self.word_.transform(text), self.char_.transform(text))
         return np.clip(self.ridge_.predict(matrix), 1.0, 5.0).astype(np.float64)
 
     def score(self, reviews: pd.DataFrame) -> np.ndarray:
@@ -171,10 +156,7 @@ class SentimentModel:
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model (joblib) to ``path``."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(self, path)
-        return path
+        return dump_model(self, path)
 
     @classmethod
     def load(cls, path: str | Path) -> SentimentModel:
@@ -183,12 +165,4 @@ class SentimentModel:
         Raises:
             TypeError: If the file holds something else.
         """
-        model = joblib.load(path)
-        if not isinstance(model, cls):
-            raise TypeError(f"{path} does not hold a SentimentModel")
-        return model
-
-
-def _stack(word: sparse.spmatrix, char: sparse.spmatrix) -> sparse.csr_matrix:
-    # Each block is unit length per row; halving the squares weights the blocks equally.
-    return sparse.hstack([word * np.sqrt(0.5), char * np.sqrt(0.5)]).tocsr()
+        return load_model(path, cls)

@@ -81,13 +81,7 @@ def run_candidates(
     Returns:
         Backtests by candidate label, in the order run.
     """
-    plan = BacktestPlan(
-        config.horizon,
-        config.n_windows,
-        config.calibration_windows,
-        config.active_days,
-        min_train_days,
-    )
+    plan = BacktestPlan.of(config, min_train_days)
     jobs: dict[str, tuple[str, dict[str, Any]]] = {}
     ensembles: dict[str, list[str]] = {}
     for name in config.models:

@@ -120,13 +120,7 @@ def _launch_backtest(
     if text is None:
         return None
     products, embedding = text
-    plan = BacktestPlan(
-        config.horizon,
-        config.n_windows,
-        config.calibration_windows,
-        config.active_days,
-        min_train_days,
-    )
+    plan = BacktestPlan.of(config, min_train_days)
     cutoffs = window_cutoffs(panel, plan)[plan.calibration_windows :]
     table = backtest_launches(panel, products, cutoffs, config.horizon, embedding)
     return table.assign(shard=features.shard.index)
