@@ -1,5 +1,6 @@
 """The blend's discovery slots on UCI Online Retail: NDCG@10, HR@10 and new-item hit rate
-for each fixed number of slots, on the validation window (tuned on) and the test window.
+for each fixed number of slots and for the tuned slots per group of customers, on the
+validation window (tuned on) and the test window.
 
 ``.venv/bin/python bench/discovery_slots.py --data-dir ../shared/data`` (about 2 min on 2
 cores). The other candidates' settings are tuned as in ``forecasting benchmark
@@ -45,6 +46,11 @@ def main() -> None:
         for window, cut in (("validation", val_cut), ("test", test_cut)):
             m = rb._evaluate("blend", params, lines, cut, base.text)
             rows.append({"model": f"blend, {slots} slots", "window": window, **m})
+    params = rb._tune_blend(lines, val_cut, base.params, 42, base.text)
+    groups = params.get("discovery_groups", {}).get("slots", [params["discovery_slots"]])
+    for window, cut in (("validation", val_cut), ("test", test_cut)):
+        m = rb._evaluate("blend", params, lines, cut, base.text)
+        rows.append({"model": f"blend, tuned {groups} slots", "window": window, **m})
     table = pd.DataFrame(rows)
     cols = ["model", "window", "ndcg_at_10", "hr_at_10", "new_item_hit_rate", "discovery_hit_rate"]
     print(table[cols].round(4).to_string(index=False))

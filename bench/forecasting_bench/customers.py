@@ -197,8 +197,17 @@ def recommendations_benchmark(data_dir: str | Path, recs_csv: str | Path | None)
     ]
     print(table[cols].round(4).to_string(index=False), flush=True)
     if "blend" in bt.params:
-        slots = bt.params["blend"].get("discovery_slots", 0)
-        print(f"\nblend: {slots} of 10 ranks reserved for products new to the customer")
+        blend = bt.params["blend"]
+        groups = blend.get("discovery_groups")
+        if groups:
+            print(
+                f"\nblend: {groups['slots']} of 10 ranks reserved for products new to the "
+                "customer, by third of customers by repeat strength (weakest first; edges "
+                f"{[round(e, 3) for e in groups['edges']]})"
+            )
+        else:
+            slots = blend.get("discovery_slots", 0)
+            print(f"\nblend: {slots} of 10 ranks reserved for products new to the customer")
     chosen = str(table.sort_values("validation_ndcg_at_10", ascending=False)["model"].iloc[0])
     print(f"\nchosen on the validation window: {chosen} {bt.params[chosen]}")
     if recs_csv:

@@ -95,6 +95,42 @@ def test_slotted_top_k_reserves_the_last_ranks_for_new_products() -> None:
     assert plain.loc[plain["customer"] == "u", "sku"].tolist() == ["a", "b", "c", "d"]
 
 
+def test_slotted_top_k_takes_a_number_of_slots_per_customer() -> None:
+    scores = np.array([[0.9, 0.8, 0.7, 0.6, 0.1], [0.9, 0.8, 0.7, 0.6, 0.1]])
+    new_scores = np.array([[0.0, 0.0, 0.2, 0.9, 0.5], [0.0, 0.0, 0.2, 0.9, 0.5]])
+    new = np.array([[False, False, True, True, True], [False, False, True, True, True]])
+    items = np.array(["a", "b", "c", "d", "e"], dtype=object)
+    out = slotted_top_k(scores, new_scores, new, pd.Index(["u", "v"]), items, 4, np.array([2, 0]))
+    assert out.loc[out["customer"] == "u", "sku"].tolist() == ["a", "b", "d", "e"]
+    assert out.loc[out["customer"] == "v", "sku"].tolist() == ["a", "b", "c", "d"]
+
+
+def test_discovery_groups_give_customers_with_weak_repeat_lists_more_slots() -> None:
+    lines = _shop()
+    params = {
+        "halflife": 90.0,
+        "factors": 4,
+        "iterations": 2,
+        "neighbours": 3,
+        "weights": {"repeat": 1.0, "popularity": 0.5},
+        "discovery_slots": 2,
+        "discovery_weights": {"content": 1.0},
+        # Every customer's strongest product is above 0: one group, two slots.
+        "discovery_groups": {"edges": [0.0], "slots": [0, 2]},
+    }
+    model = Recommender("blend", params).fit(lines, CUTOFF, TextEmbedding.fit(PRODUCTS))
+    _customers, matrix = model._customer_matrix(lines, pd.Timestamp(CUTOFF))
+    assert model.discovery_slots == 2 and set(model.slots_of(matrix)) == {2}
+    grouped = model.recommend(lines, CUTOFF, k=3)
+    fixed = Recommender("blend", {k: v for k, v in params.items() if k != "discovery_groups"})
+    fixed.fit(lines, CUTOFF, TextEmbedding.fit(PRODUCTS))
+    pd.testing.assert_frame_equal(grouped, fixed.recommend(lines, CUTOFF, k=3))
+    none = Recommender("blend", {**params, "discovery_groups": {"edges": [1e9], "slots": [0, 2]}})
+    none.fit(lines, CUTOFF, TextEmbedding.fit(PRODUCTS))
+    _customers, matrix = none._customer_matrix(lines, pd.Timestamp(CUTOFF))
+    assert set(none.slots_of(matrix)) == {0}  # all below the edge: the first group's 0
+
+
 def test_a_blend_with_discovery_slots_shows_new_products_in_its_last_ranks() -> None:
     lines = _shop()
     params = {
@@ -173,7 +209,11 @@ def test_tuned_slots_keep_ndcg_at_repeats_or_take_the_fixed_number() -> None:
     cutoff = pd.Timestamp("2024-03-30")
     fixed = _tune_blend(lines, cutoff, params, 0, text, discovery_slots=3)
     assert fixed["discovery_slots"] == 3 and any(fixed["discovery_weights"].values())
+    assert "discovery_groups" not in fixed  # a fixed number is the same for everyone
     tuned = _tune_blend(lines, cutoff, params, 0, text, discovery_target=0.2)
+    groups = tuned.get("discovery_groups", {"slots": [tuned["discovery_slots"]], "edges": []})
+    assert len(groups["edges"]) == len(groups["slots"]) - 1
+    assert tuned["discovery_slots"] == max(groups["slots"])
     history, truth = _window(lines, cutoff)
     blend = Recommender("blend", tuned).fit(lines, cutoff, text)
     repeat = Recommender("repeat", {"halflife": 30.0}).fit(lines, cutoff)

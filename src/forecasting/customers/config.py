@@ -69,8 +69,9 @@ class CustomerConfig(BaseModel):
             the same test cutoff.
         min_ndcg_gain: NDCG@10 a recommender must gain over popularity.
         discovery_slots: Ranks of the blend's top 10 reserved for products new to the
-            customer; ``None``: tuned on the validation window (the fewest-compromise
-            number: see :mod:`forecasting.customers.recommend_backtest`).
+            customer, the same for everyone; ``None``: tuned on the validation window, a
+            number per third of customers by the strength of their repeat list (see
+            :mod:`forecasting.customers.recommend_backtest`).
         discovery_target: The validation new-item hit rate (share of customers who bought
             a product new to them that was in their top 10) the tuned slots aim for, as
             long as the blend's NDCG@10 stays at least repeat purchases'.

@@ -17,15 +17,19 @@ customer is most likely to buy in the 28 days after it:
   history's embeddings matters: a history of 50 different products averages to a
   featureless vector (new-item hit rate 0.09 against 0.18 on the validation window);
 * ``blend`` -- a weighted sum of repeat, co-occurrence, ALS and popularity (each normalised
-  per customer), weights tuned, with ``discovery_slots`` of the 10 ranks reserved for
-  products new to the customer.
+  per customer), weights tuned, with some of the 10 ranks reserved for products new to the
+  customer (``discovery_slots``, or a number per group of customers: ``discovery_groups``).
 
 Discovery slots: the blend fills ranks ``1..K - N`` with its own best products (bought
 before or not) and ranks ``K - N + 1..K`` with the best products the customer has never
 bought and that are not already in the list, scored by a second weighted sum,
 ``discovery_weights`` over :data:`DISCOVERY` (content, co-occurrence, ALS and popularity,
-each restricted to products new to the customer and normalised per customer). ``N`` and
-both sets of weights are tuned on the validation window only.
+each restricted to products new to the customer and normalised per customer). With
+``discovery_groups`` (``{"edges": [...], "slots": [...]}``), ``N`` depends on the customer's
+:func:`repeat_strength` (the recency-weighted count of their strongest product): customers
+below ``edges[0]`` get ``slots[0]``, and so on; a weak repeat list's last ranks are rarely
+bought, so a slot there costs little. Without it, ``N = discovery_slots`` for everyone.
+``N`` (or the groups) and both sets of weights are tuned on the validation window only.
 
 How they are tuned and compared: :mod:`forecasting.customers.recommend_backtest`.
 """
@@ -51,6 +55,7 @@ __all__ = [
     "K",
     "Recommender",
     "normalised",
+    "repeat_strength",
     "slotted_positions",
     "slotted_top_k",
     "top_k",
@@ -77,7 +82,7 @@ class Recommender:
     Attributes:
         name: Candidate name.
         params: Its hyperparameters (half-lives, ALS settings, blend weights, and for the
-            blend ``discovery_slots`` and ``discovery_weights``).
+            blend ``discovery_slots``, ``discovery_weights`` and ``discovery_groups``).
         items: The SKUs it knows (column order of its matrices).
         popularity: Score of each item (recent distinct buyers).
         similarity: Item-item cosine similarity, top neighbours only (sparse).
@@ -104,8 +109,23 @@ class Recommender:
 
     @property
     def discovery_slots(self) -> int:
-        """Ranks of the top ``K`` reserved for products new to the customer (blend only)."""
-        return int(self.params.get("discovery_slots", 0)) if self.name == "blend" else 0
+        """Ranks of the top ``K`` reserved for products new to the customer (blend only;
+        with ``discovery_groups``, the most any group gets)."""
+        if self.name != "blend":
+            return 0
+        groups = self.params.get("discovery_groups")
+        if groups:
+            return int(max(groups["slots"]))
+        return int(self.params.get("discovery_slots", 0))
+
+    def slots_of(self, matrix: sp.csr_matrix) -> np.ndarray:
+        """Discovery slots of each customer (row of ``matrix``): by group of
+        :func:`repeat_strength` with ``discovery_groups``, else ``discovery_slots`` for all."""
+        groups = self.params.get("discovery_groups") if self.name == "blend" else None
+        if not groups:
+            return np.full(matrix.shape[0], self.discovery_slots, dtype=np.int64)
+        group = np.searchsorted(np.asarray(groups["edges"], float), repeat_strength(matrix))
+        return np.asarray(groups["slots"], dtype=np.int64)[group]
 
     def needs(self) -> set[str]:
         """The candidates this recommender scores with."""
@@ -236,10 +256,10 @@ class Recommender:
     def _top(self, matrix: sp.csr_matrix, customers: pd.Index, k: int) -> pd.DataFrame:
         """The top ``k`` of a block of customers, discovery slots included."""
         scores = self._scores(matrix)
-        slots = self.discovery_slots
-        if not slots:
+        if not self.discovery_slots:
             return top_k(scores, customers, self.items, k)
         new = self._weighted(matrix, self.params.get("discovery_weights", {}), DISCOVERY, True)
+        slots = self.slots_of(matrix)
         return slotted_top_k(scores, new, ~_bought(matrix), customers, self.items, k, slots)
 
     def _tie(self) -> np.ndarray:
@@ -266,6 +286,14 @@ class Recommender:
         if self.name != "blend":
             return self._component(self.name, matrix) + self._tie()
         return self._weighted(matrix, self.params.get("weights", {}), COMPONENTS)
+
+
+def repeat_strength(matrix: sp.csr_matrix) -> np.ndarray:
+    """Each customer's (row's) largest recency-weighted purchase count: the repeat score
+    of their strongest product (low: few, old purchases, so a weak repeat list)."""
+    if matrix.shape[1] == 0:
+        return np.zeros(matrix.shape[0])
+    return np.asarray(matrix.max(axis=1).todense(), dtype=float).ravel()
 
 
 def _bought(matrix: sp.csr_matrix) -> np.ndarray:
@@ -380,7 +408,7 @@ def slotted_top_k(
     customers: pd.Index,
     items: np.ndarray,
     k: int = K,
-    slots: int = 0,
+    slots: int | np.ndarray = 0,
 ) -> pd.DataFrame:
     """The top ``k`` with the last ``slots`` ranks reserved for new products.
 
@@ -395,7 +423,8 @@ def slotted_top_k(
         customers: The rows' customers.
         items: The columns' SKUs.
         k: List length.
-        slots: Ranks reserved for new products (``0 <= slots <= k``).
+        slots: Ranks reserved for new products (``0 <= slots <= k``): one number for
+            every customer, or one per customer (row).
 
     Returns:
         ``customer, rank (1..k), sku, score``: ``score`` is the blend's score in the first
@@ -414,11 +443,26 @@ def slotted_top_k(
 
 
 def slotted_positions(
-    scores: np.ndarray, new_scores: np.ndarray, new: np.ndarray, k: int = K, slots: int = 0
+    scores: np.ndarray,
+    new_scores: np.ndarray,
+    new: np.ndarray,
+    k: int = K,
+    slots: int | np.ndarray = 0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Item positions and scores of :func:`slotted_top_k`, shape ``(customers, k)``."""
+    if isinstance(slots, np.ndarray):
+        per_row = slots.astype(np.int64)
+        k = min(k, scores.shape[1])
+        positions = np.zeros((scores.shape[0], k), dtype=np.int64)
+        values = np.zeros((scores.shape[0], k))
+        for n in np.unique(per_row):
+            rows = per_row == n
+            positions[rows], values[rows] = slotted_positions(
+                scores[rows], new_scores[rows], new[rows], k, int(n)
+            )
+        return positions, values
     k = min(k, scores.shape[1])
-    slots = max(0, min(slots, k))
+    slots = max(0, min(int(slots), k))
     head = top_positions(scores, k - slots)
     if not slots:
         return head, np.take_along_axis(scores, head, axis=1)

@@ -13,11 +13,15 @@ they had never bought before and that was in their top 10:
   product in the window (so at least ``new_item_hit_rate``).
 
 The blend's discovery slots (:mod:`forecasting.customers.recommend`) are tuned here too: on
-the validation window, the number of slots ``N`` and the discovery weights that give the
+the validation window, customers are split into thirds by
+:func:`~forecasting.customers.recommend.repeat_strength` (``discovery_groups``' edges), and
+the number of slots of each third (0 to 10; the same for all is one of the settings) and
+the discovery weights are those that give the
 highest NDCG@10 among the settings whose new-item hit rate reaches
 :attr:`~forecasting.customers.config.CustomerConfig.discovery_target` (0.20) and whose
 NDCG@10 is at least the tuned repeat-purchase heuristic's; if none reaches the target, the
-highest new-item hit rate among those that keep that NDCG@10.
+highest new-item hit rate among those that keep that NDCG@10. A fixed ``discovery_slots``
+is one number for everyone (no groups; the weights still tuned).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ from forecasting.customers.recommend import (
     K,
     Recommender,
     normalised,
+    repeat_strength,
     top_positions,
 )
 from forecasting.text.embedding import TextEmbedding
@@ -164,6 +169,9 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
 _BLEND_WEIGHTS = (0.0, 0.5, 1.0)
 #: Numbers of discovery slots tried on the validation window.
 _SLOTS = tuple(range(K + 1))
+#: Groups of customers (quantiles of :func:`~forecasting.customers.recommend.repeat_strength`
+#: on the validation window) that each get their own number of discovery slots.
+_GROUPS = 3
 
 
 @dataclass
@@ -319,14 +327,20 @@ class _Targets:
         ideal = np.cumsum(discount)[np.clip(np.minimum(sizes, K), 1, K) - 1]
         return cls(bought, bought & ~old, np.where(sizes > 0, ideal, 0.0), has_new)
 
+    def per_customer(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Each customer's NDCG@10, hit (any) and new-item hit of item ``positions``."""
+        hits = np.take_along_axis(self.bought, positions, axis=1)
+        found = np.asarray(np.take_along_axis(self.new, positions, axis=1).any(axis=1))
+        dcg = hits @ _discount()[: positions.shape[1]]
+        ndcg = np.asarray(dcg / np.where(self.ideal > 0, self.ideal, 1.0))
+        return ndcg, np.asarray(hits.any(axis=1)), found
+
     def score(self, positions: np.ndarray) -> dict[str, float]:
         """NDCG@10, HR@10 and new-item hit rate of item ``positions`` (customers x K)."""
-        hits = np.take_along_axis(self.bought, positions, axis=1)
-        found = np.take_along_axis(self.new, positions, axis=1).any(axis=1)
-        dcg = hits @ _discount()[: positions.shape[1]]
+        ndcg, hit, found = self.per_customer(positions)
         return {
-            "ndcg_at_10": float(np.mean(dcg / np.where(self.ideal > 0, self.ideal, 1.0))),
-            "hr_at_10": float(np.mean(hits.any(axis=1))),
+            "ndcg_at_10": float(np.mean(ndcg)),
+            "hr_at_10": float(np.mean(hit)),
             "new_item_hit_rate": float(np.mean(found)),
         }
 
@@ -389,10 +403,20 @@ def _tune_blend(
         raw["content"] = model._component("content", matrix).astype(np.float32)
     new_parts = {name: normalised(raw[name], old).astype(np.float32) for name in names}
     slots = _SLOTS if discovery_slots is None else (discovery_slots,)
-    # Per number of slots, the best weights by the rule's key: (target met, then NDCG@10;
-    # else the new-item hit rate, then NDCG@10).
+    # Groups of customers by the strength of their repeat list (terciles on this window);
+    # a fixed number of slots (``discovery_slots``) is one group.
+    strength = repeat_strength(matrix)
+    groups = 1 if discovery_slots is not None else _GROUPS
+    edges = np.quantile(strength, np.arange(1, groups) / groups) if groups > 1 else np.zeros(0)
+    group = np.searchsorted(edges, strength)
+    members = np.stack([group == g for g in range(groups)]).astype(float)  # groups x customers
+    allocations = np.array(list(itertools.product(slots, repeat=groups)), dtype=np.int64)
+    # The rule's key: (target met, then NDCG@10; else the new-item hit rate, then NDCG@10).
     per_slots: dict[int, tuple[tuple[bool, float, float], dict[str, float], dict[str, float]]]
     per_slots = {}
+    best_key: tuple[bool, float, float] | None = None
+    chosen: tuple[np.ndarray, dict[str, float], dict[str, float]] | None = None
+    n_customers = len(customers)
     for w in itertools.product(_BLEND_WEIGHTS, repeat=len(names)):
         if not any(w):
             continue
@@ -400,24 +424,40 @@ def _tune_blend(
         new = sum(weight * new_parts[name] for name, weight in weights.items())
         # Best new products first, 2K of them: enough to skip the ones the head holds.
         order = top_positions(np.where(old, -np.inf, np.asarray(new) + tie), 2 * K)
-        for n in slots:
-            metrics = targets.score(_slotted(best_top, order, n))
-            met = metrics["new_item_hit_rate"] >= discovery_target
+        # Per group and number of slots: sums of NDCG@10, hits and new-item hits.
+        sums = np.zeros((3, groups, len(slots)))
+        for j, n in enumerate(slots):
+            per = targets.per_customer(_slotted(best_top, order, n))
+            sums[:, :, j] = np.stack([members @ part.astype(float) for part in per])
+        index = {n: j for j, n in enumerate(slots)}
+        cols = np.vectorize(index.__getitem__)(allocations)
+        totals = sums[:, np.arange(groups), cols].sum(axis=2) / n_customers  # 3 x allocations
+        ndcg, hr, rate = totals
+        met = rate >= discovery_target
+        for a in range(len(allocations)):
+            metrics = {"ndcg_at_10": ndcg[a], "hr_at_10": hr[a], "new_item_hit_rate": rate[a]}
             key = (
-                met,
-                metrics["ndcg_at_10"] if met else metrics["new_item_hit_rate"],
-                metrics["new_item_hit_rate"] if met else metrics["ndcg_at_10"],
+                bool(met[a]),
+                float(ndcg[a] if met[a] else rate[a]),
+                float(rate[a] if met[a] else ndcg[a]),
             )
-            if n not in per_slots or key > per_slots[n][0]:
+            uniform = len(set(allocations[a].tolist())) == 1
+            n = int(allocations[a][0])
+            if uniform and (n not in per_slots or key > per_slots[n][0]):
                 per_slots[n] = (key, weights if n else {}, metrics)
-    allowed = [
-        n
-        for n in per_slots
-        if per_slots[n][2]["ndcg_at_10"] >= floor or discovery_slots is not None
-    ]
-    if allowed:
-        n = max(allowed, key=lambda m: per_slots[m][0])
-        blend.update(discovery_slots=n, discovery_weights=per_slots[n][1])
+            if (ndcg[a] >= floor or discovery_slots is not None) and (
+                best_key is None or key > best_key
+            ):
+                best_key, chosen = key, (allocations[a], weights, metrics)
+    if chosen is not None:
+        allocation, weights, _metrics = chosen
+        top_slots = int(allocation.max())
+        blend.update(discovery_slots=top_slots, discovery_weights=weights if top_slots else {})
+        if len(set(allocation.tolist())) > 1:
+            blend["discovery_groups"] = {
+                "edges": [float(e) for e in edges],
+                "slots": [int(n) for n in allocation],
+            }
     for n, (_key, weights, metrics) in sorted(per_slots.items()):
         log.info(
             "blend with %d discovery slots %s: validation NDCG@10 %.4f, HR@10 %.4f, new-item "
@@ -429,12 +469,16 @@ def _tune_blend(
             metrics["new_item_hit_rate"],
         )
     log.info(
-        "blend tuned on %d customers: weights %s, %d discovery slots %s (repeat NDCG %.4f, "
-        "target new-item hit rate %.2f)",
+        "blend tuned on %d customers: weights %s, %d discovery slots %s, groups %s "
+        "(validation NDCG@10 %.4f, new-item hit rate %.4f; repeat NDCG %.4f, target "
+        "new-item hit rate %.2f)",
         len(customers),
         best,
         blend["discovery_slots"],
         blend["discovery_weights"],
+        blend.get("discovery_groups"),
+        chosen[2]["ndcg_at_10"] if chosen else float("nan"),
+        chosen[2]["new_item_hit_rate"] if chosen else float("nan"),
         floor,
         discovery_target,
     )
