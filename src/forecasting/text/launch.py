@@ -46,9 +46,11 @@ The model, fitted at a forecast origin on data up to that origin only:
   by the P10-P90 regressions) and Poisson sales of mean ``T * (S[0] + ... + S[g])`` give
   the posterior mean ``(alpha + Y) / (alpha / T0 + E)``; all three quantiles are scaled by
   the posterior-to-prior ratio.
-* **No earlier launch at all** (every product predates the data, e.g. a young shop's
-  first extract): a new product's total is the weighted recent demand of its nearest
-  products (their last 28 days), with the spread of the catalogue's monthly demand.
+* **No earlier launch at all** (every product predates the data, or a young shop's
+  every product is young): a planned product's total is the weighted recent demand of its
+  nearest products (their last 28 days), with the spread of the catalogue's monthly
+  demand; young series keep the registered model's forecast (there is no launch curve to
+  put a prior on them).
 * **Daily rows**: the median on the day at age ``a`` is ``T_50 * S[a]`` (zero before the
   launch date); a day's units are a count, so P10 and P90 are the Poisson 10 % and 90 %
   quantiles of ``T_10 * S[a]`` and ``T_90 * S[a]`` (a quiet day's P10 is 0). A product
@@ -665,7 +667,13 @@ def _young_series(
     embedding: TextEmbedding,
     min_history_days: int,
 ) -> pd.DataFrame:
-    """Series whose first positive sale is fewer than ``min_history_days`` before origin."""
+    """Series whose first positive sale is fewer than ``min_history_days`` before origin.
+
+    None while the model has seen no earlier launch (a young shop: every series is young,
+    and without a launch curve their own days say more than any prior).
+    """
+    if len(model.log_total_) == 0:
+        return pd.DataFrame()
     first = first_sale_index(panel.y, origin)
     age = origin - first  # 0 = first sale on the origin day
     rows = np.flatnonzero((first >= 0) & (age < min_history_days))
