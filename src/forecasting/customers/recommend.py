@@ -364,20 +364,21 @@ def _text_neighbours(vectors: np.ndarray, keep: int, block: int = 1000) -> sp.cs
 
 def _fit_als(matrix: sp.csr_matrix, params: dict[str, Any]) -> np.ndarray:
     """Item factors of implicit ALS on confidence ``alpha x weighted counts``."""
-    import os
-
-    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from implicit.cpu.als import AlternatingLeastSquares
+    from threadpoolctl import threadpool_limits
 
-    model = AlternatingLeastSquares(
-        factors=int(params.get("factors", 64)),
-        regularization=float(params.get("regularization", 0.1)),
-        alpha=float(params.get("alpha", 10.0)),
-        iterations=int(params.get("iterations", 15)),
-        random_state=int(params.get("seed", 42)),
-        calculate_training_loss=False,
-    )
-    model.fit(matrix.tocsr().astype(np.float32), show_progress=False)
+    # implicit runs its own threads: BLAS's pool inside them only oversubscribes the cores
+    # (OPENBLAS_NUM_THREADS would come too late: NumPy has loaded OpenBLAS already).
+    with threadpool_limits(1, "blas"):
+        model = AlternatingLeastSquares(
+            factors=int(params.get("factors", 64)),
+            regularization=float(params.get("regularization", 0.1)),
+            alpha=float(params.get("alpha", 10.0)),
+            iterations=int(params.get("iterations", 15)),
+            random_state=int(params.get("seed", 42)),
+            calculate_training_loss=False,
+        )
+        model.fit(matrix.tocsr().astype(np.float32), show_progress=False)
     return np.asarray(model.item_factors)
 
 
