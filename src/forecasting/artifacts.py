@@ -20,6 +20,7 @@ __all__ = [
     "CUSTOMER_LINES",
     "CUSTOMER_PROPENSITY",
     "CUSTOMER_RECOMMENDATIONS",
+    "EXTRACT_BEHAVIOUR",
     "EXTRACT_CATALOGUE",
     "EXTRACT_DEMAND",
     "EXTRACT_EVENTS",
@@ -72,6 +73,11 @@ EXTRACT_CATALOGUE = "catalogue.parquet"
 #: ``extract/<shard>/``: the shard's reviews from the optional ``product_reviews`` table
 #: (:attr:`~forecasting.extraction.assemble.Extract.reviews`); written only when there are any.
 EXTRACT_REVIEWS = "reviews.parquet"
+#: ``extract/<shard>/``: the shard's daily web behaviour (views, sessions, cart adds and
+#: removes, wishlist adds, matched searches per SKU, location and day:
+#: :data:`forecasting.behaviour.DAILY_COLUMNS`) from the event store; written only when the
+#: source has web events.
+EXTRACT_BEHAVIOUR = "behaviour.parquet"
 EXTRACT_MANIFEST = "manifest.json"
 #: ``validate/<shard>/`` and ``check/``: a :class:`~forecasting.validation.ValidationReport`.
 VALIDATION_REPORT = "validation.json"

@@ -116,3 +116,34 @@ CREATE TABLE IF NOT EXISTS forecast_accuracy_summary (
     PRIMARY KEY (monitor_date, dimension, value)
 ){{ engine }};
 
+-- What shoppers searched for, per shop day (forecasting.behaviour.search), for
+-- merchandisers: a query many search that matches no product, or whose searchers add
+-- nothing to a cart, is unmet demand. Replaced per run date (the days it re-extracted).
+CREATE TABLE IF NOT EXISTS search_demand (
+    search_date        DATE          NOT NULL,  -- the shop's day of the searches
+    query              VARCHAR(255)  NOT NULL,  -- normalised: lower case, single spaces
+    searches           INTEGER       NOT NULL,
+    sessions           INTEGER       NOT NULL,  -- distinct searching sessions
+    matching_products  INTEGER       NOT NULL,  -- catalogue products whose text matches
+    converted_sessions INTEGER       NOT NULL,  -- of them, sessions that added to a cart after
+    run_date           DATE          NOT NULL,  -- the run that wrote the row
+    PRIMARY KEY (search_date, query)
+){{ engine }};
+
+-- Intraday surge alerts (forecasting.behaviour.nowcast): a series whose views or cart adds
+-- so far today run far above or below what the published forecast implies by this hour.
+-- Replaced per (alert_date, alert_hour): judging the same moment twice gives the same rows.
+CREATE TABLE IF NOT EXISTS demand_alerts (
+    alert_date    DATE          NOT NULL,  -- the shop's day
+    alert_hour    INTEGER       NOT NULL,  -- events up to this hour (0-24, shop time)
+    sku           {{ key }}     NOT NULL,
+    location_id   {{ key }}     NOT NULL,
+    metric        VARCHAR(16)   NOT NULL,  -- views | cart_adds
+    observed      DOUBLE PRECISION NOT NULL,
+    expected      DOUBLE PRECISION NOT NULL,
+    ratio         DOUBLE PRECISION NOT NULL,  -- observed / expected
+    z_score       DOUBLE PRECISION NOT NULL,
+    direction     VARCHAR(8)    NOT NULL,  -- above | below
+    forecast_run_date DATE      NOT NULL,  -- the published forecast it was judged against
+    PRIMARY KEY (alert_date, alert_hour, sku, location_id, metric)
+){{ engine }};

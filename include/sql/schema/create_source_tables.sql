@@ -78,5 +78,21 @@ CREATE TABLE IF NOT EXISTS product_reviews (
     created_at   DATETIME      NOT NULL   -- the source's timezone, like orders.ordered_at
 ){{ engine }};
 
+-- Optional: the website's event log (what shoppers do before they buy). With rows, views,
+-- cart adds and searches become past covariates of the demand models, browsing features of
+-- the customer models, the search_demand table and the intraday surge alert (demand_alerts);
+-- without the table or its rows, nothing changes. An event log is written at least once:
+-- event_id may repeat (extraction counts duplicates and keeps one), so it is not a key.
+CREATE TABLE IF NOT EXISTS web_events (
+    event_id     VARCHAR(64)   NOT NULL,
+    occurred_at  DATETIME      NOT NULL,  -- the source's timezone, like orders.ordered_at
+    session_id   VARCHAR(64)   NOT NULL,  -- raw id: pseudonymised by extraction
+    customer_id  VARCHAR(64),             -- raw id, NULL for anonymous visitors
+    event_type   VARCHAR(16)   NOT NULL,  -- view, cart_add, cart_remove, search, wishlist
+    sku          VARCHAR(64),             -- NULL for searches
+    location_id  VARCHAR(64)   NOT NULL,
+    query        VARCHAR(255)             -- the search text, else NULL
+){{ engine }};
+
 -- Indexes are created by create_index.sql, only where missing (MySQL has no
 -- CREATE INDEX IF NOT EXISTS), so applying the schema twice is harmless.

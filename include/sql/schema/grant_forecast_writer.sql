@@ -9,4 +9,6 @@ GRANT SELECT, INSERT, DELETE ON {{ database }}.customer_recommendations TO '{{ u
 GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_forecast_leadtime TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, UPDATE, DELETE ON {{ database }}.forecast_accuracy TO '{{ user }}'@'%';
 GRANT SELECT, INSERT, DELETE ON {{ database }}.forecast_accuracy_summary TO '{{ user }}'@'%';
-GRANT SELECT, INSERT, UPDATE, DELETE ON {{ database }}.forecasting_leases TO '{{ user }}'@'%'
+GRANT SELECT, INSERT, UPDATE, DELETE ON {{ database }}.forecasting_leases TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.search_demand TO '{{ user }}'@'%';
+GRANT SELECT, INSERT, DELETE ON {{ database }}.demand_alerts TO '{{ user }}'@'%'

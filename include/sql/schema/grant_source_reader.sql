@@ -7,4 +7,5 @@ GRANT SELECT ON {{ database }}.promotions TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.calendar_events TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.customer_optouts TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.inventory_snapshots TO '{{ user }}'@'%';
-GRANT SELECT ON {{ database }}.product_reviews TO '{{ user }}'@'%'
+GRANT SELECT ON {{ database }}.product_reviews TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.web_events TO '{{ user }}'@'%'

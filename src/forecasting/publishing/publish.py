@@ -55,6 +55,8 @@ FORECAST_TABLES = (
     "demand_forecast_leadtime",
     "forecast_accuracy",
     "forecast_accuracy_summary",
+    "search_demand",
+    "demand_alerts",
 )
 
 

@@ -51,6 +51,16 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "body",
         "created_at",
     ),
+    "web_events": (
+        "event_id",
+        "occurred_at",
+        "session_id",
+        "customer_id",
+        "event_type",
+        "sku",
+        "location_id",
+        "query",
+    ),
 }
 
 
@@ -59,8 +69,10 @@ class ShopData:
     """One frame per source table; columns as in :data:`TABLE_COLUMNS`.
 
     Dates are ``datetime64`` columns; ``orders.ordered_at`` and
-    ``product_reviews.created_at`` are timestamps (naive, the source's timezone). The
-    optional tables (``customer_optouts``, ``inventory_snapshots``, ``product_reviews``)
+    ``product_reviews.created_at`` and
+    ``web_events.occurred_at`` are timestamps (naive, the source's timezone). The
+    optional tables (``customer_optouts``, ``inventory_snapshots``, ``product_reviews``,
+    ``web_events``)
     default to empty frames.
     """
 
@@ -81,6 +93,9 @@ class ShopData:
     product_reviews: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(TABLE_COLUMNS["product_reviews"]))
     )
+    web_events: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(TABLE_COLUMNS["web_events"]))
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -98,6 +113,7 @@ class ShopData:
 SOURCE_INDEXES = (
     ("ix_orders_ordered_at", "orders", "ordered_at"),
     ("ix_order_lines_sku", "order_lines", "sku"),
+    ("ix_web_events_occurred_at", "web_events", "occurred_at"),
 )
 
 
