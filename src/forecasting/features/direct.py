@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from forecasting.errors import InsufficientHistoryError
+from forecasting.features.behaviour import behaviour_features
 from forecasting.features.panel import Panel
 from forecasting.features.spec import FeatureSpec
 from forecasting.features.text import neighbour_positions, review_arrays, text_vectors
@@ -204,6 +205,8 @@ def build_features(
         cols += _neighbour_features(panel, cum, rows, spec)
     if spec.reviews:
         cols += _review_features(panel, rows)
+    if spec.behaviour:
+        cols += behaviour_features(panel, s, o, scale)
     X = np.column_stack(cols).astype("float32")
     X[~np.isfinite(X)] = np.nan
     return FeatureMatrix(rows, X, spec.feature_names(), scale, panel.ids["unique_id"].to_numpy()[s])

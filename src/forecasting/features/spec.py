@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from forecasting.features.behaviour import BEHAVIOUR_FEATURES
 from forecasting.features.panel import CALENDAR_COLUMNS
 
 __all__ = ["FeatureSpec"]
@@ -54,6 +55,11 @@ class FeatureSpec:
             attach_reviews`): review count over 28 and 91 days, mean rating over 91 days and
             its trend (last 28 days minus the 63 before), mean sentiment over 91 days; NaN
             where there are none, all NaN on a panel without reviews.
+        behaviour: Web behaviour up to the origin
+            (:func:`forecasting.features.behaviour.behaviour_features`: views, sessions,
+            cart adds and removes, wishlist adds and matched searches over recent windows,
+            the view trend, view-to-order conversion and cart adds' share of views); NaN
+            before the event log starts, all NaN on a panel without behaviour.
     """
 
     lags: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 13, 14, 20, 21, 27)
@@ -70,6 +76,7 @@ class FeatureSpec:
     text_dimensions: int = 8
     text_neighbours: int = 0
     reviews: bool = False
+    behaviour: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -94,6 +101,8 @@ class FeatureSpec:
             reach.append(364 + self.scale_window)
         if self.reviews:
             reach.append(91)
+        if self.behaviour:
+            reach.append(28)
         return max(reach)
 
     def feature_names(self) -> list[str]:
@@ -125,6 +134,8 @@ class FeatureSpec:
                 "review_rating_trend",
                 "review_sentiment_91",
             ]
+        if self.behaviour:
+            names += list(BEHAVIOUR_FEATURES)
         return names
 
     def to_dict(self) -> dict[str, Any]:
