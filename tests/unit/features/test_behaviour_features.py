@@ -1,5 +1,9 @@
 """Web behaviour as past covariates: attached to the panel, read up to the origin only."""
 
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -183,3 +187,44 @@ def test_behaviour_survives_save_and_load(tmp_path) -> None:
     panel = attach_behaviour(make_panel(), make_daily(make_panel()))
     loaded = Panel.load(panel.save(tmp_path / "panel"))
     np.testing.assert_array_equal(loaded.daily["web_views"], panel.daily["web_views"])
+
+
+def test_build_features_step_attaches_the_extracts_behaviour(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forecasting.artifacts import EXTRACT_BEHAVIOUR
+    from forecasting.pipelines.demand.steps import build_features as step
+    from forecasting.sharding import Shard
+    from forecasting.storage import Storage
+
+    panel = make_panel()
+    long = panel.to_long().merge(panel.ids, on="unique_id")
+    history = long.loc[long["ds"] <= panel.dates[panel.last_history_index]]
+    future = long.loc[long["ds"] > panel.dates[panel.last_history_index]].drop(columns="y")
+    extract = SimpleNamespace(
+        history=history, future=future, events=pd.DataFrame(columns=["ds", "name", "kind"])
+    )
+    monkeypatch.setattr(step, "read_partition", lambda _: (extract, {"window": {}}))
+    storage = Storage.from_uri((tmp_path / "store").as_uri())
+    monkeypatch.setattr(Storage, "open", lambda self, uri: uri)
+    resources = SimpleNamespace(storage=storage)
+    run_day = panel.dates[panel.last_history_index].date()
+
+    def run(folder: Path) -> tuple[dict, Panel]:
+        validated = SimpleNamespace(shard=Shard(0, 1), extract_uri=str(folder))
+        out = step.build_features_step(run_day, validated, resources)  # type: ignore[arg-type]
+        built = Path(storage.path(out.uri).path)
+        return json.loads((built / "features.json").read_text()), Panel.load(built / "panel")
+
+    manifest, without = run(tmp_path / "no-events")
+    assert manifest["behaviour"] == {"attached": False} and not has_behaviour(without)
+    (tmp_path / "events").mkdir()
+    daily = make_daily(panel)
+    daily.to_parquet(tmp_path / "events" / EXTRACT_BEHAVIOUR, index=False)
+    manifest, built = run(tmp_path / "events")
+    assert manifest["behaviour"]["attached"] and manifest["behaviour"]["rows"] == len(daily)
+    assert manifest["behaviour"]["first_day"] == str(panel.dates[LOG_START].date())
+    views = built.daily["web_views"]
+    assert np.nansum(views) == daily["views"].sum()
+    assert np.isnan(views[:, :LOG_START]).all() and (views[1, LOG_START:N_DAYS] == 0).all()
+    np.testing.assert_array_equal(built.y, without.y)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forecasting.artifacts import (
+    EXTRACT_BEHAVIOUR,
     FEATURES_CATALOGUE,
     FEATURES_MANIFEST,
     FEATURES_PANEL,
@@ -18,7 +19,7 @@ from forecasting.artifacts import (
 from forecasting.extraction import read_partition
 from forecasting.pipelines.demand.handoffs import Features, Validated
 from forecasting.resources import Resources
-from forecasting.storage import write_json, write_parquet
+from forecasting.storage import read_parquet, write_json, write_parquet
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -40,8 +41,13 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
     (:func:`~forecasting.features.text.attach_text`); with reviews (``extract.reviews``, rows), their daily counts too
     (:func:`~forecasting.features.text.attach_reviews`). The model is saved as
     :data:`FEATURES_TEXT_MODEL` beside the panel and the manifest's ``text`` and ``reviews``
-    say what was attached. Training and scoring read this one panel, so they see the same
-    text. Idempotent: the folder is rewritten as a whole for the run's day.
+    say what was attached. With web behaviour in the extract (:data:`EXTRACT_BEHAVIOUR`),
+    its daily counts are attached too (:func:`~forecasting.features.behaviour.
+    attach_behaviour`: covered from the file's first day to the run's day, missing before)
+    and the manifest's ``behaviour`` says so; the models read them only where their
+    :class:`~forecasting.features.FeatureSpec` has ``behaviour``, and only up to each row's
+    origin (scoring: the run's day). Training and scoring read this one panel, so they see
+    the same text and behaviour. Idempotent: the folder is rewritten as a whole for the run's day.
 
     Args:
         run_day: The run's day.
@@ -52,7 +58,10 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
         The features folder, the shard, its ``series`` and (with series) its
         ``history_days`` and ``future_days``.
     """
+    import pandas as pd
+
     from forecasting.features import FeatureSpec, Panel
+    from forecasting.features.behaviour import attach_behaviour
     from forecasting.features.text import (
         ATTACHED_DIMENSIONS,
         ATTACHED_NEIGHBOURS,
@@ -72,11 +81,21 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
     }
     text: dict[str, Any] = {"attached": False}
     reviews: dict[str, Any] = {"attached": False}
+    behaviour: dict[str, Any] = {"attached": False}
     with storage.write_stage(run_day, "features", part.name) as folder:
         if info["series"]:
             panel = Panel.from_long(extract.history, extract.future, extract.events)
             catalogue = getattr(extract, "catalogue", None)
             review_days = getattr(extract, "reviews", None)
+            web = _extract_behaviour(extract, storage.open(validated.extract_uri))
+            if web is not None and len(web):
+                panel = attach_behaviour(panel, web)
+                behaviour = {
+                    "attached": True,
+                    "rows": len(web),
+                    "first_day": str(pd.Timestamp(web["ds"].min()).date()),
+                    "last_day": str(panel.dates[panel.last_history_index].date()),
+                }
             with tempfile.TemporaryDirectory() as tmp:
                 if catalogue is not None and len(catalogue):
                     embedding = TextEmbedding.fit(catalogue)
@@ -122,10 +141,23 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
                 "window": manifest["window"],
                 "text": text,
                 "reviews": reviews,
+                "behaviour": behaviour,
                 **info,
             },
         )
     return Features.from_dict({"uri": storage.uri(folder), **info})
+
+
+def _extract_behaviour(extract: Any, folder: Any) -> pd.DataFrame | None:
+    """The shard's daily web behaviour: the extract's own frame when it carries one, else
+    :data:`EXTRACT_BEHAVIOUR` beside its partition; ``None`` when the source has no events."""
+    frame = getattr(extract, "behaviour", None)
+    if frame is not None:
+        return frame
+    from upath import UPath
+
+    path = UPath(folder) / EXTRACT_BEHAVIOUR
+    return read_parquet(path) if path.exists() else None
 
 
 def _daily_reviews(reviews: pd.DataFrame) -> tuple[pd.DataFrame, SentimentModel | None]:
