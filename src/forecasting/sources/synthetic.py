@@ -13,20 +13,35 @@ and must not count as demand.
 Products' names and descriptions follow their demand level, and a share of order lines
 gets a customer review whose rating follows the product's quality (see
 :mod:`forecasting.sources.synthetic_text`); neither changes the demand.
+
+Each SKU has a few surges of interest (:func:`~forecasting.sources.synthetic_events.
+surge_interest`): sales follow them ``lag_days`` after the website's views do. The web event
+log (``web_events``: views, cart adds, searches, bots; see
+:mod:`forecasting.sources.synthetic_events`) is drawn from its own random stream; the
+surges are part of the demand whether or not it is written.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from collections.abc import Iterator
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import pandas as pd
 
 from forecasting.sources.holidays import holiday_events
 from forecasting.sources.shop import ShopData
+from forecasting.sources.synthetic_events import (
+    FunnelConfig,
+    ShopActivity,
+    draw_web_events,
+    empty_web_events,
+    iter_web_events,
+    surge_interest,
+)
 from forecasting.sources.synthetic_text import draw_reviews, product_quality, product_texts
 
-__all__ = ["generate_shop"]
+__all__ = ["FunnelConfig", "generate_shop", "generate_shop_streaming"]
 
 _CATEGORIES = ("grocery", "home", "toys", "apparel", "electronics")
 # Weekly profiles Monday..Sunday per category (mean 1).
@@ -51,6 +66,8 @@ def generate_shop(
     country: str = "US",
     planned_launches: int | None = None,
     reviews: bool = True,
+    events: bool = True,
+    funnel: FunnelConfig | None = None,
 ) -> ShopData:
     """Generate a shop's tables with known demand patterns.
 
@@ -71,11 +88,61 @@ def generate_shop(
         reviews: Write ``product_reviews`` (default): about 4% of completed order lines
             get a review 3-30 days later (up to ``end_date``). ``False`` leaves the table
             empty, as in a shop without reviews.
+        events: Write ``web_events`` (default), for the last ``funnel.event_days`` days.
+            ``False`` leaves the table empty; the demand (surges included) is the same.
+        funnel: The website's funnel, surges, bots and duplicates (default
+            :class:`~forecasting.sources.synthetic_events.FunnelConfig()`).
 
     Returns:
         The shop's tables. Promotions and events extend 120 days past ``end_date``
         (planned promotions and known holidays are available when forecasting).
     """
+    funnel = FunnelConfig() if funnel is None else funnel
+    shop, activity = _generate(
+        n_skus, n_locations, days, end_date, seed, country, planned_launches, reviews, funnel
+    )
+    if not events:
+        return shop
+    return replace(shop, web_events=draw_web_events(activity, funnel, seed + 8))
+
+
+def generate_shop_streaming(
+    n_skus: int = 30,
+    n_locations: int = 3,
+    days: int = 730,
+    end_date: str | pd.Timestamp = "2024-06-30",
+    seed: int = 7,
+    country: str = "US",
+    planned_launches: int | None = None,
+    reviews: bool = True,
+    funnel: FunnelConfig | None = None,
+) -> tuple[ShopData, Iterator[pd.DataFrame]]:
+    """:func:`generate_shop` with the event log as an iterator of days (for large shops:
+    memory bounded by a day).
+
+    Returns:
+        The shop without ``web_events`` and the days of ``web_events`` that
+        ``generate_shop(..., events=True)`` would concatenate (same rows).
+    """
+    funnel = FunnelConfig() if funnel is None else funnel
+    shop, activity = _generate(
+        n_skus, n_locations, days, end_date, seed, country, planned_launches, reviews, funnel
+    )
+    return shop, iter_web_events(activity, funnel, seed + 8)
+
+
+def _generate(
+    n_skus: int,
+    n_locations: int,
+    days: int,
+    end_date: str | pd.Timestamp,
+    seed: int,
+    country: str,
+    planned_launches: int | None,
+    reviews: bool,
+    funnel: FunnelConfig,
+) -> tuple[ShopData, ShopActivity]:
+    """The shop without ``web_events``, and what its event log follows."""
     if n_skus < 1 or n_locations < 1 or days < 14:
         raise ValueError("need n_skus >= 1, n_locations >= 1 and days >= 14")
     n_planned = min(3, n_skus // 10) if planned_launches is None else planned_launches
@@ -103,6 +170,10 @@ def generate_shop(
         * promo_uplift
     )
     mean[:, locations.kind == "store", :] *= ~store_closed[None, None, :]
+    # Surges of interest (own stream): views on day t follow column t + lag, sales column t.
+    interest = surge_interest(n_skus, len(dates), funnel, seed + 9)
+    expected = mean
+    mean = mean * interest[:, None, : len(dates)]
     dispersion = 4.0
     lam = mean * rng.gamma(dispersion, 1.0 / dispersion, size=mean.shape)
     qty = rng.poisson(lam)
@@ -115,20 +186,34 @@ def generate_shop(
     catalogue = _catalogue(
         products, _planned_launches(products, n_planned, len(dates), seed), dates, seed
     )
+    shop = ShopData(
+        catalogue,
+        locations.frame(),
+        orders,
+        order_lines,
+        promotions,
+        events,
+        web_events=empty_web_events(),
+    )
     if reviews:
         sold = order_lines.join(orders.set_index("order_id"), on="order_id")
         sold = sold.loc[sold["status"] == "completed", ["sku", "customer_id", "ordered_at"]]
         quality = pd.Series(product_quality(products.trend, seed + 4), index=products.skus)
-        return ShopData(
-            catalogue,
-            locations.frame(),
-            orders,
-            order_lines,
-            promotions,
-            events,
-            product_reviews=draw_reviews(sold, quality, end, seed + 5),
-        )
-    return ShopData(catalogue, locations.frame(), orders, order_lines, promotions, events)
+        shop = replace(shop, product_reviews=draw_reviews(sold, quality, end, seed + 5))
+    n_event_days = len(dates) if funnel.event_days is None else min(funnel.event_days, len(dates))
+    window = slice(len(dates) - n_event_days, len(dates))
+    lag = funnel.lag_days
+    activity = ShopActivity(
+        skus=products.skus,
+        names=catalogue["name"].to_numpy()[:n_skus],
+        location_ids=locations.ids,
+        dates=dates[window],
+        expected=expected[:, :, window],
+        interest=interest[:, lag:][:, window],
+        orders=orders,
+        order_lines=order_lines,
+    )
+    return shop, activity
 
 
 @dataclass(frozen=True)
