@@ -3,6 +3,7 @@ published forecast for the judged day, and a surge of views for one series on it
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from forecasting.behaviour.nowcast import (
     nowcast,
     read_alerts,
 )
+from forecasting.cli.app import main
 from forecasting.db import make_engine
 from forecasting.lifecycle.publish import TableWrite, publish_in_one_transaction
 from forecasting.sources.shop import ShopData, create_forecast_tables, load_shop
@@ -160,11 +162,22 @@ def _check_surge(engine, shop_tz: str, source_tz: str) -> None:
     assert len(again.alerts) == 1
 
 
-def test_a_surge_alerts_its_series_only_and_rerunning_gives_the_same_rows(tmp_path) -> None:
-    engine = make_engine(f"sqlite:///{tmp_path / 'shop.db'}")
+def test_a_surge_alerts_its_series_only_and_rerunning_gives_the_same_rows(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    engine = make_engine(url)
     load_shop(engine, _shop("UTC", "UTC"))
     _publish(engine, DAY - timedelta(days=1), [DAY, DAY + timedelta(days=1)])
     _check_surge(engine, "UTC", "UTC")
+
+    # the command prints the alert and how many series were judged
+    cli = ["nowcast", "--data-root", str(tmp_path), "--source-url", url, "--dry-run"]
+    assert main([*cli, "--at", "2024-07-01 15:00"]) == 0
+    out = capsys.readouterr().out
+    assert "1 alert(s) among 6 series at 2024-07-01 hour 15" in out
+    assert re.search(r"\n  A +L1 +views +\d+ +\d+\.\d +\d+\.\d\d +\d+\.\d  above\n", out)
+    assert "not written (--dry-run)" in out
 
     # before the surge began (09:00) no series runs far from its forecast
     quiet = nowcast(engine, engine, datetime(2024, 7, 1, 9, 0), shop_tz="UTC", source_tz="UTC")
