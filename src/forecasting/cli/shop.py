@@ -47,6 +47,13 @@ def register(sub: Any, parents: Parents) -> None:
         action="store_false",
         help="leave product_reviews empty (default: about 4%% of order lines get a review)",
     )
+    p.add_argument(
+        "--no-events",
+        dest="events",
+        action="store_false",
+        help="leave web_events empty (default: views, cart adds and searches of the last "
+        "120 days, about 30 views per order line; the demand is the same either way)",
+    )
     add_json(p)
 
     p = parents.command(
@@ -103,6 +110,7 @@ def seed_demo(args: argparse.Namespace) -> int:
         args.seed,
         planned_launches=args.planned_launches,
         reviews=args.reviews,
+        events=args.events,
     )
     counts = load_shop(engine, shop, loaded_by="seed-demo")
     _loaded(args, "seed-demo", url, counts, args.end_date)
@@ -189,9 +197,11 @@ def _loaded(
         print_json({"source": redact(url), "rows": counts, "last_day": last_day})
         return
     reviews = counts.get("product_reviews", 0)
+    events = counts.get("web_events", 0)
     print(
         f"{what}: wrote {counts['orders']:,} orders ({counts['order_lines']:,} lines) of "
         f"{counts['products']:,} products at {counts['locations']:,} locations"
         + (f", {reviews:,} reviews" if reviews else "")
+        + (f", {events:,} web events" if events else "")
         + f", up to {last_day}, into {redact(url)}"
     )

@@ -255,11 +255,10 @@ def empty_web_events() -> pd.DataFrame:
 
 def draw_web_events(activity: ShopActivity, funnel: FunnelConfig, seed: int) -> pd.DataFrame:
     """The whole event log of :func:`iter_web_events` as one frame (small shops)."""
-    days = list(iter_web_events(activity, funnel, seed))
-    frames = [d for d in days if len(d)]
-    if not frames:
+    days = [d for d in _iter_days(activity, funnel, seed) if d["event_id"].size]
+    if not days:
         return empty_web_events()
-    return pd.concat(frames, ignore_index=True)
+    return _as_frame({c: np.concatenate([d[c] for d in days]) for c in days[0]})
 
 
 def iter_web_events(
@@ -277,6 +276,18 @@ def iter_web_events(
         time; duplicates follow their original), possibly empty. Event ids (``E...``) and
         session ids (``S...``) are unique over the whole log.
     """
+    for day in _iter_days(activity, funnel, seed):
+        yield _as_frame(day) if day["event_id"].size else empty_web_events()
+
+
+def _as_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    return pd.DataFrame(columns, copy=False).loc[:, list(TABLE_COLUMNS["web_events"])]
+
+
+def _iter_days(
+    activity: ShopActivity, funnel: FunnelConfig, seed: int
+) -> Iterator[dict[str, np.ndarray]]:
+    """The columns of each day's events (see :func:`iter_web_events`)."""
     rng = np.random.default_rng(seed)
     a = activity
     _, n_locs, n_days = a.expected.shape
@@ -298,10 +309,10 @@ def iter_web_events(
         day = _shopper_day(rng, scale * mean[:, :, t], funnel, customers, weights, queries)
         day = _concat(day, purchases.get(t))
         day = _concat(day, _bots(rng, day, a.expected[:, :, t].sum(axis=1), n_locs, funnel))
-        frame, n_sessions = _frame(rng, day, a, t, next_event, next_session, funnel)
+        columns, n_sessions = _columns(rng, day, a, t, next_event, next_session, funnel)
         next_event += int(day["sec"].size)
         next_session += n_sessions
-        yield frame
+        yield columns
 
 
 def _customer_weights(orders: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -572,7 +583,7 @@ def _ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     return np.array([pattern.format(n) for n in numbers.tolist()], dtype=object)
 
 
-def _frame(
+def _columns(
     rng: np.random.Generator,
     day: dict[str, np.ndarray],
     a: ShopActivity,
@@ -580,12 +591,10 @@ def _frame(
     next_event: int,
     next_session: int,
     funnel: FunnelConfig,
-) -> tuple[pd.DataFrame, int]:
-    """The day's arrays as ``web_events`` rows with ids, plus duplicates; and the number of
-    sessions used."""
+) -> tuple[dict[str, np.ndarray], int]:
+    """The day's arrays as ``web_events`` columns with ids, plus duplicates; and the number
+    of sessions used."""
     n = day["sec"].size
-    if n == 0:
-        return empty_web_events(), 0
     sec = np.clip(day["sec"], 0, _DAY_SECONDS - 1)
     order = np.lexsort((rng.random(n), sec))
     # Session ids in a random order, so a session's number says nothing about its kind.
@@ -595,21 +604,18 @@ def _frame(
     # Index -1 (searches) picks the trailing None.
     sku_ids = np.concatenate([a.skus.astype(object), np.array([None], dtype=object)])
     start = np.datetime64(a.dates[t].to_datetime64(), "s")
-    frame = pd.DataFrame(
-        {
-            "event_id": _ids("E", next_event + np.arange(n), 11),
-            "occurred_at": (start + sec[order].astype("timedelta64[s]")).astype("datetime64[ns]"),
-            "session_id": session_ids[order],
-            "customer_id": day["customer"][order],
-            "event_type": _TYPE_NAMES[day["type"][order]],
-            "sku": sku_ids[day["sku"][order]],
-            "location_id": a.location_ids.astype(object)[day["loc"][order]],
-            "query": day["query"][order],
-        },
-        copy=False,
-    )
+    # Duplicates: a share of events written twice, next to the original.
     repeat = np.flatnonzero(rng.random(n) < funnel.duplicate_share)
-    if repeat.size:
-        rows = np.sort(np.concatenate([np.arange(n), repeat]), kind="stable")
-        frame = frame.iloc[rows].reset_index(drop=True)
-    return frame, int(sessions.size)
+    rows = order[np.sort(np.concatenate([np.arange(n), repeat]), kind="stable")]
+    ids = _ids("E", next_event + np.arange(n), 11)
+    ids = ids[np.sort(np.concatenate([np.arange(n), repeat]), kind="stable")]
+    return {
+        "event_id": ids,
+        "occurred_at": (start + sec[rows].astype("timedelta64[s]")).astype("datetime64[ns]"),
+        "session_id": session_ids[rows],
+        "customer_id": day["customer"][rows],
+        "event_type": _TYPE_NAMES[day["type"][rows]],
+        "sku": sku_ids[day["sku"][rows]],
+        "location_id": a.location_ids.astype(object)[day["loc"][rows]],
+        "query": day["query"][rows],
+    }, int(sessions.size)

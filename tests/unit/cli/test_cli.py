@@ -160,6 +160,7 @@ def test_seed_demo_defaults_are_the_generators() -> None:
         ("seed", "seed"),
         ("planned_launches", "planned_launches"),
         ("reviews", "reviews"),
+        ("events", "events"),
     ):
         assert getattr(args, flag) == given[parameter].default, flag
 
@@ -188,7 +189,7 @@ def test_seed_demo_prints_one_line_or_json(
     out = capsys.readouterr()
     line = out.out.strip()
     assert "\n" not in line and not out.err  # quiet: nothing logged without -v
-    assert line.startswith("seed-demo: wrote ") and "orders" in line
+    assert line.startswith("seed-demo: wrote ") and "orders" in line and "web events" in line
     assert line.endswith(f"up to 2024-06-30, into sqlite:///{tmp_path}/shop.db")
 
     assert main([*seed, "--json"]) == 0
