@@ -11,7 +11,9 @@ Sections: headline numbers (series, rows, model version, training and promotion 
 live accuracy and its trend), week-over-week changes (the series whose 28-day forecast
 moved most since the run a week earlier), the widest uncertainty (P10-P90 width over the
 28 days relative to the P50), new and stopped series, new products (launching in the horizon or young: their forecast
-totals and the products their text is closest to), validation findings, and
+totals and the products their text is closest to), unmet demand (the most searched queries
+of the last week that match no product or convert nothing, from ``search_demand``),
+validation findings, and
 forecast-vs-actual plots of the top movers. Every table sorts by a click on its header.
 """
 
@@ -56,6 +58,7 @@ REPORT_SECTIONS = (
     "uncertainty",
     "catalogue",
     "launches",
+    "unmet",
     "validation",
     "plots",
 )
@@ -177,6 +180,36 @@ def _accuracy(engine: Any, run_day: date) -> dict[str, Any]:
     }
 
 
+def _unmet(engine: Any, run_day: date) -> dict[str, Any]:
+    """The unmet-demand section: its table, and a note when there is no table to read."""
+    found = warehouse.unmet_searches(engine, run_day, TOP_ROWS)
+    note = "" if found is not None else "The warehouse has no search_demand table: no searches."
+    frame = found if found is not None else pd.DataFrame(columns=["query"])
+    if len(frame):
+        frame = frame.loc[
+            :,
+            [
+                "query",
+                "searches",
+                "sessions",
+                "matching_products",
+                "converted_sessions",
+                "conversion",
+                "why",
+            ],
+        ].rename(
+            columns={
+                "matching_products": "matching products",
+                "converted_sessions": "sessions with a cart add",
+            }
+        )
+    return {
+        "unmet": table_of(frame, "unmet-table", 3),
+        "unmet_note": note,
+        "unmet_days": warehouse.UNMET_DAYS,
+    }
+
+
 def _plots(
     resources: Resources, run_day: date, previous_day: date | None, movers: pd.DataFrame
 ) -> list[Image]:
@@ -228,6 +261,7 @@ def _page(run_day: date, resources: Resources, run: DateRun | None) -> str:
         uncertainty=table_of(wide_table, "uncertainty-table"),
         catalogue=table_of(_catalogue(now, then), "catalogue-table"),
         launches=table_of(launches(resources.storage, run_day), "launches-table"),
+        **_unmet(engine, run_day),
         min_history_days=MIN_HISTORY_DAYS,
         horizon_days=int(now["days"].max()),
         validation=table_of(validation_findings(resources.storage, run_day), "validation-table", 0),

@@ -74,6 +74,7 @@ def _planner_lines(resources: Resources, run_day: date) -> list[str]:
             f"Lead time:   {len(leadtime):,} rows in demand_forecast_leadtime "
             f"(P50..P99 of total demand over {', '.join(map(str, sorted(set(leadtime['days']))))} days)"
         )
+    lines += _unmet_lines(resources, run_day)
     verdict = monitor_verdict(storage, run_day)
     if verdict is not None and not verdict:
         lines.append("Monitoring:  no champion yet: nothing to judge")
@@ -91,6 +92,26 @@ def _planner_lines(resources: Resources, run_day: date) -> list[str]:
     if report is not None:
         lines.append(f"Report:      {report / REPORT_ARTIFACT}")
     return lines
+
+
+def _unmet_lines(resources: Resources, run_day: date, shown: int = 3) -> list[str]:
+    """The most searched queries that find nothing or convert nothing (none without a
+    ``search_demand`` table)."""
+    from forecasting.reporting.warehouse import UNMET_DAYS, unmet_searches
+
+    found = unmet_searches(resources.warehouse, run_day, shown)
+    if found is None:
+        return []
+    window = f"the {UNMET_DAYS} days to {run_day}"
+    if found.empty:
+        return [f"Unmet demand: no query of {window} in search_demand matched nothing or "
+                "converted nothing"]  # fmt: skip
+    top = "; ".join(
+        f"{str(r.query)[:40]!r} {int(r.searches):,} searches ({r.why})"
+        for r in found.itertuples(index=False)
+    )
+    return [f"Unmet demand: most searched of {window} that find or convert nothing: {top} "
+            "(the report's Unmet demand section)"]  # fmt: skip
 
 
 def _training_lines(resources: Resources, run_day: date) -> list[str]:

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import sqlalchemy as sa
 
 from forecasting.db import read_frame
 
@@ -18,8 +19,13 @@ __all__ = [
     "forecast_totals",
     "previous_run_day",
     "series_forecast",
+    "unmet_searches",
     "widest_uncertainty",
 ]
+
+#: Shop days of searches the unmet-demand section and line add up (the run's day and the
+#: days before it): a week evens out the weekdays and still names this week's gaps.
+UNMET_DAYS = 7
 
 
 def forecast_totals(engine: Engine, run_day: date) -> pd.DataFrame:
@@ -115,3 +121,43 @@ def widest_uncertainty(
         columns={"relative": "(P90-P10)/P50 of daily sums"}
     )
     return table, "Widest uncertainty (sums of daily quantiles: no lead-time quantiles)"
+
+
+def unmet_searches(
+    engine: Engine, run_day: date, rows: int, days: int = UNMET_DAYS
+) -> pd.DataFrame | None:
+    """The most searched queries of the ``days`` shop days up to ``run_day`` that match no
+    product or convert nothing (``search_demand``, written by the daily run).
+
+    Args:
+        engine: The warehouse.
+        run_day: The run date (the window's last day).
+        rows: Queries to keep, the most searched first.
+        days: Length of the window.
+
+    Returns:
+        Columns ``query``, ``searches``, ``sessions``, ``matching_products``,
+        ``converted_sessions``, ``conversion`` (converted / sessions) and ``why``
+        (``matches nothing`` or ``no cart adds``); ``None`` when the warehouse has no
+        ``search_demand`` table.
+    """
+    if not sa.inspect(engine).has_table("search_demand"):
+        return None
+    frame = read_frame(
+        engine,
+        "report/select_unmet_searches",
+        {
+            "first_day": (run_day - timedelta(days=days - 1)).isoformat(),
+            "last_day": run_day.isoformat(),
+            "rows": rows,
+        },
+    )
+    counts = ["searches", "sessions", "matching_products", "converted_sessions"]
+    frame[counts] = frame[counts].apply(pd.to_numeric).astype("int64")  # MySQL sums: DECIMAL
+    frame["conversion"] = frame["converted_sessions"] / frame["sessions"].where(
+        frame["sessions"] > 0
+    )
+    frame["why"] = frame["matching_products"].map(
+        lambda n: "matches nothing" if n == 0 else "no cart adds"
+    )
+    return frame

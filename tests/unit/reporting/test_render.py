@@ -39,6 +39,9 @@ def page(**overrides: object) -> str:
         "launches": table_of(rows.assign(neighbours=f"SKU-1 {ODD} (0.91)"), "launches-table"),
         "min_history_days": 28,
         "horizon_days": 28,
+        "unmet": table_of(rows.iloc[:0], "unmet-table", 3),
+        "unmet_note": "",
+        "unmet_days": 7,
         "validation": table_of(rows, "validation-table", 0),
         "plots": [Image(f"forecast vs actual {ODD}@online", "data:image/png;base64,AAAA")],
     }
