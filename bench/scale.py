@@ -1,10 +1,12 @@
 """Scale benchmark: the whole DAG on a catalogue of 30,000 series in MariaDB.
 
-    python bench/scale.py seed  [--source-url URL] [--skus 3000] [--locations 10]
+    python bench/scale.py seed  [--source-url URL] [--skus 3000] [--locations 10] [--no-events]
     python bench/scale.py bench [--source-url URL]
 
 ``seed`` bulk-loads a synthetic shop (3 years of orders up to 2024-06-30, plus the orders
-of 2024-07-01 for the next-day run) and prints how long that took. ``bench`` runs, with the
+of 2024-07-01 for the next-day run, and the web event log of the last 90 days: about 30
+views per order line, some 60 million rows; ``--no-events`` skips it) and prints how long
+that took. ``bench`` runs, with the
 DAG's default params, ``airflow dags test demand_forecast 2024-07-01`` (the run for
 2024-06-30: full extraction, backtest and refit) and then ``... 2024-07-02`` (the run for
 2024-07-01: incremental extraction, the champion reused), prints every task's wall time and
@@ -48,15 +50,17 @@ def seed(args: argparse.Namespace) -> None:
         execute_script(conn, "schema/create_database", database=str(url.database))
     folder = REPO / ".data" / "scale" / f"tsv-{args.skus}x{args.locations}"
     started = time.perf_counter()
-    counts = write_scale_shop(folder, args.skus, args.locations)
+    counts = write_scale_shop(folder, args.skus, args.locations, events=args.events)
     generated = time.perf_counter() - started
     loaded = bulk_load(make_engine(url), folder)
     total = time.perf_counter() - started
     print(json.dumps({"generated": counts, "loaded": loaded}, indent=2))
+    rows = sum(loaded.values())
     print(
-        f"seed: {args.skus * args.locations} series, {loaded['order_lines']:,} order lines: "
-        f"generated in {generated:.0f} s, bulk-loaded in {total - generated:.0f} s "
-        f"({loaded['order_lines'] / max(total - generated, 1e-9):,.0f} lines/s incl. indexes)"
+        f"seed: {args.skus * args.locations} series, {loaded['order_lines']:,} order lines, "
+        f"{loaded['web_events']:,} web events: generated in {generated:.0f} s "
+        f"({rows / max(generated, 1e-9):,.0f} rows/s), bulk-loaded in {total - generated:.0f} s "
+        f"({rows / max(total - generated, 1e-9):,.0f} rows/s incl. indexes)"
     )
     shutil.rmtree(folder)
 
@@ -183,6 +187,12 @@ def main() -> None:
     p.add_argument("--source-url", default=url)
     p.add_argument("--skus", type=int, default=3000)
     p.add_argument("--locations", type=int, default=10)
+    p.add_argument(
+        "--no-events",
+        dest="events",
+        action="store_false",
+        help="no web_events (default: the last 90 days, about 30 views per order line)",
+    )
     p.set_defaults(func=seed)
     p = sub.add_parser("bench", help="run the DAG for two days and report time and memory")
     p.add_argument("--source-url", default=url)

@@ -97,4 +97,18 @@ def test_scale_shop_bulk_loads_into_mysql(mysql_url: str, tmp_path: Path) -> Non
     assert loaded["customer_optouts"] == 0
     with make_engine(mysql_url).connect() as conn:
         stored = conn.execute(sa.text("SELECT COUNT(*) FROM order_lines")).scalar_one()
+        events = pd.read_sql(sa.text("SELECT * FROM web_events"), conn)
     assert stored == counts["order_lines"]
+    # The event log of the last 90 days, written a day at a time: times, NULLs and the
+    # batch-prefixed ids as generated.
+    assert loaded["web_events"] == counts["web_events"] == len(events) > 1000
+    assert events["occurred_at"].min() >= pd.Timestamp("2024-07-01") - pd.Timedelta(days=89)
+    assert events["occurred_at"].max() < pd.Timestamp("2024-07-02")
+    assert events["occurred_at"].dt.second.nunique() > 1  # seconds survived the TSV
+    searches = events["event_type"] == "search"
+    assert events.loc[searches, "sku"].isna().all() and events.loc[~searches, "query"].isna().all()
+    assert (
+        events["customer_id"].isna().any()
+        and events["customer_id"].dropna().str.startswith("B000C").all()
+    )
+    assert events["sku"].dropna().isin([f"SKU-{i:05d}" for i in range(1, 5)]).all()
