@@ -10,7 +10,9 @@ or below (|z| >= 4, ratio >= 2 or <= 0.5, at least 20 events; see
 `forecasting.behaviour.nowcast`). Judging the same hour again gives the same rows;
 midnight judges the whole day before (hour 24). It never trains and never touches MLflow:
 it reads `web_events`, `orders` and `demand_forecast` with aggregating queries and writes
-one table. The same step without Airflow: `forecasting nowcast --at "YYYY-MM-DD HH:MM"`.
+one table. The first run of a shop day keeps the day's 28-day baseline (events per unit,
+intraday profile, dispersion) in storage (`runs/ds=<day before>/nowcast_baseline`), so the
+day's other runs read only today's events. The same step without Airflow: `forecasting nowcast --at "YYYY-MM-DD HH:MM"`.
 
 **Why a schedule and not an Asset.** The only Asset in this deployment that knows about
 events is the daily extraction, which brings the event log into the pipeline once a day,
@@ -23,7 +25,8 @@ alert about 09:00 is worth nothing at 15:00) and `max_active_runs=1`.
 Nothing to judge is not a failure: without `web_events`, without events in the last 28
 days or on the day so far (a late feed), the task logs why and writes nothing. No forecast
 published for the day fails at once, without retries. Connections: `forecasting_source`
-(shop DB, SELECT only), `forecasting_warehouse` (`demand_forecast`, `demand_alerts`).
+(shop DB, SELECT only), `forecasting_warehouse` (`demand_forecast`, `demand_alerts`),
+`forecasting_storage` (the baseline kept for the day, as the daily DAG's storage).
 """
 
 from __future__ import annotations
@@ -68,7 +71,6 @@ _THRESHOLDS = {
         **{
             name: Param(default, type="string", description=description)
             for name, (default, description) in CONNECTION_PARAMS.items()
-            if name != "storage_conn_id"
         },
         **{
             name: Param(None, type=["number", "null"], description=description)
@@ -81,11 +83,13 @@ def demand_nowcast() -> None:
     @measured
     @fail_without_retry
     def judge(**context: Any) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow.sdk import BaseHook, ObjectStoragePath
+        from airflow.sdk.exceptions import AirflowFailException, AirflowNotFoundException
 
         from forecasting.behaviour.nowcast import NowcastSettings, nowcast
         from forecasting.config import Settings
         from forecasting.db import make_engine
+        from forecasting.storage import Storage
 
         params = dict(context.get("params") or {})
         source = sqlalchemy_url(str(params.get("source_conn_id", "forecasting_source")))
@@ -97,6 +101,12 @@ def demand_nowcast() -> None:
             )
         except ValueError as exc:  # bad params never get better by retrying
             raise AirflowFailException(f"invalid DAG params: {exc}") from None
+        storage_conn: str | None = str(params.get("storage_conn_id", "forecasting_storage"))
+        try:
+            BaseHook.get_connection(str(storage_conn))
+        except AirflowNotFoundException:
+            storage_conn = None  # a local folder, or credentials from the environment
+        cache = Storage(ObjectStoragePath(settings.storage_uri, conn_id=storage_conn))
         at = context["data_interval_end"].in_timezone(settings.shop_timezone).naive()
         source_engine = make_engine(settings.source_url)
         warehouse_engine = (
@@ -111,6 +121,7 @@ def demand_nowcast() -> None:
             shop_tz=settings.shop_timezone,
             source_tz=settings.source_timezone,
             settings=thresholds,
+            cache=cache,
         ).to_dict()
 
     judge()

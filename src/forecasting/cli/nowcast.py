@@ -56,6 +56,11 @@ def register(sub: Any, parents: Parents) -> None:
         name = flag[2:].replace("-", "_")
         p.add_argument(flag, type=float, help=f"{meaning} (default: NowcastSettings.{name})")
     p.add_argument("--dry-run", action="store_true", help="judge and print, write nothing")
+    p.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="read the 28-day baseline from the source even if today's is in storage",
+    )
     add_json(p)
 
 
@@ -66,6 +71,7 @@ def nowcast(args: argparse.Namespace) -> int:
     from forecasting.behaviour.nowcast import NowcastSettings
     from forecasting.behaviour.nowcast import nowcast as run_nowcast
     from forecasting.db import make_engine
+    from forecasting.storage import Storage
 
     try:
         given = {
@@ -92,6 +98,7 @@ def nowcast(args: argparse.Namespace) -> int:
         source_tz=conf.source_timezone,
         settings=nowcast_settings,
         write=not args.dry_run,
+        cache=None if args.no_cache else Storage.from_uri(conf.storage_uri),
     )
     if args.json:
         out = result.to_dict()
@@ -104,7 +111,8 @@ def nowcast(args: argparse.Namespace) -> int:
     print(
         f"  events up to hour {result.alert_hour} of {result.alert_date}: "
         f"{result.day_share:.0%} of a day's events expected by now; baseline "
-        f"{result.baseline_days} day(s); dispersion 1/theta "
+        f"{result.baseline_days} day(s){' (stored earlier today)' if result.baseline_cached else ''}"
+        f"; dispersion 1/theta "
         + ", ".join(f"{k} {v:.3f}" for k, v in result.inverse_theta.items())
         + f"; {result.seconds.get('total', 0.0):.2f} s"
     )

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from forecasting.behaviour.nowcast import (
+    BASELINE_STAGE,
     NoForecastError,
     NowcastSettings,
     alert_moment,
@@ -22,11 +23,13 @@ from forecasting.cli.app import main
 from forecasting.db import make_engine
 from forecasting.lifecycle.publish import TableWrite, publish_in_one_transaction
 from forecasting.sources.shop import ShopData, create_forecast_tables, load_shop
+from forecasting.storage import Storage
 
 DAY = date(2024, 7, 1)  # the judged shop day
 SKUS = ("A", "B", "C")
 LOCATIONS = ("L1", "L2")
 SURGE = ("A", "L1")
+UTC = {"shop_tz": "UTC", "source_tz": "UTC"}
 UNITS_PER_DAY = 3  # every series sells 3 units a day
 VIEWS_PER_UNIT = 12
 CARTS_PER_UNIT = 2
@@ -170,6 +173,15 @@ def test_a_surge_alerts_its_series_only_and_rerunning_gives_the_same_rows(
     load_shop(engine, _shop("UTC", "UTC"))
     _publish(engine, DAY - timedelta(days=1), [DAY, DAY + timedelta(days=1)])
     _check_surge(engine, "UTC", "UTC")
+
+    # the day's baseline kept in storage: the next hour reads it back, same judgement
+    storage = Storage.from_uri(str(tmp_path / "storage"))
+    first = nowcast(engine, engine, datetime(2024, 7, 1, 14, 0), **UTC, cache=storage)
+    second = nowcast(engine, engine, datetime(2024, 7, 1, 15, 0), **UTC, cache=storage)
+    assert not first.baseline_cached and second.baseline_cached
+    assert storage.committed(DAY - timedelta(days=1), BASELINE_STAGE) is not None
+    pd.testing.assert_frame_equal(second.alerts, read_alerts(engine, DAY, 15), check_dtype=False)
+    assert second.inverse_theta == first.inverse_theta and len(second.alerts) == 1
 
     # the command prints the alert and how many series were judged
     cli = ["nowcast", "--data-root", str(tmp_path), "--source-url", url, "--dry-run"]
