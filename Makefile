@@ -57,7 +57,7 @@ DEMO := env -u FORECASTING_SOURCE_URL -u FORECASTING_WAREHOUSE_URL -u FORECASTIN
 	-u AIRFLOW_CONN_FORECASTING_WAREHOUSE -u AIRFLOW_CONN_FORECASTING_STORAGE \
 	-u AIRFLOW__SECRETS__BACKEND -u AIRFLOW__SECRETS__BACKEND_KWARGS AIRFLOW_HOME=$(DATA)/airflow
 
-demo: install  ## seed a synthetic shop, run the daily DAG for two days, print what it did
+demo: install  ## seed a synthetic shop, run the daily DAG for two days, print what it did, judge the next day's 15:00
 	@if [ -n "$$FORECASTING_SOURCE_URL$$AIRFLOW_CONN_FORECASTING_SOURCE" ]; then \
 		echo "make demo uses its own SQLite shop in $(FORECASTING_DATA_DIR), not the shop your environment names (docs/operators/configuration.md: Run it on your shop)"; fi
 	@$(DEMO) $(BIN)/forecasting seed-demo --end-date $(DEMO_NEXT_DAY)
@@ -76,6 +76,8 @@ demo: install  ## seed a synthetic shop, run the daily DAG for two days, print w
 	@$(DEMO) $(BIN)/forecasting summary --date $(DEMO_DAY)
 	@echo; echo "----- the next day: the champion is reused, monitoring joins day one's forecasts with its actuals -----"
 	@$(DEMO) $(BIN)/forecasting summary --date $(DEMO_NEXT_DAY)
+	@echo; echo "----- intraday: $(DEMO_NEXT_DAY) up to 15:00 against its published forecast (the demand_nowcast DAG's step) -----"
+	@$(DEMO) $(BIN)/forecasting nowcast --at "$(DEMO_NEXT_DAY) 15:00"
 	@echo; echo "Airflow's UI on these runs: make airflow-ui (then http://127.0.0.1:8080)"
 
 # Airflow's UI on the demo's runs. `airflow standalone` starts its components by the name
