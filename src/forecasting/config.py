@@ -267,6 +267,10 @@ class DataChecks(BaseModel):
             this many days up, a run forecasts with what its history allows (see
             :mod:`forecasting.training.plan`); 7 (one of each weekday) by default, 1 to
             forecast from a single day.
+        max_unknown_event_sku_share: Largest share of a day's ``view``, ``cart_add`` and
+            ``wishlist`` web events (with a SKU) whose SKU the catalogue does not know; above
+            it the event sync stops (:mod:`forecasting.behaviour.checks`). A few events of
+            retired or not yet listed products are normal.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -279,6 +283,7 @@ class DataChecks(BaseModel):
     max_price_ratio: float = Field(100.0, ge=2.0)
     max_key_length: int = Field(255, ge=1, le=255)
     min_history_days: int = Field(7, ge=1, le=366)
+    max_unknown_event_sku_share: float = Field(0.05, ge=0.0, le=1.0)
 
 
 class PipelineConfig(BaseModel):
@@ -306,6 +311,9 @@ class PipelineConfig(BaseModel):
             up late corrections to recent orders.
         full_refresh: Ignore the incremental demand store and extract the whole window
             (for corrections older than ``lookback_days``).
+        behaviour_days: Days of web events (``web_events``) the event store reads and keeps,
+            ending with the run's day: behaviour features need weeks, not years; older
+            months are dropped.
         promotion: Promotion thresholds.
         checks: Data-check thresholds.
         monitoring: Live accuracy and decay thresholds.
@@ -337,6 +345,9 @@ class PipelineConfig(BaseModel):
     full_refresh: bool = Field(
         False,
         description="extract the whole window from the source again (ignore the demand store)",
+    )
+    behaviour_days: int = Field(
+        120, ge=7, le=3660, description="days of web events read and kept (the event store)"
     )
     promotion: PromotionPolicy = Field(default_factory=PromotionPolicy)
     checks: DataChecks = Field(default_factory=DataChecks)
@@ -396,6 +407,7 @@ class PipelineConfig(BaseModel):
                 "retrain_every_days",
                 "lookback_days",
                 "full_refresh",
+                "behaviour_days",
                 "promotion",
                 "checks",
                 "monitoring",

@@ -54,6 +54,9 @@ class Extract:
             :data:`~forecasting.extraction.source.REVIEW_COLUMNS`, ``created_at`` in the
             shop's local time, ``customer`` a pseudonym or ``None``. Empty without the
             table.
+        behaviour: The shard's daily web behaviour from the event store
+            (:data:`~forecasting.behaviour.events.DAILY_COLUMNS`), ``None`` when the source
+            has no web events (the extract is then what it was before events existed).
     """
 
     history: pd.DataFrame
@@ -63,6 +66,7 @@ class Extract:
     cleaning: dict[str, float]
     catalogue: pd.DataFrame = field(default_factory=lambda: empty_catalogue())
     reviews: pd.DataFrame = field(default_factory=lambda: empty_reviews())
+    behaviour: pd.DataFrame | None = None
 
 
 #: Columns of :attr:`Extract.catalogue`, in order.

@@ -19,7 +19,12 @@ Built from the demand store (:mod:`forecasting.extraction.store`) and the catalo
 * ``reviews.parquet`` -- the shard's customer reviews of the window from the optional
   ``product_reviews`` table, reviewers pseudonymised (only when there are any: without the
   table the extract is what it was).
-* ``manifest.json`` -- window, shard, row counts, cleaning counts and a content fingerprint.
+* ``behaviour.parquet`` -- the shard's daily web behaviour (views, sessions, cart adds
+  and removes, wishlist adds, matched searches per SKU, location and day) of the window's
+  days the event store covers (:mod:`forecasting.behaviour.store`; only when the source
+  has web events: without them the extract is what it was).
+* ``manifest.json`` -- window, shard, row counts, cleaning counts and a content fingerprint
+  (and, with web events, ``behaviour``: its rows, days and the events' cleaning counts).
 
 No raw customer id is written: demand is aggregated per SKU, location and day, and a
 reviewer's id is replaced by its keyed pseudonym (or nothing) as it is read. The frames are
@@ -38,6 +43,7 @@ from sqlalchemy.engine import Engine
 from upath import UPath
 
 from forecasting.artifacts import (
+    EXTRACT_BEHAVIOUR,
     EXTRACT_CATALOGUE,
     EXTRACT_DEMAND,
     EXTRACT_EVENTS,
@@ -90,6 +96,10 @@ class ExtractResult:
         future_rows: Rows of ``future.parquet``.
         fingerprint: SHA-256 over the extracted content (not the file bytes).
         cleaning: Counts of the cleaning rules applied.
+        behaviour: With web events: ``rows`` of ``behaviour.parquet``, the ``first_day``
+            and ``last_day`` it covers and the events' cleaning counts of those days (shop
+            wide: ``events_read``, ``duplicate_events``, ``bot_sessions``, ``bot_events``);
+            ``None`` (and absent from the manifest) without.
     """
 
     uri: str
@@ -100,11 +110,15 @@ class ExtractResult:
     future_rows: int
     fingerprint: str
     cleaning: dict[str, float] = field(default_factory=dict)
+    behaviour: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form (what the manifest and XCom hold)."""
+        """JSON-ready form (what the manifest and XCom hold); ``behaviour`` only with web
+        events, so an extract without them has the manifest it had before."""
         out = asdict(self)
         out["window"] = self.window.to_dict()
+        if self.behaviour is None:
+            del out["behaviour"]
         return out
 
 
@@ -192,14 +206,27 @@ def _fingerprint(*frames: pd.DataFrame) -> str:
 
 
 def write_partition(
-    folder: UPath, extract: Extract, window: ExtractWindow, shard: Shard
+    folder: UPath,
+    extract: Extract,
+    window: ExtractWindow,
+    shard: Shard,
+    behaviour_facts: dict[str, Any] | None = None,
 ) -> ExtractResult:
     """Write a shard's extract into ``folder`` (an attempt folder) with its manifest.
 
     The same store content and window give identical files (rows are sorted; nothing
     time-dependent is recorded).
+
+    Args:
+        folder: The attempt folder.
+        extract: The shard's extract.
+        window: Its window.
+        shard: The shard.
+        behaviour_facts: With web events (``extract.behaviour`` not ``None``): the days
+            covered and the events' cleaning counts, recorded in the manifest.
     """
     history, future, events = extract.history, extract.future, extract.events
+    behaviour = extract.behaviour
     result = ExtractResult(
         uri=str(folder),
         shard=shard.to_dict(),
@@ -207,11 +234,19 @@ def write_partition(
         rows=len(history),
         series=int(history["unique_id"].nunique()),
         future_rows=len(future),
-        # Reviews only when there are any: without them the fingerprint is what it was.
+        # Reviews and behaviour only when there are any: without them the fingerprint is
+        # what it was.
         fingerprint=_fingerprint(
-            history, future, events, *([extract.reviews] if not extract.reviews.empty else [])
+            history,
+            future,
+            events,
+            *([extract.reviews] if not extract.reviews.empty else []),
+            *([behaviour] if behaviour is not None else []),
         ),
         cleaning=extract.cleaning,
+        behaviour=None
+        if behaviour is None
+        else {"rows": len(behaviour), **(behaviour_facts or {})},
     )
     write_parquet(history, folder / EXTRACT_DEMAND)
     write_parquet(future, folder / EXTRACT_FUTURE)
@@ -220,6 +255,8 @@ def write_partition(
     write_parquet(extract.catalogue, folder / EXTRACT_CATALOGUE)
     if not extract.reviews.empty:
         write_parquet(extract.reviews, folder / EXTRACT_REVIEWS)
+    if behaviour is not None:
+        write_parquet(behaviour, folder / EXTRACT_BEHAVIOUR)
     write_json(folder / EXTRACT_MANIFEST, result.to_dict())
     log.info(
         "extract %s: %d rows, %d series for %s..%s (%d outlier days excluded)",
@@ -258,5 +295,7 @@ def read_partition(
         read_parquet(folder / EXTRACT_REVIEWS)
         if (folder / EXTRACT_REVIEWS).exists()
         else empty_reviews(),
+        # Written only when the source has web events.
+        read_parquet(folder / EXTRACT_BEHAVIOUR) if (folder / EXTRACT_BEHAVIOUR).exists() else None,
     )
     return extract, manifest

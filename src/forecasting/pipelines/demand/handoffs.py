@@ -107,6 +107,8 @@ class WorkOrder(HandOff):
         window: The run's extract window.
         quality: Data-quality counts of the run's day.
         sync: The store sync's facts (``rows``, ``seconds``, ``rows_per_second`` ...).
+        events_uri: The event store (:mod:`forecasting.behaviour.store`); ``None`` when
+            the source has no web events (and in work orders written before it existed).
     """
 
     shard: Shard
@@ -115,6 +117,7 @@ class WorkOrder(HandOff):
     window: ExtractWindow
     quality: dict[str, Any]
     sync: dict[str, Any]
+    events_uri: str | None = None
 
 
 @dataclass(frozen=True)
@@ -271,7 +274,11 @@ class Scored(HandOff):
 
 @dataclass(frozen=True)
 class Published(HandOff):
-    """``publish``: rows written and the run's ``forecast_runs`` row."""
+    """``publish``: rows written and the run's ``forecast_runs`` row.
+
+    Attributes:
+        search_rows: Rows written to ``search_demand`` (0 without web events).
+    """
 
     rows: int
     table: str
@@ -283,6 +290,7 @@ class Published(HandOff):
     horizon_days: int
     series_count: int
     row_count: int
+    search_rows: int = 0
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Step ``publish``: every shard's forecasts into the warehouse in one transaction."""
+"""Step ``publish``: every shard's forecasts into the warehouse in one transaction, and,
+with web events, the re-extracted days of ``search_demand``."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from datetime import date
 
 import pandas as pd
 
-from forecasting.artifacts import SCORES_FORECASTS, SCORES_LEADTIME
+from forecasting.artifacts import CATALOGUE_SOURCE, SCORES_FORECASTS, SCORES_LEADTIME
 from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
 from forecasting.pipelines.demand.handoffs import Published, Scored
 from forecasting.resources import Resources
-from forecasting.storage import read_parquet
+from forecasting.storage import read_json, read_parquet
 
 __all__ = ["publish_step"]
 
@@ -20,7 +21,9 @@ def publish_step(
 ) -> Published:
     """Replace the day's rows in ``demand_forecast`` and ``forecast_runs``: every shard's
     forecasts in one transaction, after the checks of
-    :func:`~forecasting.publishing.publish_forecasts`.
+    :func:`~forecasting.publishing.publish_forecasts`. When the run's ``sync_source``
+    synced web events, the search days it read are then replaced in ``search_demand``
+    (:func:`publish_searches`, its own transaction).
 
     Args:
         run_day: The run's day.
@@ -65,11 +68,44 @@ def publish_step(
         max_key_length=config.checks.max_key_length,
         leadtime=leadtime,
     )
+    search_rows = publish_searches(run_day, resources)
     return Published.from_dict(
         {
             "rows": rows,
             "table": "demand_forecast",
             "leadtime_rows": 0 if leadtime is None else len(leadtime),
             **run.to_dict(),
+            "search_rows": search_rows,
         }
     )
+
+
+def publish_searches(run_day: date, resources: Resources) -> int:
+    """Replace ``search_demand`` for the search days the run's event sync read.
+
+    Reads the run's catalogue snapshot and its ``source.json`` (written by ``sync_source``):
+    without web events there is nothing to publish and nothing is touched.
+
+    Returns:
+        Rows written (0 without web events).
+    """
+    from forecasting.behaviour.store import EventStore, EventSyncResult
+    from forecasting.extraction import read_catalog_snapshot
+    from forecasting.publishing.search import publish_search_demand
+
+    storage = resources.storage
+    folder = storage.committed(run_day, "catalog")
+    if folder is None:
+        return 0
+    events = read_json(folder / CATALOGUE_SOURCE).get("events")
+    if not events:
+        return 0
+    sync = EventSyncResult(**{k: v for k, v in events.items() if not k.endswith("per_second")})
+    days = sync.days()
+    if not days:
+        return 0
+    store = EventStore(storage.path(sync.store_uri))
+    searches = store.read_searches(days[0], days[-1])
+    products = read_catalog_snapshot(folder).products
+    storage.check_fence()  # a run that lost its date's lease never publishes
+    return publish_search_demand(resources.warehouse, searches, days, products, run_day)

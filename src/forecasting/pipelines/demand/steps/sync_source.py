@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 from datetime import date, timedelta
+from typing import Any
 
 from forecasting import artifacts
 from forecasting.config import PipelineConfig
@@ -17,6 +18,7 @@ from forecasting.extraction import (
     read_line_quality,
     write_catalog_snapshot,
 )
+from forecasting.extraction.source import Catalog
 from forecasting.leases import Lease, process_holder
 from forecasting.pipelines.demand.handoffs import WorkOrder
 from forecasting.resources import Resources
@@ -33,17 +35,27 @@ STORE_SYNC_WAIT = timedelta(minutes=30)
 
 
 def sync_source_step(
-    run_day: date, config: PipelineConfig, resources: Resources
+    run_day: date,
+    config: PipelineConfig,
+    resources: Resources,
+    customer_key: bytes | None = None,
 ) -> list[WorkOrder]:
-    """Read the source database once: schema check, catalogue, quality counts, new demand.
+    """Read the source database once: schema check, catalogue, quality counts, new demand
+    and, when the source has web events, new behaviour.
 
     Brings the incremental demand store up to ``run_day`` (days not yet extracted plus
-    ``lookback_days``), snapshots the catalogue for the run, and decides the shards.
+    ``lookback_days``), then the event store (:mod:`forecasting.behaviour.store`: the last
+    ``behaviour_days`` days, only when ``web_events`` has a row in them; otherwise nothing
+    of it is written and the run is what it was without events), snapshots the catalogue
+    for the run, and decides the shards.
 
     Args:
         run_day: The run's day.
         config: Run configuration.
         resources: The task's source and warehouse engines and storage.
+        customer_key: Pseudonymisation key of the events' sessions and customers (default:
+            ``$FORECASTING_CUSTOMER_KEY`` when set, else a random key for this sync, never
+            stored: the demand path stores counts only).
 
     Returns:
         One work order per shard (what the DAG maps over), each with the run's catalogue
@@ -51,6 +63,8 @@ def sync_source_step(
 
     Raises:
         SchemaDriftError: If a source table or column is missing.
+        ValidationFailedError: If a day's web events break a rule (nothing of the day is
+            written; the event store keeps its previous state).
     """
     settings, storage, engine = resources.settings, resources.storage, resources.source
     url = settings.source_url
@@ -92,12 +106,14 @@ def sync_source_step(
         if exc.errno != errno.ENOSPC:
             raise
         raise storage.full(exc, f"the demand store sync of {run_day}", store.root) from exc
+    events = _sync_events(run_day, config, resources, catalog, customer_key)
     n_shards = resolve_shard_count(config.shards, len(catalog.products) * len(catalog.locations))
+    source: dict[str, Any] = {"quality": quality, "sync": sync.to_dict()}
+    if events is not None:  # without events, source.json is what it was
+        source["events"] = events
     with storage.write_stage(run_day, "catalog") as folder:
         write_catalog_snapshot(catalog, folder)
-        write_json(
-            folder / artifacts.CATALOGUE_SOURCE, {"quality": quality, "sync": sync.to_dict()}
-        )
+        write_json(folder / artifacts.CATALOGUE_SOURCE, source)
     return [
         WorkOrder(
             shard=s,
@@ -106,6 +122,59 @@ def sync_source_step(
             window=window,
             quality=quality,
             sync=sync.to_dict(),
+            events_uri=None if events is None else events["store_uri"],
         )
         for s in Shard.all(n_shards)
     ]
+
+
+def _sync_events(
+    run_day: date,
+    config: PipelineConfig,
+    resources: Resources,
+    catalog: Catalog,
+    customer_key: bytes | None,
+) -> dict[str, Any] | None:
+    """Bring the event store up to ``run_day`` when the source has web events in the last
+    ``behaviour_days`` days.
+
+    Returns:
+        The sync's facts (:class:`~forecasting.behaviour.store.EventSyncResult`), or
+        ``None`` when there are no events (nothing is written).
+    """
+    from forecasting.behaviour.source import has_web_events, sync_key
+    from forecasting.behaviour.store import EventStore
+
+    settings, storage, engine = resources.settings, resources.storage, resources.source
+    url = settings.source_url
+    zones = (settings.shop_timezone, settings.source_timezone)
+    first = run_day - timedelta(days=config.behaviour_days - 1)
+    if not retrying(lambda: has_web_events(engine, first, run_day, *zones), "find events", url):
+        return None
+    store = EventStore.for_source(storage.root, url, *zones)
+    key = sync_key(customer_key)
+    # Like the demand store: one sync at a time, whichever run (or date) asks.
+    writer = Lease(resources.warehouse, f"store/events/{store.root.name}", process_holder("sync"))
+    try:
+        with writer.held(wait=STORE_SYNC_WAIT.total_seconds()):
+            result = retrying(
+                lambda: store.sync(
+                    engine,
+                    run_day,
+                    days=config.behaviour_days,
+                    lookback_days=config.lookback_days,
+                    shop_tz=settings.shop_timezone,
+                    source_tz=settings.source_timezone,
+                    key=key,
+                    catalogue=catalog.products,
+                    checks=config.checks,
+                    full_refresh=config.full_refresh,
+                ),
+                "extract web events",
+                url,
+            )
+    except OSError as exc:
+        if exc.errno != errno.ENOSPC:
+            raise
+        raise storage.full(exc, f"the event store sync of {run_day}", store.root) from exc
+    return result.to_dict()
