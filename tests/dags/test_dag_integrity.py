@@ -64,6 +64,10 @@ def test_dags_import_cleanly_and_follow_the_rules(tmp_path: Path, record_propert
             assert 2 <= task["retries"] <= 4, f"{dag_id}.{task_id} retries={task['retries']}"
     # Parsing must not import the heavy libraries (they are imported inside tasks).
     assert result["heavy_modules"] == []
+    # The intraday alert: one task on the hour (events land continuously; see its doc)
+    nowcast = result["dags"]["demand_nowcast"]
+    assert list(nowcast["tasks"]) == ["judge"]
+    assert "@hourly" in nowcast["schedule"] or "0 * * * *" in nowcast["schedule"]
     record_property("dag_parse_seconds", round(result["parse_seconds"], 3))
     print(f"DAG folder parse time: {result['parse_seconds']:.3f}s")
 
