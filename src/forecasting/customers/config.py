@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from forecasting.lifecycle.promotion import PromotionRule
 
 __all__ = [
+    "EVENT_HISTORY_DAYS",
     "PROPENSITY_BASELINES",
     "PROPENSITY_GATE_BASELINE",
     "PROPENSITY_MODEL",
@@ -45,6 +46,8 @@ RECOMMENDERS: tuple[str, ...] = (
     "cooccurrence",
     "als",
     "content",
+    "session",
+    "sequence",
     "blend",
 )
 #: The recommender baselines, always backtested and reported side by side.
@@ -52,6 +55,10 @@ RECOMMENDER_BASELINES: tuple[str, ...] = ("popularity", "repeat")
 #: The baseline a promoted recommender must beat (the same list for everyone); repeat
 #: purchases is a strong heuristic peer that may win and serve.
 RECOMMENDER_GATE_BASELINE = "popularity"
+#: Days of web events the customer models read up to the run's day (default of
+#: :attr:`CustomerConfig.event_history_days`): the propensity backtest's oldest training
+#: cutoff is 8 label windows (224 days) back and its browsing features look 28 days further.
+EVENT_HISTORY_DAYS = 9 * 28
 
 
 class CustomerConfig(BaseModel):
@@ -59,6 +66,8 @@ class CustomerConfig(BaseModel):
 
     Attributes:
         history_days: Days of order history extracted up to the run's day.
+        event_history_days: Days of identified customers' web events extracted up to the
+            run's day (weeks, not years: see :data:`EVENT_HISTORY_DAYS`); ``0`` reads none.
         propensity_models: Propensity candidates (the baselines are always backtested).
         recommenders: Recommender candidates (the baselines are always backtested).
         retrain_every_days: Retrain when the champion's data is at least this many days
@@ -84,6 +93,9 @@ class CustomerConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     history_days: int = Field(730, ge=120, le=3660, description="days of order history")
+    event_history_days: int = Field(
+        EVENT_HISTORY_DAYS, ge=0, le=3660, description="days of web events (0: none)"
+    )
     propensity_models: tuple[str, ...] = Field(
         PROPENSITY_MODELS, description="propensity candidates"
     )

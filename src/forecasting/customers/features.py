@@ -7,6 +7,11 @@ it, labels from the ``LABEL_DAYS`` days after it. The same functions build train
 Lines (:data:`LINE_COLUMNS`) are the customer extraction's: pseudonymous customer and
 order, the shop day, SKU, category, quantity (negative for returns), unit price and whether
 the order was cancelled.
+
+Browsing features (:func:`browsing_features`) come from the customer's web events
+(:data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS`) with the same rule: events of days
+on or before the cutoff, never after. They are added only when events are given, so a shop
+without an event log gets exactly the features (and models) it had.
 """
 
 from __future__ import annotations
@@ -15,10 +20,13 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
+    "BROWSING_FEATURES",
+    "BROWSING_LOOKBACK",
     "FEATURE_NAMES",
     "LABEL_DAYS",
     "LINE_COLUMNS",
     "RFM_FEATURES",
+    "browsing_features",
     "customer_features",
     "labels",
     "purchases",
@@ -136,7 +144,10 @@ def _add_category_shares(
 
 
 def customer_features(
-    lines: pd.DataFrame, cutoff: pd.Timestamp, categories: list[str] | None = None
+    lines: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    categories: list[str] | None = None,
+    events: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Features of every customer with at least one purchase on or before ``cutoff``.
 
@@ -149,15 +160,19 @@ def customer_features(
         cutoff: The last day the features may see.
         categories: Categories whose revenue shares become features (default: the five
             largest by revenue in ``lines`` up to the cutoff).
+        events: The customers' web events (:func:`browsing_features`); ``None``: no
+            browsing features (a shop without an event log).
 
     Returns:
-        One row per customer (index ``customer``), :data:`FEATURE_NAMES` columns (float).
+        One row per customer (index ``customer``), :data:`FEATURE_NAMES` columns (float),
+        then :data:`BROWSING_FEATURES` when ``events`` is given.
     """
     cutoff = pd.Timestamp(cutoff)
+    names = list(FEATURE_NAMES) + (list(BROWSING_FEATURES) if events is not None else [])
     seen = lines.loc[lines["ds"] <= cutoff]
     orders = _orders(seen)
     if orders.empty:
-        return pd.DataFrame(columns=list(FEATURE_NAMES), dtype=float).rename_axis("customer")
+        return pd.DataFrame(columns=names, dtype=float).rename_axis("customer")
     age = (cutoff - orders["ds"]).dt.days
     grouped = orders.groupby("customer")
     out = pd.DataFrame(index=grouped.size().index)
@@ -200,7 +215,82 @@ def customer_features(
     out["log_recency"] = np.log1p(out["recency"])
     out["log_frequency"] = np.log1p(out["frequency"])
     out["log_monetary"] = np.log1p(out["monetary"].clip(lower=0))
-    return out.loc[:, list(FEATURE_NAMES)].astype(float).rename_axis("customer")
+    if events is not None:
+        out = out.join(browsing_features(events, seen, cutoff, out.index))
+    return out.loc[:, names].astype(float).rename_axis("customer")
+
+
+#: Days of events the browsing features look back over (counts over 7 and 28 days,
+#: abandoned carts of the last 28 days); the neutral "days since" of a customer without
+#: events in them.
+BROWSING_LOOKBACK = 28
+#: Browsing features, in the order models receive them (after :data:`FEATURE_NAMES`).
+BROWSING_FEATURES: tuple[str, ...] = (
+    "has_browsing",
+    "days_since_view",
+    "days_since_cart_add",
+    "views_7",
+    "views_28",
+    "cart_adds_7",
+    "cart_adds_28",
+    "abandoned_carts_28",
+)
+
+
+def browsing_features(
+    events: pd.DataFrame, lines: pd.DataFrame, cutoff: pd.Timestamp, customers: pd.Index
+) -> pd.DataFrame:
+    """What each customer did on the website in the :data:`BROWSING_LOOKBACK` days up to
+    ``cutoff`` (inclusive, like orders: the cutoff day is the last day seen).
+
+    * ``has_browsing``: 1 with any item event in the look-back, else 0;
+    * ``days_since_view``, ``days_since_cart_add``: days from the last such event's day to
+      the cutoff (0: that day); :data:`BROWSING_LOOKBACK` without one (neutral);
+    * ``views_7``, ``views_28``, ``cart_adds_7``, ``cart_adds_28``: events in the last 7
+      and 28 days;
+    * ``abandoned_carts_28``: distinct SKUs added to the cart in the last 28 days and not
+      bought on or after the day of the (last) cart add, up to the cutoff.
+
+    When the events do not reach back over the whole look-back (the event log starts
+    after ``cutoff - BROWSING_LOOKBACK + 1``) nothing is known: every feature is NaN (the
+    boosters treat it as missing, the network imputes the median), never a made-up 0.
+
+    Args:
+        events: :data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS`.
+        lines: The customer lines up to the cutoff (for abandoned carts).
+        cutoff: The last day the features may see.
+        customers: The customers to describe (index of the result).
+
+    Returns:
+        :data:`BROWSING_FEATURES` columns (float), index ``customers``.
+    """
+    cutoff = pd.Timestamp(cutoff)
+    start = cutoff - pd.Timedelta(days=BROWSING_LOOKBACK - 1)
+    out = pd.DataFrame(index=customers)
+    if events.empty or pd.Timestamp(events["ds"].min()) > start:
+        for name in BROWSING_FEATURES:
+            out[name] = np.nan
+        return out
+    seen = events.loc[(events["ds"] >= start) & (events["ds"] <= cutoff)]
+    seen = seen.loc[seen["customer"].isin(customers)]
+    age = (cutoff - seen["ds"]).dt.days
+    out["has_browsing"] = seen.groupby("customer").size().reindex(customers).notna()
+    for kind, name in (("view", "views"), ("cart_add", "cart_adds")):
+        mine = seen["event_type"] == kind
+        last = age.loc[mine].groupby(seen.loc[mine, "customer"]).min()
+        out[f"days_since_{kind}"] = last.reindex(customers).fillna(BROWSING_LOOKBACK)
+        for days in (7, 28):
+            recent = mine & (age < days)
+            n = seen.loc[recent].groupby("customer")["events"].sum()
+            out[f"{name}_{days}"] = n.reindex(customers, fill_value=0)
+    carts = seen.loc[seen["event_type"] == "cart_add"]
+    carts = carts.groupby(["customer", "sku"])["ds"].max().rename("carted").reset_index()
+    bought = purchases(lines.loc[(lines["ds"] >= start) & (lines["ds"] <= cutoff)])
+    last_bought = bought.groupby(["customer", "sku"])["ds"].max().rename("bought")
+    carts = carts.join(last_bought, on=["customer", "sku"])
+    abandoned = carts.loc[~(carts["bought"] >= carts["carted"])].groupby("customer").size()
+    out["abandoned_carts_28"] = abandoned.reindex(customers, fill_value=0)
+    return out.loc[:, list(BROWSING_FEATURES)].astype(float)
 
 
 #: Feature columns, in the order models receive them.

@@ -15,6 +15,11 @@ cutoffs, then calibrated by Platt scaling on a held-back calibration cutoff, the
 on the latest cutoffs it never saw (ROC AUC, PR AUC, log loss, Brier score,
 top-decile lift). The registered model predicts calibrated probabilities and the expected
 number of orders (a Poisson booster on the same features).
+
+With the customers' web events (``events``:
+:data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS`), ``hgb`` and ``mlp`` also get the
+browsing features (:func:`~forecasting.customers.features.browsing_features`); the
+baselines stay what they are (RFM, purchase history). Without events nothing changes.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from forecasting.behaviour.events import empty_customer_events
 from forecasting.customers.bgnbd import bgnbd_probability, bgnbd_score, fit_bgnbd
 from forecasting.customers.config import PROPENSITY_BASELINES, PROPENSITY_MODELS
 from forecasting.customers.features import (
@@ -45,6 +51,7 @@ from forecasting.customers.features import (
 
 __all__ = [
     "BASELINES",
+    "BROWSING_CANDIDATES",
     "CANDIDATES",
     "HGB_PARAMS",
     "CutoffPlan",
@@ -109,12 +116,19 @@ class CutoffPlan:
         return CutoffPlan((), self.test[0], tuple(c + shift for c in self.train))
 
 
+#: Candidates that get the browsing features when events exist.
+BROWSING_CANDIDATES: tuple[str, ...] = ("hgb", "mlp")
+
+
 def _rows(
-    lines: pd.DataFrame, cutoffs: tuple[date, ...], categories: list[str]
+    lines: pd.DataFrame,
+    cutoffs: tuple[date, ...],
+    categories: list[str],
+    events: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     frames, ys, counts = [], [], []
     for c in cutoffs:
-        x = customer_features(lines, pd.Timestamp(c), categories)
+        x = customer_features(lines, pd.Timestamp(c), categories, events)
         lab = labels(lines, pd.Timestamp(c)).reindex(x.index)
         frames.append(x.assign(_cutoff=pd.Timestamp(c)))
         ys.append(lab["bought"].fillna(0).to_numpy(int))
@@ -219,6 +233,8 @@ class PropensityModel:
         calibrator: Platt scaling from raw scores to probabilities.
         orders_model: Poisson booster for the expected number of orders.
         seed: Seed of the network.
+        browsing: It was fitted with the browsing features (it scores with the events
+            it is given; without them those features are missing).
     """
 
     name: str
@@ -229,6 +245,16 @@ class PropensityModel:
     scaler: _Scaler | None = None
     network_weights: list[np.ndarray] | None = None
     seed: int = 42
+    browsing: bool = False
+
+    def features(
+        self, lines: pd.DataFrame, cutoff: pd.Timestamp, events: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
+        """Its features as of ``cutoff`` (browsing features when it was fitted with them)."""
+        if not self.browsing:
+            return customer_features(lines, cutoff, self.categories)
+        events = events if events is not None else empty_customer_events()
+        return customer_features(lines, cutoff, self.categories, events)
 
     def _raw(self, lines: pd.DataFrame, cutoff: pd.Timestamp, X: pd.DataFrame) -> np.ndarray:
         if self.name == "bgnbd":
@@ -250,15 +276,22 @@ class PropensityModel:
             self._net = net
         return self._net
 
-    def predict(self, lines: pd.DataFrame, cutoff: date) -> pd.DataFrame:
+    def predict(
+        self, lines: pd.DataFrame, cutoff: date, events: pd.DataFrame | None = None
+    ) -> pd.DataFrame:
         """Calibrated probability and expected orders of every customer with a purchase on
         or before ``cutoff``, for the 28 days after it.
+
+        Args:
+            lines: Customer lines.
+            cutoff: The last day it may look at.
+            events: The customers' web events (used by a model fitted with them).
 
         Returns:
             Index ``customer``; columns ``probability`` and ``expected_orders``.
         """
         cutoff = pd.Timestamp(cutoff)
-        X = customer_features(lines, cutoff, self.categories)
+        X = self.features(lines, cutoff, events)
         raw = self._raw(lines, cutoff, X) if len(X) else np.zeros(0)
         probability = self.calibrator.predict(raw) if self.calibrator is not None else raw
         expected = (
@@ -279,9 +312,15 @@ class PropensityModel:
 
 
 def _fit_raw(
-    name: str, lines: pd.DataFrame, X: pd.DataFrame, y: np.ndarray, categories: list[str], seed: int
+    name: str,
+    lines: pd.DataFrame,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    categories: list[str],
+    seed: int,
+    browsing: bool = False,
 ) -> PropensityModel:
-    model = PropensityModel(name, categories, seed=seed)
+    model = PropensityModel(name, categories, seed=seed, browsing=browsing)
     if name == "logistic_rfm":
         model.estimator = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
         model.estimator.fit(X[list(RFM_FEATURES)].to_numpy(), y)
@@ -307,19 +346,34 @@ def _fit_raw(
 
 
 def fit_propensity(
-    name: str, lines: pd.DataFrame, plan: CutoffPlan, seed: int = 42
+    name: str,
+    lines: pd.DataFrame,
+    plan: CutoffPlan,
+    seed: int = 42,
+    events: pd.DataFrame | None = None,
 ) -> PropensityModel:
     """Fit a candidate on the plan's training cutoffs and calibrate it on its calibration
-    cutoff; the expected-orders model is fitted on the training cutoffs too."""
+    cutoff; the expected-orders model is fitted on the training cutoffs too.
+
+    Args:
+        name: The candidate.
+        lines: Customer lines.
+        plan: The cutoffs.
+        seed: Seed of every random choice.
+        events: The customers' web events: :data:`BROWSING_CANDIDATES` get the browsing
+            features; ``None``: none (as without an event log).
+    """
     categories = _categories(lines, plan.calibration)
-    X, y, counts = _rows(lines, plan.train, categories)
+    browsing = events is not None and name in BROWSING_CANDIDATES
+    events = events if browsing else None
+    X, y, counts = _rows(lines, plan.train, categories, events)
     X = X.drop(columns="_cutoff")
-    model = _fit_raw(name, lines, X, y, categories, seed)
+    model = _fit_raw(name, lines, X, y, categories, seed, browsing)
     model.orders_model = HistGradientBoostingRegressor(
         loss="poisson", max_iter=200, learning_rate=0.05, max_leaf_nodes=15, random_state=seed
     ).fit(X.to_numpy(), counts)
     cal = pd.Timestamp(plan.calibration)
-    Xc = customer_features(lines, cal, categories)
+    Xc = model.features(lines, cal, events)
     yc = labels(lines, cal)["bought"].reindex(Xc.index).fillna(0).to_numpy(int)
     model.calibrator = PlattCalibrator().fit(model._raw(lines, cal, Xc), yc)
     return model
@@ -356,16 +410,21 @@ class PropensityBacktest:
 
 
 def backtest_propensity(
-    lines: pd.DataFrame, plan: CutoffPlan, candidates: tuple[str, ...] = CANDIDATES, seed: int = 42
+    lines: pd.DataFrame,
+    plan: CutoffPlan,
+    candidates: tuple[str, ...] = CANDIDATES,
+    seed: int = 42,
+    events: pd.DataFrame | None = None,
 ) -> PropensityBacktest:
-    """Fit and calibrate every candidate on the plan, score it on the test cutoffs."""
+    """Fit and calibrate every candidate on the plan, score it on the test cutoffs
+    (with the browsing features when ``events`` is given: :func:`fit_propensity`)."""
     metrics, seconds, scored = {}, {}, {}
     for name in candidates:
         started = time.perf_counter()
-        model = fit_propensity(name, lines, plan, seed)
+        model = fit_propensity(name, lines, plan, seed, events)
         parts = []
         for c in plan.test:
-            out = model.predict(lines, c)
+            out = model.predict(lines, c, events)
             y = labels(lines, pd.Timestamp(c))["bought"].reindex(out.index).fillna(0).to_numpy(int)
             parts.append(
                 pd.DataFrame(

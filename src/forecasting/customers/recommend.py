@@ -16,15 +16,22 @@ customer is most likely to buy in the 28 days after it:
   out (it is for discovery). Summing neighbours rather than comparing with the mean of the
   history's embeddings matters: a history of 50 different products averages to a
   featureless vector (new-item hit rate 0.09 against 0.18 on the validation window);
-* ``blend`` -- a weighted sum of repeat, co-occurrence, ALS and popularity (each normalised
-  per customer), weights tuned, with some of the 10 ranks reserved for products new to the
-  customer (``discovery_slots``, or a number per group of customers: ``discovery_groups``).
+* ``session`` -- (with web events) the products the customer viewed, wishlisted or added
+  to the cart in the last :data:`SESSION_DAYS` days and has not bought since, each event
+  weighted by its recency (half-life tuned; a cart add counts ``cart_weight`` views);
+* ``sequence`` -- (with web events) a small GRU over the customer's last events and
+  purchases predicting the next purchased product
+  (:class:`~forecasting.customers.sequence.SequenceModel`);
+* ``blend`` -- a weighted sum of repeat, co-occurrence, ALS and popularity, and with events
+  of session and sequence (each normalised per customer), weights tuned, with some of the
+  10 ranks reserved for products new to the customer (``discovery_slots``, or a number per
+  group of customers: ``discovery_groups``).
 
 Discovery slots: the blend fills ranks ``1..K - N`` with its own best products (bought
 before or not) and ranks ``K - N + 1..K`` with the best products the customer has never
 bought and that are not already in the list, scored by a second weighted sum,
-``discovery_weights`` over :data:`DISCOVERY` (content, co-occurrence, ALS and popularity,
-each restricted to products new to the customer and normalised per customer). With
+``discovery_weights`` over :data:`DISCOVERY` (content, co-occurrence, ALS, popularity and
+with events session, each restricted to products new to the customer and normalised per customer). With
 ``discovery_groups`` (``{"edges": [...], "slots": [...]}``), ``N`` depends on the customer's
 :func:`repeat_strength` (the recency-weighted count of their strongest product): customers
 below ``edges[0]`` get ``slots[0]``, and so on; a weak repeat list's last ranks are rarely
@@ -46,16 +53,20 @@ import scipy.sparse as sp
 
 from forecasting.customers.config import RECOMMENDERS
 from forecasting.customers.features import LABEL_DAYS, purchases
+from forecasting.customers.sequence import SequenceModel
 from forecasting.text.embedding import TextEmbedding
 
 __all__ = [
     "COMPONENTS",
     "DISCOVERY",
+    "EVENT_COMPONENTS",
     "RECOMMENDERS",
+    "SESSION_DAYS",
     "K",
     "Recommender",
     "normalised",
     "repeat_strength",
+    "session_matrix",
     "slotted_positions",
     "slotted_top_k",
     "top_k",
@@ -67,8 +78,14 @@ K = 10
 _NEIGHBOURS = 100
 #: The candidates a blend combines.
 COMPONENTS = ("repeat", "cooccurrence", "als", "popularity")
+#: The candidates built on web events (a blend weighs them only when events exist).
+EVENT_COMPONENTS = ("session", "sequence")
 #: The scorers that fill a blend's discovery slots (each restricted to new products).
-DISCOVERY = ("content", "cooccurrence", "als", "popularity")
+DISCOVERY = ("content", "cooccurrence", "als", "popularity", "session")
+#: Days of web events the ``session`` candidate looks back over.
+SESSION_DAYS = 28
+#: Weight of each event type in the ``session`` candidate (a cart add: ``cart_weight``).
+_SESSION_KINDS = {"view": 1.0, "wishlist": 1.0, "cart_add": 1.0}
 #: Score of a product the ``content`` candidate leaves out (below any other score).
 _EXCLUDED = -1.0
 #: Text neighbours per product of the ``content`` candidate (default; tuned).
@@ -93,6 +110,7 @@ class Recommender:
         text_similarity: Item-item cosine similarity of the embeddings, each item's
             ``neighbours`` nearest only (sparse).
         cutoff: The last day of its training purchases.
+        sequence: The fitted sequence model (``sequence``, and a blend that weighs it).
     """
 
     name: str
@@ -106,6 +124,7 @@ class Recommender:
     item_vectors: np.ndarray | None = None
     text_similarity: sp.csr_matrix | None = None
     cutoff: pd.Timestamp | None = None
+    sequence: SequenceModel | None = None
 
     @property
     def discovery_slots(self) -> int:
@@ -131,7 +150,8 @@ class Recommender:
         """The candidates this recommender scores with."""
         if self.name != "blend":
             return {self.name}
-        used = {n for n in COMPONENTS if self.params.get("weights", {}).get(n, 0.0)}
+        weights = self.params.get("weights", {})
+        used = {n for n in (*COMPONENTS, *EVENT_COMPONENTS) if weights.get(n, 0.0)}
         if self.discovery_slots:
             weights = self.params.get("discovery_weights", {})
             used |= {n for n in DISCOVERY if weights.get(n, 0.0)}
@@ -139,7 +159,11 @@ class Recommender:
 
     # ------------------------------------------------------------------ fitting
     def fit(
-        self, lines: pd.DataFrame, cutoff: date, text: TextEmbedding | None = None
+        self,
+        lines: pd.DataFrame,
+        cutoff: date,
+        text: TextEmbedding | None = None,
+        events: pd.DataFrame | None = None,
     ) -> Recommender:
         """Learn from purchases on or before ``cutoff``.
 
@@ -149,6 +173,9 @@ class Recommender:
             text: The catalogue's fitted text model; required by ``content`` (and a blend
                 whose discovery slots use it), kept by a blend, ignored by the others.
                 SKUs it does not know get no content score.
+            events: The customers' web events
+                (:data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS`): the sequence
+                model learns from them (``session`` needs them only to recommend).
 
         Raises:
             ValueError: If ``content`` is needed and ``text`` is missing.
@@ -173,6 +200,12 @@ class Recommender:
                 f"recommender {self.name!r} uses the content candidate: pass the "
                 "catalogue's text model (TextEmbedding.fit(products))"
             )
+        if "sequence" in needs:
+            self.sequence = SequenceModel(
+                length=int(self.params.get("length", 10)),
+                epochs=int(self.params.get("epochs", 3)),
+                seed=int(self.params.get("seed", 42)),
+            ).fit(lines, events, self.cutoff)
         if "cooccurrence" in needs or "als" in needs:
             _customers, matrix = self._matrix(bought, self.params.get("halflife", 90.0))
             if "cooccurrence" in needs:
@@ -201,8 +234,49 @@ class Recommender:
         return customers, matrix
 
     # ------------------------------------------------------------------ scoring
-    def _component(self, name: str, matrix: sp.csr_matrix) -> np.ndarray:
+    def event_scores(
+        self,
+        lines: pd.DataFrame,
+        events: pd.DataFrame | None,
+        cutoff: pd.Timestamp,
+        customers: pd.Index,
+        names: set[str] | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The event candidates' scores (customers x items) it needs (or ``names``).
+
+        Without events the session scores are 0; the sequence model still reads the
+        purchases."""
+        names = self.needs() & set(EVENT_COMPONENTS) if names is None else names
+        out: dict[str, np.ndarray] = {}
+        if "session" in names:
+            out["session"] = np.asarray(
+                session_matrix(
+                    events,
+                    lines,
+                    cutoff,
+                    customers,
+                    self.items,
+                    float(self.params.get("session_halflife", 7.0)),
+                    float(self.params.get("cart_weight", 3.0)),
+                ).todense()
+            )
+        if "sequence" in names:
+            if self.sequence is None:
+                out["sequence"] = np.zeros((len(customers), len(self.items)))
+            else:
+                out["sequence"] = self.sequence.scores(
+                    lines, events, cutoff, customers, self.items
+                ).astype(float)
+        return out
+
+    def _component(
+        self, name: str, matrix: sp.csr_matrix, context: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
         n = matrix.shape[0]
+        if name in EVENT_COMPONENTS:
+            if context is None or name not in context:
+                return np.zeros((n, len(self.items)))
+            return context[name]
         if name == "popularity":
             return np.tile(self.popularity / max(self.popularity.max(), 1e-12), (n, 1))
         if name == "repeat":
@@ -231,10 +305,15 @@ class Recommender:
             self.cutoff = previous
 
     def recommend(
-        self, lines: pd.DataFrame, cutoff: date | None = None, k: int = K
+        self,
+        lines: pd.DataFrame,
+        cutoff: date | None = None,
+        k: int = K,
+        events: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """The top ``k`` products of every customer with a purchase up to ``cutoff``
-        (default: the fitting cutoff), from their own purchases in ``lines``.
+        (default: the fitting cutoff), from their own purchases in ``lines`` (and their web
+        ``events`` up to ``cutoff`` for the session and sequence candidates).
 
         A blend with ``discovery_slots`` fills its last ranks with products new to the
         customer (see the module docstring).
@@ -245,20 +324,29 @@ class Recommender:
         cutoff = pd.Timestamp(cutoff) if cutoff is not None else self.cutoff
         bought = purchases(lines.loc[lines["ds"] <= cutoff])
         customers, matrix = self._customer_matrix(bought, cutoff)
-        frames = [
-            self._top(matrix[start : start + 2000], customers[start : start + 2000], k)
-            for start in range(0, len(customers), 2000)  # bounded memory for large customer bases
-        ]
+        frames = []
+        for start in range(0, len(customers), 2000):  # bounded memory for large bases
+            block = customers[start : start + 2000]
+            context = self.event_scores(lines, events, cutoff, block)
+            frames.append(self._top(matrix[start : start + 2000], block, k, context))
         if not frames:
             return pd.DataFrame(columns=["customer", "rank", "sku", "score"])
         return pd.concat(frames, ignore_index=True)
 
-    def _top(self, matrix: sp.csr_matrix, customers: pd.Index, k: int) -> pd.DataFrame:
+    def _top(
+        self,
+        matrix: sp.csr_matrix,
+        customers: pd.Index,
+        k: int,
+        context: dict[str, np.ndarray] | None = None,
+    ) -> pd.DataFrame:
         """The top ``k`` of a block of customers, discovery slots included."""
-        scores = self._scores(matrix)
+        scores = self._scores(matrix, context)
         if not self.discovery_slots:
             return top_k(scores, customers, self.items, k)
-        new = self._weighted(matrix, self.params.get("discovery_weights", {}), DISCOVERY, True)
+        new = self._weighted(
+            matrix, self.params.get("discovery_weights", {}), DISCOVERY, True, context
+        )
         slots = self.slots_of(matrix)
         return slotted_top_k(scores, new, ~_bought(matrix), customers, self.items, k, slots)
 
@@ -271,6 +359,7 @@ class Recommender:
         weights: dict[str, float],
         names: tuple[str, ...],
         new_only: bool = False,
+        context: dict[str, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Weighted sum of candidates, each divided by its largest absolute score per
         customer (over new products only when ``new_only``)."""
@@ -279,13 +368,71 @@ class Recommender:
         for name in names:
             weight = float(weights.get(name, 0.0))
             if weight:
-                total += weight * normalised(self._component(name, matrix), bought)
+                total += weight * normalised(self._component(name, matrix, context), bought)
         return total + self._tie()
 
-    def _scores(self, matrix: sp.csr_matrix) -> np.ndarray:
+    def _scores(
+        self, matrix: sp.csr_matrix, context: dict[str, np.ndarray] | None = None
+    ) -> np.ndarray:
         if self.name != "blend":
-            return self._component(self.name, matrix) + self._tie()
-        return self._weighted(matrix, self.params.get("weights", {}), COMPONENTS)
+            return self._component(self.name, matrix, context) + self._tie()
+        names = (*COMPONENTS, *EVENT_COMPONENTS)
+        return self._weighted(matrix, self.params.get("weights", {}), names, False, context)
+
+
+def session_matrix(
+    events: pd.DataFrame | None,
+    lines: pd.DataFrame,
+    cutoff: pd.Timestamp,
+    customers: pd.Index,
+    items: np.ndarray,
+    halflife: float,
+    cart_weight: float,
+) -> sp.csr_matrix:
+    """The ``session`` candidate's scores: for each customer and product, the views,
+    wishlist adds and cart adds (``cart_weight`` each) of the last :data:`SESSION_DAYS`
+    days up to ``cutoff`` made after the customer's last purchase of it, each weighted by
+    ``0.5 ** (age / halflife)`` (age in days; a purchase on the event's day counts as
+    after it: the view led to it).
+
+    Args:
+        events: :data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS` (``None``: zeros).
+        lines: Customer lines (purchases up to ``cutoff`` mark what was bought since).
+        cutoff: The last day it may see.
+        customers: The rows.
+        items: The columns (products not among them are left out).
+        halflife: Days after which an event weighs half.
+        cart_weight: A cart add's weight (a view's is 1).
+
+    Returns:
+        Customers x items, sparse.
+    """
+    shape = (len(customers), len(items))
+    if events is None or events.empty:
+        return sp.csr_matrix(shape)
+    cutoff = pd.Timestamp(cutoff)
+    start = cutoff - pd.Timedelta(days=SESSION_DAYS - 1)
+    seen = events.loc[
+        (events["ds"] >= start)
+        & (events["ds"] <= cutoff)
+        & events["event_type"].isin(list(_SESSION_KINDS))
+        & events["customer"].isin(customers)
+    ]
+    if seen.empty:
+        return sp.csr_matrix(shape)
+    bought = purchases(lines.loc[(lines["ds"] >= start) & (lines["ds"] <= cutoff)])
+    last = bought.groupby(["customer", "sku"])["ds"].max().rename("bought")
+    seen = seen.join(last, on=["customer", "sku"])
+    seen = seen.loc[~(seen["bought"] >= seen["ds"])]
+    kind = np.where(seen["event_type"] == "cart_add", cart_weight, 1.0)
+    age = (cutoff - seen["ds"]).dt.days.to_numpy(float)
+    weight = seen["events"].to_numpy(float) * kind * 0.5 ** (age / max(halflife, 1e-6))
+    rows = customers.get_indexer(seen["customer"])
+    cols = pd.Index(items).get_indexer(seen["sku"])
+    keep = (rows >= 0) & (cols >= 0)
+    matrix = sp.csr_matrix((weight[keep], (rows[keep], cols[keep])), shape=shape)
+    matrix.sum_duplicates()
+    return matrix
 
 
 def repeat_strength(matrix: sp.csr_matrix) -> np.ndarray:

@@ -22,6 +22,11 @@ highest NDCG@10 among the settings whose new-item hit rate reaches
 NDCG@10 is at least the tuned repeat-purchase heuristic's; if none reaches the target, the
 highest new-item hit rate among those that keep that NDCG@10. A fixed ``discovery_slots``
 is one number for everyone (no groups; the weights still tuned).
+
+With web events (``events``), the ``session`` and ``sequence`` candidates are tuned and
+compared like the others, and the blend's grid weighs them too (session also fills
+discovery slots): they stay in the blend only when the validation window gives them a
+weight. Without events they are left out and everything is as before.
 """
 
 from __future__ import annotations
@@ -42,12 +47,14 @@ from forecasting.customers.features import LABEL_DAYS, purchases
 from forecasting.customers.recommend import (
     COMPONENTS,
     DISCOVERY,
+    EVENT_COMPONENTS,
     K,
     Recommender,
     normalised,
     repeat_strength,
     top_positions,
 )
+from forecasting.customers.sequence import SequenceModel
 from forecasting.text.embedding import TextEmbedding
 
 __all__ = [
@@ -134,10 +141,11 @@ def _evaluate(
     lines: pd.DataFrame,
     cutoff: pd.Timestamp,
     text: TextEmbedding | None = None,
+    events: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     history, truth = _window(lines, cutoff)
-    model = Recommender(name, params).fit(lines, cutoff, text)
-    return ranking_metrics(model.recommend(lines, cutoff), history, truth)
+    model = Recommender(name, params).fit(lines, cutoff, text, events)
+    return ranking_metrics(model.recommend(lines, cutoff, events=events), history, truth)
 
 
 def fit_text_model(products: pd.DataFrame | None, seed: int = 42) -> TextEmbedding | None:
@@ -165,6 +173,11 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
         {"factors": f, "regularization": r, "alpha": a, "iterations": 15}
         for f, r, a in itertools.product((32, 64), (0.1, 1.0), (5.0, 20.0))
     ],
+    "session": [
+        {"session_halflife": h, "cart_weight": c}
+        for h, c in itertools.product((3.0, 7.0, 14.0), (1.0, 3.0))
+    ],
+    "sequence": [{"length": 10, "epochs": 3}],
 }
 _BLEND_WEIGHTS = (0.0, 0.5, 1.0)
 #: Numbers of discovery slots tried on the validation window.
@@ -215,6 +228,7 @@ def backtest_recommenders(
     products: pd.DataFrame | None = None,
     discovery_slots: int | None = None,
     discovery_target: float = DISCOVERY_TARGET,
+    events: pd.DataFrame | None = None,
 ) -> RecommenderBacktest:
     """Tune every candidate on the validation window, then score it on the test window.
 
@@ -232,6 +246,9 @@ def backtest_recommenders(
         discovery_slots: The blend's discovery slots; ``None``: tuned (see the module
             docstring).
         discovery_target: The validation new-item hit rate the slots aim for.
+        events: The customers' web events
+            (:data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS`); ``None`` (or no
+            rows): no session or sequence candidate.
     """
     val_cut = pd.Timestamp(run_day - timedelta(days=2 * LABEL_DAYS))
     test_cut = pd.Timestamp(run_day - timedelta(days=LABEL_DAYS))
@@ -239,6 +256,11 @@ def backtest_recommenders(
     if text is None and "content" in candidates:
         log.warning("no product text: the content recommender is left out")
         candidates = tuple(c for c in candidates if c != "content")
+    if events is not None and events.empty:
+        events = None
+    if events is None and set(EVENT_COMPONENTS) & set(candidates):
+        log.info("no web events: the session and sequence recommenders are left out")
+        candidates = tuple(c for c in candidates if c not in EVENT_COMPONENTS)
     params: dict[str, dict[str, Any]] = {}
     validation: dict[str, dict[str, float]] = {}
     test: dict[str, dict[str, float]] = {}
@@ -248,16 +270,20 @@ def backtest_recommenders(
     needed = set(candidates) | {"repeat", "als"}
     if "blend" in candidates and text is not None:
         needed.add("content")
+    if "blend" in candidates and events is not None:
+        needed |= set(EVENT_COMPONENTS)
     for name, grid in GRIDS.items():
         if name not in needed:
             continue
         started = time.perf_counter()
-        scored = [(p, _evaluate(name, {**p, "seed": seed}, lines, val_cut, text)) for p in grid]
+        scored = [
+            (p, _evaluate(name, {**p, "seed": seed}, lines, val_cut, text, events)) for p in grid
+        ]
         best, metrics = max(scored, key=lambda pm: np.nan_to_num(pm[1]["ndcg_at_10"]))
         if name == "content":  # for discovery: its own NDCG only counts new products
             best, metrics = max(scored, key=lambda pm: np.nan_to_num(pm[1]["new_item_hit_rate"]))
         params[name], validation[name] = {**best, "seed": seed}, metrics
-        test[name] = _evaluate(name, params[name], lines, test_cut, text)
+        test[name] = _evaluate(name, params[name], lines, test_cut, text, events)
         seconds[name] = time.perf_counter() - started
         log.info(
             "recommender %s %s: validation NDCG %.4f new-item hit rate %.4f, test NDCG %.4f "
@@ -273,11 +299,11 @@ def backtest_recommenders(
         return RecommenderBacktest(params, validation, test, seconds, text)
     started = time.perf_counter()
     blend_params = _tune_blend(
-        lines, val_cut, params, seed, text, discovery_slots, discovery_target
+        lines, val_cut, params, seed, text, discovery_slots, discovery_target, events=events
     )
     params["blend"] = blend_params
-    validation["blend"] = _evaluate("blend", blend_params, lines, val_cut, text)
-    test["blend"] = _evaluate("blend", blend_params, lines, test_cut, text)
+    validation["blend"] = _evaluate("blend", blend_params, lines, val_cut, text, events)
+    test["blend"] = _evaluate("blend", blend_params, lines, test_cut, text, events)
     seconds["blend"] = time.perf_counter() - started
     log.info(
         "recommender blend %s: validation NDCG %.4f new-item hit rate %.4f, test NDCG %.4f "
@@ -358,6 +384,7 @@ def _tune_blend(
     discovery_slots: int | None = None,
     discovery_target: float = DISCOVERY_TARGET,
     max_customers: int = 5000,
+    events: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
     """Blend weights, then discovery slots and weights, by grid search on the validation
     window (the rule: module docstring).
@@ -372,35 +399,55 @@ def _tune_blend(
         **({"neighbours": params["content"]["neighbours"]} if "content" in params else {}),
         "seed": seed,
     }
+    blended: tuple[str, ...] = COMPONENTS
+    if events is not None:
+        blended = (*COMPONENTS, *EVENT_COMPONENTS)
+        base.update({k: v for k, v in params["session"].items() if k != "seed"})
+        base.update({k: v for k, v in params["sequence"].items() if k != "seed"})
     model = Recommender("blend", {**base, "weights": {}}).fit(lines, cutoff, text)
+    if events is not None:
+        model.sequence = SequenceModel(
+            length=int(base["length"]), epochs=int(base["epochs"]), seed=seed
+        ).fit(lines, events, cutoff)
     customers, matrix = model._customer_matrix(history, cutoff)
     wanted = np.flatnonzero(customers.isin(truth["customer"].unique()))
     if len(wanted) > max_customers:
         wanted = np.sort(np.random.default_rng(seed).choice(wanted, max_customers, replace=False))
     matrix, customers = matrix[wanted], customers[wanted]
+    context = (
+        model.event_scores(lines, events, cutoff, customers, set(EVENT_COMPONENTS))
+        if events is not None
+        else None
+    )
     targets = _Targets.of(customers, model.items, matrix, history, truth)
     tie = (1e-6 * model.popularity / max(model.popularity.max(), 1e-12)).astype(np.float32)
     old = np.asarray((matrix > 0).todense())
-    raw = {name: model._component(name, matrix).astype(np.float32) for name in COMPONENTS}
+    raw = {name: model._component(name, matrix, context).astype(np.float32) for name in blended}
     parts = {name: normalised(part).astype(np.float32) for name, part in raw.items()}
     # Repeat purchases ranked exactly as the repeat candidate ranks them (raw, float64).
     repeat = model._component("repeat", matrix) + model._tie()
     floor = targets.score(top_positions(repeat, K))["ndcg_at_10"]
 
     best, best_ndcg, best_top = None, -1.0, np.zeros((len(customers), K), dtype=np.int64)
-    for w in itertools.product(_BLEND_WEIGHTS, repeat=len(COMPONENTS)):
+    for w in itertools.product(_BLEND_WEIGHTS, repeat=len(blended)):
         if not any(w):
             continue
-        total = sum(weight * parts[name] for name, weight in zip(COMPONENTS, w, strict=True))
+        total = sum(weight * parts[name] for name, weight in zip(blended, w, strict=True))
         top = top_positions(np.asarray(total) + tie, K)
         ndcg = targets.score(top)["ndcg_at_10"]
         if ndcg > best_ndcg:
-            best, best_ndcg, best_top = dict(zip(COMPONENTS, w, strict=True)), ndcg, top
+            best, best_ndcg, best_top = dict(zip(blended, w, strict=True)), ndcg, top
     assert best is not None
     blend = {**base, "weights": best, "discovery_slots": 0, "discovery_weights": {}}
-    names = tuple(n for n in DISCOVERY if n != "content" or text is not None)
+    names = tuple(
+        n
+        for n in DISCOVERY
+        if (n != "content" or text is not None) and (n != "session" or events is not None)
+    )
     if text is not None:  # on the blend's history (repeat's half-life), as when it serves
         raw["content"] = model._component("content", matrix).astype(np.float32)
+    if events is not None and "session" not in raw:
+        raw["session"] = model._component("session", matrix, context).astype(np.float32)
     new_parts = {name: normalised(raw[name], old).astype(np.float32) for name in names}
     slots = _SLOTS if discovery_slots is None else (discovery_slots,)
     # Groups of customers by the strength of their repeat list (terciles on this window);
@@ -501,7 +548,9 @@ def tune_and_fit(
     name: str,
     params: dict[str, Any],
     text: TextEmbedding | None = None,
+    events: pd.DataFrame | None = None,
 ) -> Recommender:
     """The recommender that gets registered: tuned parameters, fitted on everything up to
-    the run's day (with the catalogue's text model, saved with it)."""
-    return Recommender(name, params).fit(lines, run_day, text)
+    the run's day (with the catalogue's text model, saved with it, and the web events its
+    sequence model learns from)."""
+    return Recommender(name, params).fit(lines, run_day, text, events)

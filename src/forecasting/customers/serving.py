@@ -8,6 +8,11 @@ so ``mlflow.pyfunc.load_model("models:/customer_propensity@champion")`` works on
 A recommender fitted with the catalogue's text model (content scores, discovery slots)
 carries it as its own artifact, ``text_model`` (:meth:`TextEmbedding.save
 <forecasting.text.embedding.TextEmbedding.save>`), beside the pickled recommender.
+
+Web events are too many to travel as model input: the ``events`` parameter is the path of
+a parquet file of :data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS` (the customer
+extract's), read by a model that uses them (browsing features, session and sequence
+candidates); empty: none.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from mlflow.pyfunc.model import PythonModel
 from forecasting.customers.features import LINE_COLUMNS
 from forecasting.lifecycle.pyfunc import RUNTIME_PACKAGES, log_pyfunc_model, pinned_requirements
 
-__all__ = ["CustomerModel", "example_lines", "log_customer_model"]
+__all__ = ["CustomerModel", "example_lines", "log_customer_model", "read_events"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +41,7 @@ _EXTRA = {
     "bgnbd": ("lifetimes", "autograd", "dill"),
     "als": ("implicit",),
     "blend": ("implicit",),
+    "sequence": ("keras", "tensorflow-cpu", "tensorflow"),
 }
 
 
@@ -56,14 +62,25 @@ class CustomerModel(PythonModel):
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
         """Score every customer in ``model_input`` as of ``params["cutoff"]`` (default:
-        the last day in the input)."""
+        the last day in the input), with the web events in the parquet file
+        ``params["events"]`` (default: none)."""
         lines = model_input.loc[:, list(LINE_COLUMNS)].copy()
         lines["ds"] = pd.to_datetime(lines["ds"])
         cutoff = (params or {}).get("cutoff") or lines["ds"].max()
         cutoff = pd.Timestamp(cutoff)
+        events = read_events((params or {}).get("events") or "")
         if hasattr(self.model, "recommend"):
-            return self.model.recommend(lines, cutoff).reset_index(drop=True)
-        return self.model.predict(lines, cutoff.date()).reset_index()
+            return self.model.recommend(lines, cutoff, events=events).reset_index(drop=True)
+        return self.model.predict(lines, cutoff.date(), events).reset_index()
+
+
+def read_events(path: str) -> pd.DataFrame | None:
+    """The web events a model's ``events`` parameter names (``None`` for ``""``)."""
+    if not path:
+        return None
+    events = pd.read_parquet(path)
+    events["ds"] = pd.to_datetime(events["ds"])
+    return events
 
 
 def example_lines(lines: pd.DataFrame, customers: int = 8) -> pd.DataFrame:
@@ -104,6 +121,14 @@ def example_lines(lines: pd.DataFrame, customers: int = 8) -> pd.DataFrame:
     return example.astype(lines.dtypes.to_dict())
 
 
+def _extra(model: Any) -> tuple[str, ...]:
+    """Packages a fitted model needs beyond the runtime ones (a blend: its parts')."""
+    names = {getattr(model, "name", "")}
+    if hasattr(model, "needs"):
+        names |= model.needs()
+    return tuple(sorted({p for n in names for p in _EXTRA.get(n, ())}))
+
+
 def log_customer_model(model: Any, name: str, lines: pd.DataFrame, cutoff: str) -> str:
     """Log a fitted customer model to the active run as a pyfunc model
     (:func:`forecasting.lifecycle.pyfunc.log_pyfunc_model`) with a pseudonymous, made-up
@@ -136,10 +161,8 @@ def log_customer_model(model: Any, name: str, lines: pd.DataFrame, cutoff: str) 
         save_artifacts=save,
         example=example,
         output=prediction,
-        params={"cutoff": cutoff},
-        requirements=pinned_requirements(
-            (*RUNTIME_PACKAGES, *_EXTRA.get(getattr(model, "name", ""), ()))
-        ),
+        params={"cutoff": cutoff, "events": ""},
+        requirements=pinned_requirements((*RUNTIME_PACKAGES, *_extra(model))),
     )
     log.info("logged %s %s as %s", name, getattr(model, "name", ""), uri)
     return uri

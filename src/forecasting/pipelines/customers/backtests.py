@@ -82,6 +82,7 @@ def backtest(
     run_day: date,
     config: CustomerConfig,
     products: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
 ) -> CustomerBacktest:
     """Backtest a model kind's candidates and refit the winner (inside the active run).
 
@@ -92,20 +93,25 @@ def backtest(
         config: The customer models' configuration.
         products: The catalogue's text (recommendations: the content candidate's text
             model is fitted on it and saved with the recommender).
+        events: The customers' web events (browsing features; session and sequence
+            recommenders); ``None``: as without an event log.
     """
     if kind == PROPENSITY_MODEL:
-        return _backtest_propensity(lines, run_day, config)
-    return _backtest_recommenders(lines, run_day, config, products)
+        return _backtest_propensity(lines, run_day, config, events)
+    return _backtest_recommenders(lines, run_day, config, products, events)
 
 
 def _backtest_propensity(
-    lines: pd.DataFrame, run_day: date, config: CustomerConfig
+    lines: pd.DataFrame,
+    run_day: date,
+    config: CustomerConfig,
+    events: pd.DataFrame | None = None,
 ) -> CustomerBacktest:
     from forecasting.customers.plots import lift_chart, reliability_plot, reliability_table
     from forecasting.customers.propensity import CutoffPlan, backtest_propensity, fit_propensity
 
     plan = CutoffPlan.for_day(run_day)
-    result = backtest_propensity(lines, plan, config.propensity_models, config.seed)
+    result = backtest_propensity(lines, plan, config.propensity_models, config.seed, events)
     table = result.table()
     winner = str(table.sort_values("roc_auc", ascending=False)["model"].iloc[0])
     log_figure(reliability_plot(result.scored), artifacts.MLFLOW_RELIABILITY_PLOT)
@@ -121,7 +127,7 @@ def _backtest_propensity(
         },
         artifacts.MLFLOW_CUTOFFS,
     )
-    model = fit_propensity(winner, lines, plan.final(), config.seed)
+    model = fit_propensity(winner, lines, plan.final(), config.seed, events)
     return CustomerBacktest(winner, model, table, "roc_auc", (PROPENSITY_GATE_BASELINE,))
 
 
@@ -130,6 +136,7 @@ def _backtest_recommenders(
     run_day: date,
     config: CustomerConfig,
     products: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
 ) -> CustomerBacktest:
     from forecasting.customers.recommend_backtest import backtest_recommenders, tune_and_fit
 
@@ -141,12 +148,13 @@ def _backtest_recommenders(
         products,
         config.discovery_slots,
         config.discovery_target,
+        events,
     )
     table = result.table()
     # Chosen on the validation window; the test window only reports and gates.
     winner = str(table.sort_values("validation_ndcg_at_10", ascending=False)["model"].iloc[0])
     log_json(result.params, artifacts.MLFLOW_RECOMMENDER_PARAMS)
-    model = tune_and_fit(lines, run_day, winner, result.params[winner], result.text)
+    model = tune_and_fit(lines, run_day, winner, result.params[winner], result.text, events)
     return CustomerBacktest(winner, model, table, "ndcg_at_10", (RECOMMENDER_GATE_BASELINE,))
 
 

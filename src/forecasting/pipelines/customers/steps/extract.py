@@ -1,8 +1,11 @@
-"""``extract``: the window's customer order lines, pseudonymised as they are read, and the
-catalogue's text (name, description, category) the content recommender is fitted on."""
+"""``extract``: the window's customer order lines, pseudonymised as they are read, the
+catalogue's text (name, description, category) the content recommender is fitted on, and
+(with a ``web_events`` table) identified customers' web events, aggregated per customer,
+SKU, day and type."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, timedelta
 
 import pandas as pd
@@ -14,10 +17,17 @@ from forecasting.pipelines.customers.handoffs import Extracted
 from forecasting.resources import Resources
 from forecasting.storage import write_json, write_parquet
 
-__all__ = ["CUSTOMER_PRODUCTS", "extract_customers_step", "read_customer_products"]
+__all__ = [
+    "CUSTOMER_EVENTS",
+    "CUSTOMER_PRODUCTS",
+    "extract_customers_step",
+    "read_customer_products",
+]
 
 #: The catalogue's text in the ``customers_extract`` stage.
 CUSTOMER_PRODUCTS = "products.parquet"
+#: Identified customers' web events in the ``customers_extract`` stage (only when any).
+CUSTOMER_EVENTS = "customer_events.parquet"
 
 
 def read_customer_products(engine: Engine) -> pd.DataFrame:
@@ -39,9 +49,12 @@ def extract_customers_step(
 ) -> Extracted:
     """Read ``history_days`` of customer order lines up to the run's day, pseudonymised as
     they are read (customers who opted out are left out by the query), and the catalogue's
-    text (:func:`read_customer_products`, no customer data); forget the
-    opted-out customers in every stored customer partition of every date
-    (:func:`~forecasting.customers.privacy.forget_stored`).
+    text (:func:`read_customer_products`, no customer data) and ``event_history_days`` of
+    identified customers' web events
+    (:func:`~forecasting.customers.extract.read_customer_events`: pseudonymised,
+    opted-out customers left out by the query; written only when there are any, and then
+    part of the fingerprint); forget the opted-out customers in every stored customer
+    partition of every date (:func:`~forecasting.customers.privacy.forget_stored`).
 
     Args:
         run_day: The run's day.
@@ -52,7 +65,7 @@ def extract_customers_step(
     Returns:
         The stage's URI, counts and fingerprints, and what the stored partitions lost.
     """
-    from forecasting.customers.extract import read_customer_lines
+    from forecasting.customers.extract import read_customer_events, read_customer_lines
     from forecasting.customers.privacy import (
         forget_stored,
         forgotten_pseudonyms,
@@ -64,16 +77,34 @@ def extract_customers_step(
     extract = read_customer_lines(
         resources.source, first, run_day, key, settings.shop_timezone, settings.source_timezone
     )
+    events = None
+    if config.event_history_days:
+        events = read_customer_events(
+            resources.source,
+            run_day - timedelta(days=config.event_history_days - 1),
+            run_day,
+            key,
+            settings.shop_timezone,
+            settings.source_timezone,
+        )
+    counts, fingerprint = dict(extract.counts), extract.fingerprint
+    if events is not None and len(events.events):
+        counts["web_events"] = events.counts["rows"]
+        counts["web_event_rows"] = len(events.events)
+        joined = f"{fingerprint}:{events.fingerprint}".encode()
+        fingerprint = hashlib.sha256(joined).hexdigest()
     forgotten = forgotten_pseudonyms(resources.source, key)
     forget = forget_stored(storage, forgotten)
     with storage.write_stage(run_day, "customers_extract") as folder:
         write_parquet(extract.lines, folder / artifacts.CUSTOMER_LINES)
-        write_json(folder / artifacts.CUSTOMER_COUNTS, extract.counts)
+        write_json(folder / artifacts.CUSTOMER_COUNTS, counts)
         write_parquet(read_customer_products(resources.source), folder / CUSTOMER_PRODUCTS)
+        if events is not None and len(events.events):
+            write_parquet(events.events, folder / CUSTOMER_EVENTS)
     return Extracted(
         uri=storage.uri(folder),
-        counts=extract.counts,
-        fingerprint=extract.fingerprint,
+        counts=counts,
+        fingerprint=fingerprint,
         forgotten=len(forgotten),
         optouts_fingerprint=optouts_fingerprint(forgotten),
         forget=forget,

@@ -8,7 +8,7 @@ from forecasting import artifacts
 from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL
 from forecasting.errors import NoChampionError
 from forecasting.pipelines.customers.handoffs import Scored, Trained, Validated
-from forecasting.pipelines.customers.steps.validate import read_lines
+from forecasting.pipelines.customers.steps.validate import events_path, read_lines
 from forecasting.resources import Resources
 from forecasting.storage import write_parquet
 
@@ -22,7 +22,8 @@ def score_customers_step(
     recommendations: Trained,
     resources: Resources,
 ) -> Scored:
-    """Score every customer with the pinned versions, through MLflow pyfunc.
+    """Score every customer with the pinned versions, through MLflow pyfunc (with the
+    stage's web events when it has any: the models' ``events`` parameter).
 
     Raises:
         NoChampionError: If either model has no version that may serve the day.
@@ -41,7 +42,10 @@ def score_customers_step(
             )
         configure_mlflow(settings.tracking_uri, settings.artifact_root, kind)
         outputs[kind] = score_pinned(
-            kind, pinned.version, lines, params={"cutoff": run_day.isoformat()}
+            kind,
+            pinned.version,
+            lines,
+            params={"cutoff": run_day.isoformat(), "events": events_path(storage, validated)},
         )
     with storage.write_stage(run_day, "customers_scores") as folder:
         write_parquet(outputs[PROPENSITY_MODEL], folder / artifacts.CUSTOMER_PROPENSITY)

@@ -16,7 +16,11 @@ from forecasting import artifacts
 from forecasting.customers.config import PROPENSITY_MODEL, RECOMMENDATIONS_MODEL, CustomerConfig
 from forecasting.customers.features import LABEL_DAYS
 from forecasting.pipelines.customers.handoffs import Trained, Validated
-from forecasting.pipelines.customers.steps.validate import read_lines, read_products
+from forecasting.pipelines.customers.steps.validate import (
+    read_events,
+    read_lines,
+    read_products,
+)
 from forecasting.registry.runs import log_json
 from forecasting.registry.tracking import log_metrics, set_tags
 from forecasting.resources import Resources
@@ -195,7 +199,8 @@ def _train_and_pin(
     from forecasting.registry.runs import log_frame
 
     products = read_products(resources.storage, validated) if kind != PROPENSITY_MODEL else None
-    result = backtest(kind, lines, run_day, config, products)
+    events = read_events(resources.storage, validated)
+    result = backtest(kind, lines, run_day, config, products, events)
     metric, metrics = result.metric, result.metrics
     log_frame(result.table, artifacts.MLFLOW_BACKTEST_METRICS_CSV)
     finite = {

@@ -16,6 +16,8 @@ from forecasting.storage import Storage, read_parquet, write_json
 __all__ = [
     "PSEUDONYM_PATTERN",
     "customer_expectations",
+    "events_path",
+    "read_events",
     "read_lines",
     "read_products",
     "validate_customers_step",
@@ -36,6 +38,22 @@ def read_products(storage: Storage, extracted: Extracted) -> pd.DataFrame | None
 
     path = storage.open(extracted.uri) / CUSTOMER_PRODUCTS
     return read_parquet(path) if path.exists() else None
+
+
+def events_path(storage: Storage, extracted: Extracted) -> str:
+    """The stage's web events file (``""`` when the shop has none: no event features)."""
+    from forecasting.pipelines.customers.steps.extract import CUSTOMER_EVENTS
+
+    path = storage.open(extracted.uri) / CUSTOMER_EVENTS
+    return str(path) if path.exists() else ""
+
+
+def read_events(storage: Storage, extracted: Extracted) -> pd.DataFrame | None:
+    """The identified customers' web events an :class:`Extracted` stage holds
+    (:data:`~forecasting.behaviour.events.CUSTOMER_COLUMNS`; ``None``: none)."""
+    from forecasting.customers.serving import read_events as read_events_file
+
+    return read_events_file(events_path(storage, extracted))
 
 
 def customer_expectations() -> list[Any]:
