@@ -92,6 +92,8 @@ _EAGER_SHARE = 0.3
 _EXTRA_SESSIONS = (0.3, 2.0)
 _OTHER_VIEWS = 2.0
 _BROWSE_DAYS = 14
+# Customers browse while they buy: those with orders in this span before the event days.
+_ACTIVE_DAYS = pd.Timedelta(days=90)
 
 
 @dataclass(frozen=True)
@@ -291,7 +293,7 @@ def _iter_days(
     rng = np.random.default_rng(seed)
     a = activity
     _, n_locs, n_days = a.expected.shape
-    customers, weights = _customer_weights(a.orders)
+    customers, weights = _customer_weights(a.orders, a.dates[0])
     # Views per unit of expected demand: views_per_purchase per expected order line over the
     # shop (a line holds a day's units of one SKU at one location: one line a day at most).
     mean = a.expected * a.interest[:, None, :]
@@ -315,9 +317,15 @@ def _iter_days(
         yield columns
 
 
-def _customer_weights(orders: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Customers with orders and their share of the identified background sessions."""
+def _customer_weights(
+    orders: pd.DataFrame, first_day: pd.Timestamp
+) -> tuple[np.ndarray, np.ndarray]:
+    """Customers who browse without an order in view, weighted by their orders from
+    :data:`_ACTIVE_DAYS` before the event days on (customers who stopped buying stopped
+    visiting too); all customers with orders if none ordered then."""
     ids = orders["customer_id"].dropna()
+    recent = ids.loc[orders.loc[ids.index, "ordered_at"] >= first_day - _ACTIVE_DAYS]
+    ids = recent if len(recent) else ids
     if ids.empty:
         return np.empty(0, dtype=object), np.empty(0)
     counts = ids.value_counts(sort=False).sort_index()
