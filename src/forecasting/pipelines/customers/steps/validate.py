@@ -16,6 +16,7 @@ from forecasting.storage import Storage, read_parquet, write_json
 __all__ = [
     "PSEUDONYM_PATTERN",
     "customer_expectations",
+    "event_expectations",
     "events_path",
     "read_events",
     "read_lines",
@@ -71,6 +72,22 @@ def customer_expectations() -> list[Any]:
     ]
 
 
+def event_expectations() -> list[Any]:
+    """The Great Expectations rules on the customers' web events (when the shop has any)."""
+    import great_expectations.expectations as gxe
+
+    from forecasting.behaviour.events import CUSTOMER_COLUMNS
+
+    kinds = ["view", "cart_add", "cart_remove", "wishlist"]
+    return [
+        gxe.ExpectTableColumnsToMatchSet(column_set=list(CUSTOMER_COLUMNS), exact_match=True),
+        *[gxe.ExpectColumnValuesToNotBeNull(column=c) for c in CUSTOMER_COLUMNS],
+        gxe.ExpectColumnValuesToMatchRegex(column="customer", regex=PSEUDONYM_PATTERN),
+        gxe.ExpectColumnValuesToBeInSet(column="event_type", value_set=kinds),
+        gxe.ExpectColumnValuesToBeBetween(column="events", min_value=1),
+    ]
+
+
 def validate_customers_step(run_day: date, extracted: Extracted, resources: Resources) -> Validated:
     """Great Expectations on the customer lines; enough history to train on.
 
@@ -88,6 +105,13 @@ def validate_customers_step(run_day: date, extracted: Extracted, resources: Reso
     lines = read_lines(storage, extracted)
     table = "customer order lines (customers_extract/lines.parquet)"
     findings = validate_frame(lines, customer_expectations(), table, ("customer", "order", "sku"))
+    events = read_events(storage, extracted)
+    tables = {table: len(lines)}
+    if events is not None:
+        event_table = "customer web events (customers_extract/customer_events.parquet)"
+        keys = ("customer", "sku", "ds")
+        findings += validate_frame(events, event_expectations(), event_table, keys)
+        tables[event_table] = len(events)
     span = (lines["ds"].max() - lines["ds"].min()).days + 1 if len(lines) else 0
     needed = 8 * LABEL_DAYS
     findings.append(
@@ -99,7 +123,7 @@ def validate_customers_step(run_day: date, extracted: Extracted, resources: Reso
             observed=f"{span} days of customer orders",
         )
     )
-    report = ValidationReport(f"customer lines for {run_day}", True, {table: len(lines)}, findings)
+    report = ValidationReport(f"customer lines for {run_day}", True, tables, findings)
     report = ValidationReport(report.subject, not report.failures, report.tables, findings)
     with storage.write_stage(run_day, "customers_validate") as folder:
         write_json(folder / artifacts.VALIDATION_REPORT, report.to_dict())
