@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -42,6 +43,7 @@ from forecasting.behaviour.events import empty_customer_events
 from forecasting.customers.bgnbd import bgnbd_probability, bgnbd_score, fit_bgnbd
 from forecasting.customers.config import PROPENSITY_BASELINES, PROPENSITY_MODELS
 from forecasting.customers.features import (
+    BROWSING_LOOKBACK,
     LABEL_DAYS,
     RFM_FEATURES,
     customer_features,
@@ -170,7 +172,9 @@ class _Scaler:
 
     def fit(self, X: np.ndarray) -> _Scaler:
         Z = np.sign(X) * np.log1p(np.abs(X))
-        self.median = np.nanmedian(Z, axis=0)
+        with warnings.catch_warnings():  # a feature never known in training: median 0
+            warnings.simplefilter("ignore", RuntimeWarning)
+            self.median = np.nan_to_num(np.nanmedian(Z, axis=0))
         Z = np.where(np.isnan(Z), self.median, Z)
         # A feature constant in training (e.g. last year's orders when the history is
         # shorter than a year) keeps unit scale: it must not explode when it later varies.
@@ -345,6 +349,26 @@ def _fit_raw(
     return model
 
 
+def _covers(events: pd.DataFrame, plan: CutoffPlan) -> bool:
+    """Whether the events reach back over every training cutoff's browsing look-back (else
+    the browsing features would be unknown in training: they are left out, logged)."""
+    if events.empty:
+        return False
+    first = pd.Timestamp(min(plan.train)) - pd.Timedelta(days=BROWSING_LOOKBACK - 1)
+    covered = pd.Timestamp(events["ds"].min()) <= first
+    if not covered:
+        log.info(
+            "web events start %s, after the oldest training cutoff's look-back (%s): "
+            "no browsing features (read at least %d days of events)",
+            pd.Timestamp(events["ds"].min()).date(),
+            first.date(),
+            (pd.Timestamp(plan.test[0] if plan.test else plan.calibration) - first).days
+            + LABEL_DAYS
+            + 1,
+        )
+    return bool(covered)
+
+
 def fit_propensity(
     name: str,
     lines: pd.DataFrame,
@@ -361,10 +385,11 @@ def fit_propensity(
         plan: The cutoffs.
         seed: Seed of every random choice.
         events: The customers' web events: :data:`BROWSING_CANDIDATES` get the browsing
-            features; ``None``: none (as without an event log).
+            features when the events cover every training cutoff's look-back (else none,
+            logged); ``None``: none (as without an event log).
     """
     categories = _categories(lines, plan.calibration)
-    browsing = events is not None and name in BROWSING_CANDIDATES
+    browsing = events is not None and name in BROWSING_CANDIDATES and _covers(events, plan)
     events = events if browsing else None
     X, y, counts = _rows(lines, plan.train, categories, events)
     X = X.drop(columns="_cutoff")
