@@ -96,7 +96,8 @@ def attach_behaviour(
             behaviour at every location is summed onto its one series).
         daily: :data:`DAILY_COLUMNS`, one row per SKU, location and day with any event.
             Rows for series not in the panel or days outside it are ignored. An empty frame
-            changes nothing.
+            changes nothing, unless ``first_day`` says which days the log covers (then
+            they are zero).
         first_day: The event log's first covered day (default: the frame's first day);
             earlier days are missing (NaN), not zero.
         last_day: Its last covered day (default and at most: the panel's last history
@@ -115,9 +116,9 @@ def attach_behaviour(
         raise ValueError(
             f"behaviour frame lacks columns {sorted(missing)} (needs {list(DAILY_COLUMNS)})"
         )
-    if daily.empty:
+    if daily.empty and first_day is None:
         return panel
-    ds = pd.to_datetime(daily["ds"]).dt.normalize()
+    ds = pd.to_datetime(daily["ds"]).dt.normalize().astype("datetime64[ns]")
     first = pd.Timestamp(first_day) if first_day is not None else ds.min()
     last = panel.dates[panel.last_history_index]
     if last_day is not None:
@@ -146,8 +147,8 @@ def attach_behaviour(
         int(keep.sum()),
         len(np.unique(pos[keep])),
         panel.n_series,
-        first.date(),
-        last.date(),
+        pd.Timestamp(first).date(),
+        pd.Timestamp(last).date(),
     )
     return replace(panel, daily=arrays)
 

@@ -204,7 +204,8 @@ def test_build_features_step_attaches_the_extracts_behaviour(
     extract = SimpleNamespace(
         history=history, future=future, events=pd.DataFrame(columns=["ds", "name", "kind"])
     )
-    monkeypatch.setattr(step, "read_partition", lambda _: (extract, {"window": {}}))
+    extract_manifest: dict = {"window": {}}
+    monkeypatch.setattr(step, "read_partition", lambda _: (extract, extract_manifest))
     storage = Storage.from_uri((tmp_path / "store").as_uri())
     monkeypatch.setattr(Storage, "open", lambda self, uri: uri)
     resources = SimpleNamespace(storage=storage)
@@ -228,3 +229,11 @@ def test_build_features_step_attaches_the_extracts_behaviour(
     assert np.nansum(views) == daily["views"].sum()
     assert np.isnan(views[:, :LOG_START]).all() and (views[1, LOG_START:N_DAYS] == 0).all()
     np.testing.assert_array_equal(built.y, without.y)
+    # The extract's own frame and the days its manifest says the event store covers: a
+    # shard without an event in them has zero behaviour there, not missing behaviour.
+    extract.behaviour = empty_daily()
+    extract_manifest["behaviour"] = {"first_day": str(panel.dates[50].date()), "last_day": None}
+    manifest, quiet = run(tmp_path / "no-events")
+    assert manifest["behaviour"]["first_day"] == str(panel.dates[50].date())
+    assert (quiet.daily["web_views"][:, 50:N_DAYS] == 0).all()
+    assert np.isnan(quiet.daily["web_views"][:, :50]).all()

@@ -88,13 +88,28 @@ def build_features_step(run_day: date, validated: Validated, resources: Resource
             catalogue = getattr(extract, "catalogue", None)
             review_days = getattr(extract, "reviews", None)
             web = _extract_behaviour(extract, storage.open(validated.extract_uri))
-            if web is not None and len(web):
-                panel = attach_behaviour(panel, web)
+            # The days the event store covers (the extract's manifest; else the file's).
+            covered = manifest.get("behaviour") or {}
+            first_day = covered.get("first_day") or (
+                pd.Timestamp(web["ds"].min()) if web is not None and len(web) else None
+            )
+            if web is not None and first_day is not None:
+                panel = attach_behaviour(
+                    panel,
+                    web,
+                    first_day=pd.Timestamp(first_day),
+                    last_day=pd.Timestamp(covered["last_day"]) if covered.get("last_day") else None,
+                )
                 behaviour = {
                     "attached": True,
                     "rows": len(web),
-                    "first_day": str(pd.Timestamp(web["ds"].min()).date()),
-                    "last_day": str(panel.dates[panel.last_history_index].date()),
+                    "first_day": str(pd.Timestamp(first_day).date()),
+                    "last_day": str(
+                        min(
+                            pd.Timestamp(covered.get("last_day") or panel.dates[-1]),
+                            panel.dates[panel.last_history_index],
+                        ).date()
+                    ),
                 }
             with tempfile.TemporaryDirectory() as tmp:
                 if catalogue is not None and len(catalogue):
