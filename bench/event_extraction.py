@@ -12,9 +12,11 @@ bulk-loaded with ``LOAD DATA``. Any database whose ``web_events`` holds rows ser
 ``bench`` measures, each in a fresh process (so one's peak memory is not the next one's
 floor), over the ``--days`` shop days ending at ``--last-day`` (``seed`` prints it):
 
-* ``read`` per reader (``connectorx``, ``sqlalchemy`` = PyMySQL's server-side cursor):
-  :func:`~forecasting.behaviour.source.read_web_events` day by day, rows/s and peak RSS
-  (MiB above the process at start);
+* ``raw`` per reader (``connectorx``, ``sqlalchemy`` = PyMySQL's server-side cursor): the
+  driver alone, the day's query into a frame, nothing else;
+* ``read`` per reader: :func:`~forecasting.behaviour.source.read_web_events` day by day
+  (the driver plus pseudonymising and typing the columns), rows/s and peak RSS (MiB above
+  the process at start);
 * ``sync``: a full :meth:`~forecasting.behaviour.store.EventStore.sync` into a temporary
   folder with the default reader (reading, Great Expectations checks, cleaning,
   aggregation and the month files): seconds, rows/s and peak RSS.
@@ -127,7 +129,27 @@ def measure(args: argparse.Namespace) -> None:
     first, last = _days(args)
     engine = make_engine(args.source_url)
     key = sync_key(b"bench-key-0123456789abcdef")
-    if args.what == "read":
+    if args.what == "raw":
+        from forecasting.behaviour.source import _read_connectorx
+        from forecasting.db import stream_frames
+        from forecasting.extraction.window import time_segments
+
+        rows = 0
+        name = "extract/select_web_events"
+        started = time.perf_counter()
+        with PeakMemory() as peak:
+            day = first
+            while day <= last:  # as read_web_events reads, without typing or pseudonyms
+                for seg in time_segments(day, day, args.shop_tz, args.source_tz):
+                    if args.reader == "connectorx":
+                        rows += len(_read_connectorx(engine, name, seg.params()))
+                    else:
+                        frames = stream_frames(engine, name, seg.params(), 200_000)
+                        rows += sum(len(f) for f in frames)
+                day += timedelta(days=1)
+        seconds = time.perf_counter() - started
+        out = {"what": "raw", "reader": args.reader, "rows": rows}
+    elif args.what == "read":
         rows = 0
         started = time.perf_counter()
         with PeakMemory() as peak:
@@ -178,10 +200,17 @@ def measure(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
+_READERS = {
+    "raw": ("connectorx", "sqlalchemy"),
+    "read": ("connectorx", "sqlalchemy"),
+    "sync": ("auto",),
+}
+
+
 def bench(args: argparse.Namespace) -> None:
     """Every measurement, each in a fresh process; a summary at the end."""
     results = []
-    runs = [("read", "connectorx"), ("read", "sqlalchemy"), ("sync", "auto")]
+    runs = [(what, reader) for what in args.steps.split(",") for reader in _READERS[what]]
     for what, reader in runs:
         cmd = [
             sys.executable,
@@ -222,7 +251,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--events-per-day", type=int, default=100_000, help="seed only")
     parser.add_argument("--skus", type=int, default=300, help="seed only: catalogue size")
     parser.add_argument("--seed", type=int, default=5, help="seed only: random seed")
-    parser.add_argument("--what", choices=["read", "sync"], default="read", help="measure only")
+    parser.add_argument("--what", choices=list(_READERS), default="read", help="measure only")
+    parser.add_argument(
+        "--steps", default="raw,read,sync", help="bench only: measurements, comma-separated"
+    )
     parser.add_argument("--reader", default="auto", help="measure only")
     parser.add_argument("--shop-tz", default="UTC")
     parser.add_argument("--source-tz", default="UTC")
