@@ -9,7 +9,14 @@ import pandas as pd
 import pytest
 
 from forecasting.behaviour.events import DAILY_COLUMNS, empty_daily
-from forecasting.features import FeatureSpec, Panel, Rows, build_features, training_rows
+from forecasting.features import (
+    FeatureSpec,
+    Panel,
+    Rows,
+    build_features,
+    scoring_rows,
+    training_rows,
+)
 from forecasting.features.behaviour import (
     BEHAVIOUR_FEATURES,
     SMOOTHING_VIEWS,
@@ -237,3 +244,15 @@ def test_build_features_step_attaches_the_extracts_behaviour(
     assert manifest["behaviour"]["first_day"] == str(panel.dates[50].date())
     assert (quiet.daily["web_views"][:, 50:N_DAYS] == 0).all()
     assert np.isnan(quiet.daily["web_views"][:, :50]).all()
+
+
+def test_scoring_reads_behaviour_up_to_the_runs_day() -> None:
+    panel = make_panel()
+    daily = make_daily(panel)
+    run_day = panel.dates[panel.last_history_index]
+    daily = pd.concat([daily, daily.iloc[:1].assign(ds=run_day, views=70)], ignore_index=True)
+    attached = attach_behaviour(panel, daily)
+    fm = build_features(attached, scoring_rows(attached, FUTURE), WITH)
+    assert (fm.rows.origin == panel.last_history_index).all()
+    first = fm.rows.series == 0
+    np.testing.assert_allclose(feature(fm, "beh_views_1")[first], 70 / fm.scale[first], rtol=1e-5)
