@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -129,6 +130,7 @@ def measure(args: argparse.Namespace) -> None:
     first, last = _days(args)
     engine = make_engine(args.source_url)
     key = sync_key(b"bench-key-0123456789abcdef")
+    cpu = time.process_time()
     if args.what == "raw":
         from forecasting.behaviour.source import _read_connectorx
         from forecasting.db import stream_frames
@@ -190,6 +192,10 @@ def measure(args: argparse.Namespace) -> None:
         rows = result.rows
         out = {"what": "sync", "reader": result.reader, "rows": rows, "result": result.to_dict()}
     out.update(
+        # This process's CPU seconds (not MariaDB's): on a shared machine the wall clock
+        # depends on the load, which is printed too.
+        cpu_seconds=round(time.process_time() - cpu, 2),
+        load_average=round(os.getloadavg()[0], 1),
         days=args.days,
         first_day=first.isoformat(),
         last_day=last.isoformat(),
@@ -238,7 +244,8 @@ def bench(args: argparse.Namespace) -> None:
     for r in results:
         print(
             f"  {r['what']:4s} {r['reader']:10s} {r['rows']:>11,} rows in {r['days']} days: "
-            f"{r['seconds']:7.1f} s, {r['rows_per_second']:>10,} rows/s, peak RSS +{r['peak_rss_mb']} MiB"
+            f"{r['seconds']:7.1f} s ({r['cpu_seconds']:.0f} s CPU, load {r['load_average']}), "
+            f"{r['rows_per_second']:>10,} rows/s, peak RSS +{r['peak_rss_mb']} MiB"
         )
 
 
