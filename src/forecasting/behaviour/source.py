@@ -20,8 +20,13 @@ Two readers:
   PyMySQL's server-side cursor on MySQL), and always on SQLite.
 
 ``auto`` (the default, :data:`DEFAULT_READER`) takes ConnectorX on MySQL when it is
-installed: measured on MariaDB it reads several times faster than PyMySQL at a similar
-peak memory (``bench/event_extraction.py``; numbers in the module's report).
+installed. Measured with ``bench/event_extraction.py`` on MariaDB 10.11 (a generated log of
+100,000 events a day, 300 SKUs; a shared 2-core machine at load average 10-14, so CPU
+seconds of the client are the steadier figure): over 5 days (500,000 events) the driver
+alone read 36,000 rows/s with ConnectorX (2.1 s CPU, peak +106 MiB) against 13,000 rows/s
+with PyMySQL (13.8 s CPU, +66 MiB); :func:`read_web_events` end to end (typing and
+pseudonyms included) 32,600 rows/s (3.6 s CPU, +145 MiB) against 11,300 rows/s (15.6 s CPU,
++110 MiB). Memory is one day's events either way.
 """
 
 from __future__ import annotations
