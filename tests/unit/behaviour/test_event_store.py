@@ -142,24 +142,17 @@ def test_a_bad_day_stops_the_sync_naming_rule_table_and_rows(
     # One unknown SKU among 4 item events of the day is 25 %, over the 5 % allowed.
     engine = loaded(sqlite_url, [*base_events(), bad])
     store = new_store(tmp_path, sqlite_url)
+    sync(store, engine, date(2024, 6, 29))  # the day before is fine
+    state = store.state()
+    files = {p: p.read_bytes() for p in (tmp_path / "data").rglob("*.parquet")}
     with pytest.raises(ValidationFailedError) as caught:
         sync(store, engine)
     message = str(caught.value)
     assert rule in message and "table web_events" in message
     assert "e-bad" in message and value in message
-    assert store.state() is None and not list((tmp_path / "data").rglob("*.parquet"))
-
-
-def test_a_failed_sync_leaves_the_previous_state(sqlite_url: str, tmp_path: Path) -> None:
-    engine = loaded(sqlite_url)
-    store = new_store(tmp_path, sqlite_url)
-    sync(store, engine)
-    state = store.state()
-    bad = event("e-bad", "2024-07-01 10:00:00", "sess-x", None, "purchase", "SKU-1")
-    load_shop(engine, event_shop([*base_events(), bad]))
-    with pytest.raises(ValidationFailedError):
-        sync(store, engine, date(2024, 7, 1))
+    # Nothing of the failing day is written; the store is as it was.
     assert store.state() == state
+    assert {p: p.read_bytes() for p in (tmp_path / "data").rglob("*.parquet")} == files
 
 
 def test_retention_keeps_the_last_days_and_drops_older_months(
