@@ -41,7 +41,7 @@ import pyarrow as pa
 from sqlalchemy.engine import Engine
 from upath import UPath
 
-from forecasting.behaviour.checks import check_events
+from forecasting.behaviour.checks import BATCH_ROWS, CHECKED_COLUMNS, check_events
 from forecasting.behaviour.events import (
     DAILY_COLUMNS,
     DAILY_COUNTS,
@@ -339,7 +339,7 @@ class EventStore:
         months: dict[str, dict[str, int]] = dict((state or {}).get("months", {}))
         day_counts: dict[str, dict[str, int]] = dict((state or {}).get("days", {}))
         matcher = QueryMatcher(catalogue)
-        known = sorted(set(catalogue["sku"].astype(str)))
+        known = pd.Index(catalogue["sku"].astype(str).unique())
         chosen = resolve_reader(engine, reader)
         totals = EventCleaning()
         kept = daily_rows = search_rows = written = 0
@@ -350,15 +350,30 @@ class EventStore:
                 frames = read_web_events(
                     engine, chunk_first, chunk_last, shop_tz, source_tz, key, reader=chosen
                 )
-                day = chunk_first
+                # Raw events wait for their check in batches of days (one GX validation
+                # per ~BATCH_ROWS events); nothing of the month is written before every
+                # batch passed, so memory holds one batch and the month's aggregates.
+                pending: list[pd.DataFrame] = []
+                pending_first = day = chunk_first
                 while True:
                     tick = time.perf_counter()
                     raw = next(frames, None)
                     read_seconds += time.perf_counter() - tick
+                    if raw is not None and len(raw):
+                        pending.append(raw.loc[:, list(CHECKED_COLUMNS)])
+                    if pending and (raw is None or sum(len(p) for p in pending) >= BATCH_ROWS):
+                        last_read = day if raw is not None else chunk_last
+                        check_events(
+                            pd.concat(pending, ignore_index=True),
+                            pending_first,
+                            last_read,
+                            known,
+                            checks,
+                        )
+                        pending = []
+                        pending_first = last_read + timedelta(days=1)
                     if raw is None:
                         break
-                    if len(raw):
-                        check_events(raw, day, known, checks)
                     clean, counts = clean_events(raw)
                     del raw
                     daily_parts.append(daily_behaviour(clean, matcher))
@@ -367,6 +382,8 @@ class EventStore:
                     totals = totals + counts
                     kept += len(clean)
                     day += timedelta(days=1)
+                    if not pending:
+                        pending_first = day
                 month = chunk_first.strftime("%Y-%m")
                 daily = _concat(daily_parts, "daily")
                 searches = _concat(search_parts, "searches")

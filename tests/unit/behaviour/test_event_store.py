@@ -131,7 +131,7 @@ def test_a_resync_is_idempotent_and_the_look_back_picks_up_a_late_event(
         ),
         (
             event("e-bad", "2024-06-30 10:00:00", "sess-x", None, "view", "SKU-404"),
-            "expect_column_values_to_be_in_set(column=sku",
+            "expect_column_values_to_be_in_set(column=known_sku",
             "SKU-404",
         ),
     ],
