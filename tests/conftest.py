@@ -21,10 +21,14 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 @pytest.fixture(scope="session")
 def small_shop():
-    """A seeded synthetic shop: 6 SKUs x 2 locations x 420 days ending 2024-06-30."""
+    """A seeded synthetic shop: 6 SKUs x 2 locations x 420 days ending 2024-06-30, without
+    a web event log (the tests of web events generate theirs; the daily DAG test runs
+    this shop with its events)."""
     from forecasting.sources.synthetic import generate_shop
 
-    return generate_shop(n_skus=6, n_locations=2, days=420, end_date="2024-06-30", seed=3)
+    return generate_shop(
+        n_skus=6, n_locations=2, days=420, end_date="2024-06-30", seed=3, events=False
+    )
 
 
 @pytest.fixture()

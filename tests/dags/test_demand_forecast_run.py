@@ -39,7 +39,8 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
 
     data = tmp_path / "data"
     settings = Settings.from_env(env={"FORECASTING_DATA_DIR": str(data)})
-    # small_shop and one planned product (launching after the run's day, no orders yet).
+    # small_shop, its web event log and one planned product (launching after the run's day,
+    # no orders yet).
     shop = generate_shop(
         n_skus=6, n_locations=2, days=420, end_date="2024-06-30", seed=3, planned_launches=1
     )
@@ -120,11 +121,27 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
     # Every task handed over URIs on the shared storage, never a worker's folder.
     storage = data / "storage" / "runs" / "ds=2024-06-30"
     assert sorted(p.name for p in (storage / "fit").iterdir()) == ["shard=0-of-2", "shard=1-of-2"]
+    # The web events reached every shard's extract as daily behaviour, and the searches of
+    # the re-extracted days the search_demand table.
+    behaviour = [pd.read_parquet(p) for p in (storage / "extract").rglob("behaviour.parquet")]
+    assert len(behaviour) == 2 and min(b["views"].sum() for b in behaviour) > 0
+    searches = pd.read_sql(
+        "SELECT * FROM search_demand ORDER BY search_date, query",
+        make_engine(settings.warehouse_url),
+    )
+    assert len(searches) > 0 and (searches["run_date"].astype(str) == "2024-06-30").all()
 
     # Re-running the same date gives the same rows, no duplicates, no new run or version.
     ok(dags_test(LOGICAL_DATE, data))
     again, runs_again = read_published(make_engine(settings.warehouse_url), RUN_DAY)
     pd.testing.assert_frame_equal(rows, again)
+    pd.testing.assert_frame_equal(
+        searches,
+        pd.read_sql(
+            "SELECT * FROM search_demand ORDER BY search_date, query",
+            make_engine(settings.warehouse_url),
+        ),
+    )
     assert len(runs_again) == 1
     assert (
         len(
