@@ -59,7 +59,11 @@ class FeatureSpec:
             (:func:`forecasting.features.behaviour.behaviour_features`: views, sessions,
             cart adds and removes, wishlist adds and matched searches over recent windows,
             the view trend, view-to-order conversion and cart adds' share of views); NaN
-            before the event log starts, all NaN on a panel without behaviour.
+            before the event log starts, all NaN on a panel without behaviour. Off by
+            default: on the generated shop's tuning windows
+            (``bench/forecasting_bench/behaviour_ablation.py``) it helped ``hgb`` by a
+            fraction of a percent of RMSSE and did not help ``linear``; a run turns it on
+            per model (``model_params: {hgb: {features: {behaviour: true}}}``).
     """
 
     lags: tuple[int, ...] = (0, 1, 2, 3, 4, 5, 6, 7, 13, 14, 20, 21, 27)
