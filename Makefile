@@ -97,7 +97,7 @@ lint: install  ## ruff (lint + format) and mypy
 	$(BIN)/mypy
 
 test: system-check docs lint  ## the docs (strict), then the whole suite: unit, integration (real MariaDB, MLflow, GX) and Airflow runs
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=15
 
 unit: install  ## fast unit tests only
 	$(BIN)/python -m pytest -q tests/unit

@@ -35,7 +35,9 @@ FAST = {"models": ("seasonal_naive", "linear"), "monitoring": MonitoringPolicy(m
 
 def shifted_shop(factor: float):
     """6 SKUs x 2 locations; demand after ``DAY`` multiplied by ``factor``."""
-    shop = generate_shop(n_skus=6, n_locations=2, days=430, end_date="2024-07-10", seed=3)
+    shop = generate_shop(
+        n_skus=6, n_locations=2, days=430, end_date="2024-07-10", seed=3, events=False
+    )
     late = shop.orders.loc[shop.orders["ordered_at"] >= pd.Timestamp("2024-07-01"), "order_id"]
     lines = shop.order_lines.copy()
     after = lines["order_id"].isin(late)

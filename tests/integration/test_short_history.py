@@ -37,7 +37,9 @@ FAST = {  # the suite's fast configuration: 2 + 1 windows of 14 days
 def short_shop(days: int):
     """A synthetic shop (4 SKUs x 2 locations) whose orders span only its last ``days``
     days up to 2024-06-30 (a shop that opened then: no launch dates before it)."""
-    shop = generate_shop(n_skus=4, n_locations=2, days=max(days, 14), end_date=DAY, seed=3)
+    shop = generate_shop(
+        n_skus=4, n_locations=2, days=max(days, 14), end_date=DAY, seed=3, events=False
+    )
     first = pd.Timestamp(DAY) - pd.Timedelta(days=days - 1)
     orders = shop.orders.loc[shop.orders["ordered_at"] >= first]
     return dataclasses.replace(
