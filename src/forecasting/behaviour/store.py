@@ -352,35 +352,46 @@ class EventStore:
                 )
                 # Raw events wait for their check in batches of days (one GX validation
                 # per ~BATCH_ROWS events); nothing of the month is written before every
-                # batch passed, so memory holds one batch and the month's aggregates.
-                pending: list[pd.DataFrame] = []
+                # batch passed, so memory holds one batch (raw and clean) and the month's
+                # aggregates.
+                pending: list[pd.DataFrame] = []  # raw events awaiting their check
+                cleaned: list[pd.DataFrame] = []  # clean events awaiting aggregation
                 pending_first = day = chunk_first
                 while True:
                     tick = time.perf_counter()
                     raw = next(frames, None)
                     read_seconds += time.perf_counter() - tick
-                    if raw is not None and len(raw):
-                        pending.append(raw.loc[:, list(CHECKED_COLUMNS)])
-                    if pending and (raw is None or sum(len(p) for p in pending) >= BATCH_ROWS):
-                        last_read = day if raw is not None else chunk_last
+                    done = raw is None
+                    if raw is not None:
+                        if len(raw):
+                            pending.append(raw.loc[:, list(CHECKED_COLUMNS)])
+                        clean, counts = clean_events(raw)
+                        del raw
+                        if len(clean):
+                            cleaned.append(clean)
+                        day_counts[day.isoformat()] = counts.to_dict()
+                        totals = totals + counts
+                        kept += len(clean)
+                    # A batch (about BATCH_ROWS events, or the month's end) is checked, then
+                    # aggregated in one go: per-call costs are paid per batch, not per day.
+                    batch_full = sum(len(p) for p in pending) >= BATCH_ROWS
+                    if pending and (done or batch_full):
                         check_events(
                             pd.concat(pending, ignore_index=True),
                             pending_first,
-                            last_read,
+                            chunk_last if done else day,
                             known,
                             checks,
                         )
                         pending = []
-                        pending_first = last_read + timedelta(days=1)
-                    if raw is None:
+                    if cleaned and (done or batch_full):
+                        batch = pd.concat(cleaned, ignore_index=True)
+                        cleaned = []
+                        daily_parts.append(daily_behaviour(batch, matcher))
+                        search_parts.append(search_sessions(batch))
+                        del batch
+                    if done:
                         break
-                    clean, counts = clean_events(raw)
-                    del raw
-                    daily_parts.append(daily_behaviour(clean, matcher))
-                    search_parts.append(search_sessions(clean))
-                    day_counts[day.isoformat()] = counts.to_dict()
-                    totals = totals + counts
-                    kept += len(clean)
                     day += timedelta(days=1)
                     if not pending:
                         pending_first = day
