@@ -52,16 +52,27 @@ __all__ = [
     "MLFLOW_VALIDATION_DIR",
     "MONITOR_SUMMARY",
     "MONITOR_VERDICT",
+    "SCORES_CHANGES",
+    "SCORES_DRIVERS",
     "SCORES_FORECASTS",
     "SCORES_LAUNCHES",
     "SCORES_LEADTIME",
     "SCORES_MODEL",
+    "SCORES_REPLENISHMENT",
+    "STOCK_FRAMES",
     "VALIDATION_REPORT",
 ]
 
 # ------------------------------------------------------------------ a run's stages on storage
 #: ``catalog/source.json``: the day's quality counts and store sync facts.
 CATALOGUE_SOURCE = "source.json"
+#: ``catalog/``: the stock position replenishment starts from
+#: (:class:`~forecasting.extraction.stock.Stock`, one file per frame), with a policy only.
+STOCK_FRAMES = {
+    "on_hand": "stock_on_hand.parquet",
+    "on_order": "stock_on_order.parquet",
+    "policy": "replenishment_policy.parquet",
+}
 #: ``extract/<shard>/``: history (:data:`~forecasting.schema.EXTRACT_COLUMNS`), the
 #: horizon's covariates (:data:`~forecasting.schema.FUTURE_COLUMNS`), events, prices, and
 #: the manifest (:class:`~forecasting.extraction.ExtractResult`).
@@ -113,6 +124,11 @@ FIT_SUMMARY = "fit.json"
 SCORES_FORECASTS = "forecasts.parquet"
 SCORES_LEADTIME = "leadtime.parquet"
 SCORES_MODEL = "model.json"
+#: ``scores/<shard>/``: each forecast's drivers (:mod:`forecasting.explain`), the change of
+#: each series' total since the previous run, and the replenishment suggestions.
+SCORES_DRIVERS = "drivers.parquet"
+SCORES_CHANGES = "changes.parquet"
+SCORES_REPLENISHMENT = "replenishment.parquet"
 #: ``scores/<shard>/``: the shard's new products (launching in the horizon or young),
 #: their horizon totals and text neighbours (:func:`forecasting.scoring.cold_start.launch_summary`).
 SCORES_LAUNCHES = "launches.parquet"

@@ -147,3 +147,84 @@ CREATE TABLE IF NOT EXISTS demand_alerts (
     forecast_run_date DATE      NOT NULL,  -- the published forecast it was judged against
     PRIMARY KEY (alert_date, alert_hour, sku, location_id, metric)
 ){{ engine }};
+
+-- Why each forecast says what it says (forecasting.explain): per run, series and horizon
+-- bucket, the forecast over the bucket's days split into the reference (the series' recent
+-- average), one contribution per input group (exact Shapley values over the groups, by
+-- re-scoring) and the model's baseline. A bucket's rows add up to its forecast total.
+CREATE TABLE IF NOT EXISTS demand_forecast_drivers (
+    run_date       DATE          NOT NULL,
+    sku            {{ key }}     NOT NULL,
+    location_id    {{ key }}     NOT NULL,
+    horizon_bucket VARCHAR(8)    NOT NULL,  -- days after run_date: 1-7 | 8-14 | 15-28
+    input_group    VARCHAR(32)   NOT NULL,  -- reference | sales_history | price_promotions | ...
+    contribution   DOUBLE PRECISION NOT NULL,  -- units over the bucket's days
+    model_version  VARCHAR(16)   NOT NULL,
+    PRIMARY KEY (run_date, sku, location_id, horizon_bucket, input_group)
+){{ engine }};
+
+-- Why the 28-day total changed since the previous run: new data (the previous version
+-- re-scored on today's inputs, split by input group) and new model (today's version vs the
+-- previous one on today's inputs). A series' rows add up to the change of its total.
+CREATE TABLE IF NOT EXISTS demand_forecast_changes (
+    run_date          DATE          NOT NULL,
+    sku               {{ key }}     NOT NULL,
+    location_id       {{ key }}     NOT NULL,
+    previous_run_date DATE          NOT NULL,
+    part              VARCHAR(16)   NOT NULL,  -- new_data | new_model
+    input_group       VARCHAR(32)   NOT NULL,  -- an input group; "model" for new_model
+    contribution      DOUBLE PRECISION NOT NULL,  -- units of the 28-day total
+    PRIMARY KEY (run_date, sku, location_id, part, input_group)
+){{ engine }};
+
+-- What to order (forecasting.replenishment): the order-up-to level from the joint demand
+-- over lead time + review period (a quantile of the aggregate, not a sum of daily ones),
+-- and the quantity that reaches it, rounded to packs and the minimum order quantity.
+CREATE TABLE IF NOT EXISTS replenishment_suggestions (
+    run_date               DATE          NOT NULL,
+    sku                    {{ key }}     NOT NULL,
+    location_id            {{ key }}     NOT NULL,
+    on_hand                DOUBLE PRECISION NOT NULL,  -- latest inventory snapshot
+    on_order               DOUBLE PRECISION NOT NULL,  -- open purchase orders
+    lead_time_days         INTEGER       NOT NULL,
+    review_period_days     INTEGER       NOT NULL,
+    service_level          DOUBLE PRECISION NOT NULL,  -- the policy's target
+    demand_mean            DOUBLE PRECISION NOT NULL,  -- expected demand over lead time + review
+    order_up_to            DOUBLE PRECISION NOT NULL,
+    suggested_qty          DOUBLE PRECISION NOT NULL,  -- after pack size and minimum order
+    expected_service_level DOUBLE PRECISION NOT NULL,  -- P(demand <= stock after the order)
+    model_version          VARCHAR(16)   NOT NULL,
+    PRIMARY KEY (run_date, sku, location_id)
+){{ engine }};
+
+-- Planners' decisions on suggestions (the planner app, forecasting.app): every approval or
+-- edit is a new row; nothing here ever changes a forecast or a suggestion.
+CREATE TABLE IF NOT EXISTS replenishment_decisions (
+    run_date      DATE          NOT NULL,  -- the suggestion's run
+    sku           {{ key }}     NOT NULL,
+    location_id   {{ key }}     NOT NULL,
+    suggested_qty DOUBLE PRECISION NOT NULL,
+    order_qty     DOUBLE PRECISION NOT NULL,  -- what the planner ordered
+    decision      VARCHAR(16)   NOT NULL,     -- approved | edited
+    decided_by    VARCHAR(128)  NOT NULL,
+    decided_at    TIMESTAMP     NOT NULL,     -- UTC
+    note          VARCHAR(500),
+    PRIMARY KEY (run_date, sku, location_id, decided_at)
+){{ engine }};
+
+-- Product names and categories for planners' pages, replaced by every publish.
+CREATE TABLE IF NOT EXISTS forecast_products (
+    sku       {{ key }}     NOT NULL PRIMARY KEY,
+    name      VARCHAR(255)  NOT NULL,
+    category  VARCHAR(255)  NOT NULL
+){{ engine }};
+
+-- Daily units sold per series for planners' charts: the days each run read are replaced,
+-- days older than the retention dropped.
+CREATE TABLE IF NOT EXISTS demand_history (
+    sku          {{ key }}     NOT NULL,
+    location_id  {{ key }}     NOT NULL,
+    ds           DATE          NOT NULL,
+    units        DOUBLE PRECISION,          -- NULL: excluded (stock-out or outlier day)
+    PRIMARY KEY (sku, location_id, ds)
+){{ engine }};

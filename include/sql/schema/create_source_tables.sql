@@ -66,6 +66,30 @@ CREATE TABLE IF NOT EXISTS inventory_snapshots (
     PRIMARY KEY (sku, location_id, snapshot_date)
 ){{ engine }};
 
+-- Optional: open purchase orders. Units on order are part of the inventory position that
+-- replenishment suggestions top up (forecasting.replenishment).
+CREATE TABLE IF NOT EXISTS purchase_orders (
+    purchase_order_id VARCHAR(64)   NOT NULL PRIMARY KEY,
+    sku               VARCHAR(64)   NOT NULL,
+    location_id       VARCHAR(64)   NOT NULL,
+    quantity          DOUBLE PRECISION NOT NULL,  -- units on order
+    ordered_on        DATE          NOT NULL,
+    expected_on       DATE          NOT NULL     -- open while expected after the run's day
+){{ engine }};
+
+-- Optional: how each series is replenished. With rows (and inventory_snapshots), the
+-- pipeline publishes replenishment_suggestions for the series they name.
+CREATE TABLE IF NOT EXISTS replenishment_policy (
+    sku                VARCHAR(64)   NOT NULL,
+    location_id        VARCHAR(64)   NOT NULL,
+    lead_time_days     INTEGER       NOT NULL,  -- from ordering to stock on the shelf
+    review_period_days INTEGER       NOT NULL,  -- days between two orders (1 = daily)
+    service_level      DOUBLE PRECISION NOT NULL,  -- target cycle service level, e.g. 0.95
+    pack_size          INTEGER       NOT NULL,  -- orders are multiples of it
+    min_order_qty      INTEGER       NOT NULL,  -- minimum order quantity (0 = none)
+    PRIMARY KEY (sku, location_id)
+){{ engine }};
+
 -- Optional: customers' reviews of products. With rows, review volume, rating and the
 -- sentiment of the text become features; without the table, nothing changes.
 CREATE TABLE IF NOT EXISTS product_reviews (

@@ -8,4 +8,6 @@ GRANT SELECT ON {{ database }}.calendar_events TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.customer_optouts TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.inventory_snapshots TO '{{ user }}'@'%';
 GRANT SELECT ON {{ database }}.product_reviews TO '{{ user }}'@'%';
-GRANT SELECT ON {{ database }}.web_events TO '{{ user }}'@'%'
+GRANT SELECT ON {{ database }}.web_events TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.purchase_orders TO '{{ user }}'@'%';
+GRANT SELECT ON {{ database }}.replenishment_policy TO '{{ user }}'@'%'

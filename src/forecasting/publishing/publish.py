@@ -57,6 +57,12 @@ FORECAST_TABLES = (
     "forecast_accuracy_summary",
     "search_demand",
     "demand_alerts",
+    "demand_forecast_drivers",
+    "demand_forecast_changes",
+    "replenishment_suggestions",
+    "replenishment_decisions",
+    "forecast_products",
+    "demand_history",
 )
 
 

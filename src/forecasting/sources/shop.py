@@ -61,6 +61,23 @@ TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
         "location_id",
         "query",
     ),
+    "purchase_orders": (
+        "purchase_order_id",
+        "sku",
+        "location_id",
+        "quantity",
+        "ordered_on",
+        "expected_on",
+    ),
+    "replenishment_policy": (
+        "sku",
+        "location_id",
+        "lead_time_days",
+        "review_period_days",
+        "service_level",
+        "pack_size",
+        "min_order_qty",
+    ),
 }
 
 
@@ -72,7 +89,7 @@ class ShopData:
     ``product_reviews.created_at`` and
     ``web_events.occurred_at`` are timestamps (naive, the source's timezone). The
     optional tables (``customer_optouts``, ``inventory_snapshots``, ``product_reviews``,
-    ``web_events``)
+    ``web_events``, ``purchase_orders``, ``replenishment_policy``)
     default to empty frames.
     """
 
@@ -95,6 +112,12 @@ class ShopData:
     )
     web_events: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=list(TABLE_COLUMNS["web_events"]))
+    )
+    purchase_orders: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(TABLE_COLUMNS["purchase_orders"]))
+    )
+    replenishment_policy: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(TABLE_COLUMNS["replenishment_policy"]))
     )
 
     def __post_init__(self) -> None:

@@ -39,6 +39,7 @@ from forecasting.sources.synthetic_events import (
     iter_web_events,
     surge_interest,
 )
+from forecasting.sources.synthetic_stock import STOCK_DAYS, draw_stock
 from forecasting.sources.synthetic_text import draw_reviews, product_quality, product_texts
 
 __all__ = ["FunnelConfig", "generate_shop", "generate_shop_streaming"]
@@ -194,6 +195,20 @@ def _generate(
         promotions,
         events,
         web_events=empty_web_events(),
+    )
+    snapshots, purchase_orders, policy = draw_stock(
+        products.skus,
+        locations.ids,
+        locations.kind,
+        expected[:, :, -STOCK_DAYS:].mean(axis=2),
+        end,
+        seed + 10,
+    )
+    shop = replace(
+        shop,
+        inventory_snapshots=snapshots,
+        purchase_orders=purchase_orders,
+        replenishment_policy=policy,
     )
     if reviews:
         sold = order_lines.join(orders.set_index("order_id"), on="order_id")

@@ -19,6 +19,7 @@ from forecasting.extraction import (
     write_catalog_snapshot,
 )
 from forecasting.extraction.source import Catalog
+from forecasting.extraction.stock import read_stock, write_stock_snapshot
 from forecasting.leases import Lease, process_holder
 from forecasting.pipelines.demand.handoffs import WorkOrder
 from forecasting.resources import Resources
@@ -114,6 +115,9 @@ def sync_source_step(
     with storage.write_stage(run_day, "catalog") as folder:
         write_catalog_snapshot(catalog, folder)
         write_json(folder / artifacts.CATALOGUE_SOURCE, source)
+        stock = retrying(lambda: read_stock(engine, run_day), "read stock", url)
+        if stock is not None:  # without a replenishment policy, nothing is suggested
+            write_stock_snapshot(stock, folder)
     return [
         WorkOrder(
             shard=s,
