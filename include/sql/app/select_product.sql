@@ -1,0 +1,2 @@
+-- One product's name and category.
+SELECT sku, name, category FROM forecast_products WHERE sku = :sku

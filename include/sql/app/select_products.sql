@@ -1,0 +1,2 @@
+-- Product names and categories of the published catalogue.
+SELECT sku, name, category FROM forecast_products
