@@ -29,14 +29,18 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from forecasting_bench.datasets import ACTIVE_DAYS, DATASETS, HORIZON, load_dataset
 
 from forecasting.config import PipelineConfig
+from forecasting.replenishment.simulate import POLICIES, simulate_policies, summarise
 from forecasting.training import run_candidates
 
 log = logging.getLogger("replenishment_sim")
 
+#: Targets of the service-versus-stock curve.
+FRONTIER_LEVELS = (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99)
 FORECAST_COLUMNS = ["unique_id", "window", "horizon", "ds", "y", "forecast", "p50"]
 
 
@@ -60,6 +64,77 @@ def backtest_forecasts(
     )
     out["p50"] = out["p50"].fillna(out["p50_raw"])
     return out.loc[:, FORECAST_COLUMNS]
+
+
+def simulate(
+    forecasts: pd.DataFrame,
+    lead_time: int,
+    service_level: float,
+    select_windows: int,
+    lost_sales: bool = True,
+) -> pd.DataFrame:
+    """Both policies on every window after the first; one row per window and policy plus
+    the pooled ``select`` and ``report`` rows."""
+    rows, pooled = [], []
+    for window in sorted(int(w) for w in forecasts["window"].unique())[1:]:
+        started = time.perf_counter()
+        ids, results = simulate_policies(
+            forecasts, window, lead_time, service_level, lost_sales=lost_sales
+        )
+        split = "select" if window <= select_windows else "report"
+        for policy in POLICIES:
+            per_series = results[policy].per_series().assign(unique_id=ids)
+            pooled.append(per_series.assign(policy=policy, split=split))
+            rows.append(
+                {"split": split, "window": str(window), "policy": policy, **summarise(per_series)}
+            )
+        log.debug("window %d: %d series, %.1fs", window, len(ids), time.perf_counter() - started)
+    everything = pd.concat(pooled, ignore_index=True)
+    for (split, policy), part in everything.groupby(["split", "policy"], sort=False):
+        rows.append(
+            {"split": str(split), "window": "all", "policy": str(policy), **summarise(part)}
+        )
+    return pd.DataFrame(rows)
+
+
+def frontier(
+    forecasts: pd.DataFrame, lead_time: int, select_windows: int, goal: float
+) -> pd.DataFrame:
+    """Lost-sales service and stock of both policies over a range of targets (pooled report
+    windows), and each policy's stock at ``goal`` achieved service (linear between the
+    two targets around it)."""
+    rows = []
+    for level in FRONTIER_LEVELS:
+        table = simulate(forecasts, lead_time, level, select_windows)
+        pooled = table.loc[(table["window"] == "all") & (table["split"] == "report")]
+        for _, row in pooled.iterrows():
+            rows.append(
+                {
+                    "policy": row["policy"],
+                    "target": level,
+                    "cycle_service_level": row["cycle_service_level"],
+                    "fill_rate": row["fill_rate"],
+                    "average_on_hand": row["average_on_hand"],
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def stock_at(curve: pd.DataFrame, goal: float) -> dict[str, float]:
+    """Per policy, the average stock at ``goal`` achieved service (linear between the two
+    targets around it)."""
+    out = {}
+    for policy, part in curve.groupby("policy"):
+        part = part.sort_values("cycle_service_level")
+        out[str(policy)] = float(
+            np.interp(goal, part["cycle_service_level"], part["average_on_hand"])
+        )
+    return out
+
+
+def _cutoffs(forecasts: pd.DataFrame) -> str:
+    first = forecasts.groupby("window")["ds"].min() - pd.Timedelta(days=1)
+    return ", ".join(f"{w}: {d.date()}" for w, d in first.items())
 
 
 def main() -> None:
@@ -89,6 +164,28 @@ def main() -> None:
     log.info("%d forecast rows in %s", len(forecasts), path)
     if args.backtest_only:
         return
+    pd.set_option("display.width", 200)
+    print(
+        f"{args.dataset}, {args.model}, L={args.lead_time} R=1, target "
+        f"{args.service_level:.2f}; window cutoffs {_cutoffs(forecasts)}; window 0 only "
+        f"calibrates, windows 1-{args.select_windows} select, later windows report"
+    )
+    for lost_sales in (True, False):
+        table = simulate(
+            forecasts, args.lead_time, args.service_level, args.select_windows, lost_sales
+        )
+        mode = "lost_sales" if lost_sales else "backorders"
+        table.to_csv(work / f"simulation_{args.model}_L{args.lead_time}_{mode}.csv", index=False)
+        print(f"\n{mode}:")
+        print(table.round(4).to_string(index=False))
+    curve = frontier(forecasts, args.lead_time, args.select_windows, args.service_level)
+    curve.to_csv(work / f"frontier_{args.model}_L{args.lead_time}.csv", index=False)
+    wide = curve.pivot(index="target", columns="policy")
+    wide.columns = [f"{policy}_{metric}" for metric, policy in wide.columns]
+    print("\nlost sales, report windows pooled, by target:")
+    print(wide.round(4).to_string())
+    for policy, stock in stock_at(curve, args.service_level).items():
+        print(f"{policy}: average stock {stock:.3f} at {args.service_level:g} achieved service")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,11 @@ One backtest window per call, every series at once (arrays ``(series, days)``):
 * **Orders.** At each review, ``ceil(max(0, S_t - on_hand - on_order))`` units, whole
   units and no pack rounding (both policies alike).
 * **Lost sales.** Demand beyond the stock on hand is lost, not backordered: what a shop
-  sees (the customer buys elsewhere), and a stock-out does not inflate later orders.
+  sees (the customer buys elsewhere), and a stock-out does not inflate later orders. The
+  textbook alternative, backorders, is an option: it is the setting in which the share
+  of days without a stock-out *is* ``P(demand over L + R <= S)``, the service level the
+  order-up-to level is set for. With lost sales the share is higher (a day's excess
+  demand is forgotten instead of carried into the next ``L`` days).
 * **Re-forecasting.** The order-up-to level ``S_t`` of day ``t`` comes from the
   *origin's* forecast of days ``t + 1 .. t + L + R`` (horizons grow through the window up
   to ``H``), not from a forecast re-made on day ``t`` as production would do. Later
@@ -58,7 +62,7 @@ __all__ = [
     "error_sigma",
     "reference_order_up_to",
     "review_days",
-    "simulate_lost_sales",
+    "simulate_inventory",
     "simulate_policies",
     "summarise",
 ]
@@ -89,19 +93,22 @@ class SimulationResult:
         demand: Units demanded.
         served: Units sold from stock.
         on_hand: Stock at the end of the day.
+        stockout: Stock-out days (lost sales: demand not fully served; backorders: net
+            stock below zero at the end of the day).
         scored: Days the metrics count (``(H,)`` booleans, see the module docstring).
     """
 
     demand: np.ndarray
     served: np.ndarray
     on_hand: np.ndarray
+    stockout: np.ndarray
     scored: np.ndarray
 
     def per_series(self) -> pd.DataFrame:
         """Per series sums over the scored days: ``days, demand, served, on_hand_sum,
         stockout_days, stockout_events`` (the inputs of :func:`summarise`)."""
         cols = self.scored
-        out = self.demand[:, cols] > self.served[:, cols] + _TOL
+        out = self.stockout[:, cols]
         starts = out.copy()
         starts[:, 1:] &= ~out[:, :-1]
         return pd.DataFrame(
@@ -127,10 +134,14 @@ def review_days(horizon: int, lead_time_days: int, review_period_days: int = 1) 
     return np.arange(0, last + 1, review_period_days)
 
 
-def simulate_lost_sales(
-    demand: np.ndarray, order_up_to: np.ndarray, lead_time_days: int, review_period_days: int = 1
+def simulate_inventory(
+    demand: np.ndarray,
+    order_up_to: np.ndarray,
+    lead_time_days: int,
+    review_period_days: int = 1,
+    lost_sales: bool = True,
 ) -> SimulationResult:
-    """Run an order-up-to policy with lost sales over one window.
+    """Run an order-up-to policy over one window.
 
     Args:
         demand: ``(series, H)`` actual units of days 1..H (no NaN).
@@ -140,9 +151,13 @@ def simulate_lost_sales(
         lead_time_days: Days from an order to its arrival (``L``).
         review_period_days: Days between reviews (``R``; only sets the scored days here,
             reviews are where ``order_up_to`` is not NaN).
+        lost_sales: Demand beyond the stock is lost (default). ``False``: it is
+            backordered, served from the next arrivals; a day is then a stock-out day when
+            the net stock (on hand less backorders) ends it below zero, the textbook
+            event whose probability the order-up-to level's service level is.
 
     Returns:
-        The day-by-day outcome.
+        The day-by-day outcome (``served`` = units sold from stock on the day demanded).
     """
     demand = np.asarray(demand, float)
     levels = np.asarray(order_up_to, float)
@@ -151,30 +166,32 @@ def simulate_lost_sales(
         raise ValueError(f"order_up_to must be (series, {horizon + 1}), got {levels.shape}")
     if np.isnan(demand).any() or np.isnan(levels[:, 0]).any():
         raise ValueError("demand and the origin's order-up-to level must not be NaN")
-    on_hand = np.ceil(np.maximum(levels[:, 0], 0.0) - _TOL)
+    net = np.ceil(np.maximum(levels[:, 0], 0.0) - _TOL)  # on hand less backorders
     arrivals = np.zeros((k, horizon + lead_time_days + 2))  # by the day they can be sold on
     served = np.zeros((k, horizon))
     end = np.zeros((k, horizon))
+    stockout = np.zeros((k, horizon), bool)
     pipeline = np.zeros(k)
     for day in range(horizon + 1):
         if day > 0:
-            on_hand += arrivals[:, day]
+            net += arrivals[:, day]
             pipeline -= arrivals[:, day]
-            sold = np.minimum(on_hand, demand[:, day - 1])
-            on_hand -= sold
+            want = demand[:, day - 1]
+            sold = np.clip(net, 0.0, want)
             served[:, day - 1] = sold
-            end[:, day - 1] = on_hand
+            net = net - sold if lost_sales else net - want
+            stockout[:, day - 1] = want > sold + _TOL if lost_sales else net < -_TOL
+            end[:, day - 1] = np.maximum(net, 0.0)
         target = levels[:, day]
         review = ~np.isnan(target)
         if review.any():
-            qty = np.where(
-                review, np.ceil(np.maximum(np.nan_to_num(target) - on_hand - pipeline, 0) - _TOL), 0
-            )
+            need = np.nan_to_num(target) - net - pipeline
+            qty = np.where(review, np.ceil(np.maximum(need, 0.0) - _TOL), 0.0)
             qty = np.maximum(qty, 0.0)
             arrivals[:, day + lead_time_days + 1] += qty
             pipeline += qty
     scored = np.arange(1, horizon + 1) > lead_time_days + review_period_days
-    return SimulationResult(demand, served, end, scored)
+    return SimulationResult(demand, served, end, stockout, scored)
 
 
 def calibrated_order_up_to(
@@ -260,6 +277,7 @@ def simulate_policies(
     lead_time_days: int = 7,
     service_level: float = 0.95,
     review_period_days: int = 1,
+    lost_sales: bool = True,
 ) -> tuple[pd.Index, dict[str, SimulationResult]]:
     """Both policies on one backtest window, each fitted on the windows before it only.
 
@@ -271,6 +289,7 @@ def simulate_policies(
         lead_time_days: ``L``.
         service_level: Target cycle service level.
         review_period_days: ``R``.
+        lost_sales: Lost sales (default) or backorders (:func:`simulate_inventory`).
 
     Returns:
         The series simulated (the window's series with every day's actual, forecast and
@@ -308,7 +327,7 @@ def simulate_policies(
         ),
     }
     return ids, {
-        name: simulate_lost_sales(y, level, lead_time_days, review_period_days)
+        name: simulate_inventory(y, level, lead_time_days, review_period_days, lost_sales)
         for name, level in levels.items()
     }
 

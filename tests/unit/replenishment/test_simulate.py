@@ -11,7 +11,7 @@ from forecasting.replenishment.simulate import (
     SIMULATION_METRICS,
     error_sigma,
     review_days,
-    simulate_lost_sales,
+    simulate_inventory,
     simulate_policies,
     summarise,
 )
@@ -28,7 +28,7 @@ def levels(value: float, k: int = 1) -> np.ndarray:
 def test_constant_demand_with_a_perfect_forecast_is_always_served() -> None:
     # S = 3 days of demand + 3 units: the order of each day replaces the day's sales and
     # every evening 3 units are left on the shelf.
-    result = simulate_lost_sales(np.full((1, H), 5.0), levels(18.0), L)
+    result = simulate_inventory(np.full((1, H), 5.0), levels(18.0), L)
     assert result.on_hand[0].tolist() == [13, 8, 3, 3, 3, 3, 3, 3, 3, 3]
     metrics = summarise(result.per_series())
     assert metrics["days"] == H - L - 1  # days 4..10 are scored
@@ -39,7 +39,7 @@ def test_constant_demand_with_a_perfect_forecast_is_always_served() -> None:
 def test_a_one_day_spike_is_one_stockout_and_its_sales_are_lost() -> None:
     demand = np.full((1, H), 5.0)
     demand[0, 5] = 20.0  # day 6
-    result = simulate_lost_sales(demand, levels(18.0), L)
+    result = simulate_inventory(demand, levels(18.0), L)
     # Day 6 sells the 8 units it has (12 lost); the 8 re-ordered that evening arrive for
     # day 9, days 7-8 are served by the orders already on their way.
     assert result.served[0].tolist() == [5, 5, 5, 5, 5, 8, 5, 5, 5, 5]
@@ -51,11 +51,23 @@ def test_a_one_day_spike_is_one_stockout_and_its_sales_are_lost() -> None:
     assert metrics["average_on_hand"] == pytest.approx(12 / 7)
 
 
+def test_with_backorders_the_spike_is_carried_until_the_reorder_arrives() -> None:
+    demand = np.full((1, H), 5.0)
+    demand[0, 5] = 20.0
+    result = simulate_inventory(demand, levels(18.0), L, lost_sales=False)
+    # Days 6-8 end below zero (12 units owed) until day 6's order of 20 arrives for day 9.
+    assert result.stockout[0].nonzero()[0].tolist() == [5, 6, 7]
+    assert result.served[0].tolist() == [5, 5, 5, 5, 5, 8, 0, 0, 5, 5]
+    metrics = summarise(result.per_series())
+    assert metrics["stockout_days"] == 3 and metrics["stockout_events"] == 1
+    assert metrics["fill_rate"] == pytest.approx(28 / 50)
+
+
 def test_consecutive_stockout_days_are_one_event() -> None:
     demand = np.full((2, H), 5.0)
     demand[0, 5] = demand[0, 6] = 9.0  # days 6-7 of series 0
     demand[1, 4] = demand[1, 8] = 30.0  # days 5 and 9 of series 1
-    per_series = simulate_lost_sales(demand, levels(15.0, 2), L).per_series()
+    per_series = simulate_inventory(demand, levels(15.0, 2), L).per_series()
     assert per_series["stockout_days"].tolist() == [2, 2]
     assert per_series["stockout_events"].tolist() == [1, 2]
     assert set(summarise(per_series)) == set(SIMULATION_METRICS)
