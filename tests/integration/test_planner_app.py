@@ -113,7 +113,7 @@ def test_a_planner_finds_a_series_and_approves_and_edits_suggestions(
         with pytest.raises(NoAlertPresentException):
             driver.switch_to.alert.text  # noqa: B018
 
-    with running(create_app(engine, report_root=root)) as base:
+    with running(create_app(engine, report_root=root.as_uri())) as base:  # as the CLI passes it
         driver.get(base + "/")
         assert "Forecasts of 2024-06-30" in text()
         assert len(driver.find_elements(By.CSS_SELECTOR, "#series tbody tr")) == 3

@@ -30,6 +30,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from upath import UPath
 
 from forecasting.app import queries
 from forecasting.app.charts import series_chart
@@ -158,15 +159,16 @@ def _same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host", "")
 
 
-def create_app(warehouse: Engine, report_root: Path | None = None) -> FastAPI:
+def create_app(warehouse: Engine, report_root: str | Path | None = None) -> FastAPI:
     """The planner app over a warehouse.
 
     Args:
         warehouse: The warehouse engine. Reads need ``SELECT`` on the forecast tables;
             decisions need ``INSERT`` on ``replenishment_decisions`` (the planner role).
             Tables it lacks show as "nothing yet" on the pages.
-        report_root: The storage root the DAG's ``report`` task writes to (a local
-            folder); ``None``: no links to reports.
+        report_root: The storage root the DAG's ``report`` task writes to: a folder or
+            a URI (``FORECASTING_STORAGE_URI``'s value: ``file://``, ``s3://``...);
+            ``None``: no links to reports.
 
     Returns:
         The FastAPI application (serve it with uvicorn, or :func:`serve`).
@@ -182,7 +184,7 @@ def create_app(warehouse: Engine, report_root: Path | None = None) -> FastAPI:
     def page(template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(template).render(**context), status_code)
 
-    def report_path(run_day: date) -> Path | None:
+    def report_path(run_day: date) -> UPath | None:
         if report_root is None:
             return None
         from forecasting.reporting.planner import REPORT_ARTIFACT
@@ -190,13 +192,11 @@ def create_app(warehouse: Engine, report_root: Path | None = None) -> FastAPI:
 
         try:
             folder = Storage.from_uri(str(report_root)).committed(run_day, "report")
+            path = None if folder is None else folder / REPORT_ARTIFACT
+            return path if path is not None and path.is_file() else None
         except (OSError, RuntimeError, ValueError) as exc:
             log.warning("report of %s unreadable: %s", run_day, exc)
             return None
-        if folder is None:
-            return None
-        path = Path(str(folder)) / REPORT_ARTIFACT
-        return path if path.is_file() else None
 
     @app.middleware("http")
     async def security_headers(
@@ -330,7 +330,7 @@ def serve(
     warehouse_url: str,
     host: str = "127.0.0.1",
     port: int = 8050,
-    report_root: Path | None = None,
+    report_root: str | Path | None = None,
 ) -> None:
     """Run the planner app with uvicorn until interrupted.
 
@@ -340,7 +340,7 @@ def serve(
         host: Interface to listen on; the default serves this machine only (put an
             authenticating reverse proxy in front to serve others).
         port: TCP port.
-        report_root: The storage root holding the runs' reports (a local folder).
+        report_root: The storage root holding the runs' reports (a folder or a URI).
     """
     import uvicorn
 
