@@ -23,7 +23,7 @@ export GX_ANALYTICS_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 3
 export TF_ENABLE_ONEDNN_OPTS := 0
 
-.PHONY: install system-deps system-check demo airflow-ui docs test lint unit bench-store-item bench-online-retail scale-seed scale-bench clean
+.PHONY: install system-deps system-check demo app airflow-ui docs test lint unit bench-store-item bench-online-retail scale-seed scale-bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -36,17 +36,20 @@ $(VENV)/.installed: $(wildcard requirements*.txt) pyproject.toml bench/pyproject
 
 install: $(VENV)/.installed  ## create .venv with the pinned requirements, the package and its benchmarks
 
-# What must stay a Debian package: the browser the planner report is opened in by the tests
-# (each package provides the command of its name). `make test` checks for them first.
-SYSTEM_PACKAGES := chromium
+# What must stay a Debian package: the browser the planner report and the planner app are
+# opened in by the tests, and the driver the app's test drives it with (never downloaded).
+# `make test` checks for their commands first.
+SYSTEM_PACKAGES := chromium chromium-driver
+# The commands they provide, which make test checks for.
+SYSTEM_COMMANDS := chromium chromedriver
 
 system-deps:  ## install the system packages the tests need (as root: sudo make system-deps)
 	apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(SYSTEM_PACKAGES) >/dev/null
 
 system-check:
-	@missing=$$(for p in $(SYSTEM_PACKAGES); do command -v $$p >/dev/null || printf ' %s' $$p; done); \
-	if [ -n "$$missing" ]; then echo "make test needs the system package(s)$$missing: sudo make system-deps"; exit 1; fi
+	@missing=$$(for p in $(SYSTEM_COMMANDS); do command -v $$p >/dev/null || printf ' %s' $$p; done); \
+	if [ -n "$$missing" ]; then echo "make test needs the command(s)$$missing (packages $(SYSTEM_PACKAGES)): sudo make system-deps"; exit 1; fi
 
 # The demo runs on its own SQLite shop, MLflow store, storage and Airflow home under the data
 # folder, whatever the environment points at: it never seeds (empties and refills) a database
@@ -79,6 +82,11 @@ demo: install  ## seed a synthetic shop, run the daily DAG for two days, print w
 	@echo; echo "----- intraday: $(DEMO_NEXT_DAY) up to 15:00 against its published forecast (the demand_nowcast DAG's step) -----"
 	@$(DEMO) $(BIN)/forecasting nowcast --at "$(DEMO_NEXT_DAY) 15:00"
 	@echo; echo "Airflow's UI on these runs: make airflow-ui (then http://127.0.0.1:8080)"
+	@echo "The planner app (forecasts, why they changed, what to order): make app (then http://127.0.0.1:8050)"
+
+# The planner app on the demo's warehouse (forecasting app; docs/planner_app.md). Ctrl-C stops it.
+app: install  ## the planner app on the demo's warehouse: http://127.0.0.1:8050 (after make demo)
+	@$(DEMO) $(BIN)/forecasting app --port 8050
 
 # Airflow's UI on the demo's runs. `airflow standalone` starts its components by the name
 # `airflow`, so the virtualenv's bin goes first on PATH; the demo's environment (its own

@@ -23,9 +23,14 @@ interval's end minus one day):
 7. **fit** *(per shard)*: the catalogue's best candidate fitted on all history;
 8. **register**: MLflow run of the day, new version of `demand_forecast`, promotion rule;
    pins the version the day is scored with;
-9. **score** *(per shard)* with the pinned version (P10 <= P50 <= P90, finite, plausible);
+9. **score** *(per shard)* with the pinned version (P10 <= P50 <= P90, finite, plausible),
+   explains each forecast (input groups' exact Shapley values by re-scoring, and what
+   changed since the previous run: new data vs new model) and, with a
+   `replenishment_policy` in the shop, suggests what to order;
 10. **publish** every shard to `demand_forecast`, `demand_forecast_leadtime` (quantiles of
-    total demand over 7, 14 and 28 days) and `forecast_runs` in one transaction;
+    total demand over 7, 14 and 28 days), `forecast_runs` and the planners' tables
+    (`demand_forecast_drivers`, `demand_forecast_changes`, `replenishment_suggestions`,
+    `forecast_products`, `demand_history`) in one transaction;
 11. **monitor** joins every earlier forecast with the actuals that arrived, rewrites
     `forecast_accuracy` and the day's aggregates, and tags the champion
     `monitoring.decay` when its live accuracy broke its backtest's promise (the next run

@@ -55,6 +55,7 @@ __all__ = [
     "SCORES_CHANGES",
     "SCORES_DRIVERS",
     "SCORES_FORECASTS",
+    "SCORES_HISTORY",
     "SCORES_LAUNCHES",
     "SCORES_LEADTIME",
     "SCORES_MODEL",
@@ -129,6 +130,8 @@ SCORES_MODEL = "model.json"
 SCORES_DRIVERS = "drivers.parquet"
 SCORES_CHANGES = "changes.parquet"
 SCORES_REPLENISHMENT = "replenishment.parquet"
+#: ``scores/<shard>/``: the scored series' daily units over the retained days (charts).
+SCORES_HISTORY = "history.parquet"
 #: ``scores/<shard>/``: the shard's new products (launching in the horizon or young),
 #: their horizon totals and text neighbours (:func:`forecasting.scoring.cold_start.launch_summary`).
 SCORES_LAUNCHES = "launches.parquet"

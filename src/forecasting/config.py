@@ -314,6 +314,10 @@ class PipelineConfig(BaseModel):
         behaviour_days: Days of web events (``web_events``) the event store reads and keeps,
             ending with the run's day: behaviour features need weeks, not years; older
             months are dropped.
+        explain_series: Series per shard whose forecasts are explained
+            (:mod:`forecasting.explain`; ``demand_forecast_drivers`` and
+            ``demand_forecast_changes``): unset explains all, a number the series whose
+            28-day total moved most since the previous run, 0 none.
         promotion: Promotion thresholds.
         checks: Data-check thresholds.
         monitoring: Live accuracy and decay thresholds.
@@ -348,6 +352,11 @@ class PipelineConfig(BaseModel):
     )
     behaviour_days: int = Field(
         120, ge=7, le=3660, description="days of web events read and kept (the event store)"
+    )
+    explain_series: int | None = Field(
+        None,
+        ge=0,
+        description="series per shard whose forecasts are explained (unset: all; 0: none)",
     )
     promotion: PromotionPolicy = Field(default_factory=PromotionPolicy)
     checks: DataChecks = Field(default_factory=DataChecks)
@@ -408,6 +417,7 @@ class PipelineConfig(BaseModel):
                 "lookback_days",
                 "full_refresh",
                 "behaviour_days",
+                "explain_series",
                 "promotion",
                 "checks",
                 "monitoring",

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -131,6 +132,35 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
     )
     assert len(searches) > 0 and (searches["run_date"].astype(str) == "2024-06-30").all()
 
+    # Why: every modelled series' drivers add up to its forecast in each horizon bucket.
+    warehouse = make_engine(settings.warehouse_url)
+    drivers = pd.read_sql("SELECT * FROM demand_forecast_drivers", warehouse)
+    modelled = rows.loc[rows["cold_start"] == 0].assign(
+        day=lambda r: (pd.to_datetime(r["target_date"]) - pd.Timestamp(RUN_DAY)).dt.days
+    )
+    modelled["horizon_bucket"] = np.where(modelled["day"] <= 7, "1-7", "8-14")
+    keys = ["sku", "location_id", "horizon_bucket"]
+    explained = drivers.groupby(keys)["contribution"].sum()
+    forecast = modelled.groupby(keys)["forecast"].sum().reindex(explained.index)
+    assert len(explained) == series * 2 and np.allclose(explained, forecast, atol=1e-6)
+    assert {"reference", "sales_history", "price_promotions", "model_baseline"} <= set(
+        drivers["input_group"]
+    )
+    # What to order: one suggestion per series with a policy and a snapshot, in packs.
+    suggested = pd.read_sql("SELECT * FROM replenishment_suggestions", warehouse)
+    policy = shop.replenishment_policy.set_index(["sku", "location_id"])
+    assert len(suggested) == series
+    joined = suggested.join(policy, on=["sku", "location_id"], rsuffix="_policy")
+    ordered = joined.loc[joined["suggested_qty"] > 0]
+    assert len(ordered) and (ordered["suggested_qty"] % ordered["pack_size"] == 0).all()
+    assert (ordered["suggested_qty"] >= ordered["min_order_qty"]).all()
+    assert (joined["order_up_to"] >= joined["demand_mean"]).all()
+    # Names and daily history for the planners' pages.
+    names = pd.read_sql("SELECT * FROM forecast_products", warehouse)
+    assert set(names["sku"]) == set(shop.products["sku"]) and names["name"].str.len().min() > 0
+    history = pd.read_sql("SELECT * FROM demand_history", warehouse)
+    assert history["ds"].astype(str).max() == "2024-06-30" and len(history) > series * 90
+
     # Re-running the same date gives the same rows, no duplicates, no new run or version.
     ok(dags_test(LOGICAL_DATE, data))
     again, runs_again = read_published(make_engine(settings.warehouse_url), RUN_DAY)
@@ -143,6 +173,12 @@ def test_daily_run_on_sqlite_and_rerun_is_idempotent(small_shop, dags_test, tmp_
         ),
     )
     assert len(runs_again) == 1
+    for table, before in (
+        ("demand_forecast_drivers", drivers),
+        ("replenishment_suggestions", suggested),
+        ("demand_history", history),
+    ):
+        assert len(pd.read_sql(f"SELECT * FROM {table}", warehouse)) == len(before), table
     assert (
         len(
             mlflow.search_runs(

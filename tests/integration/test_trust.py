@@ -151,6 +151,20 @@ def test_runs_are_pinned_and_the_champion_never_moves_backwards(shop, pipeline) 
     out = pipeline(DAY, url, force_retrain=True)
     assert out["register"]["promoted"], out["register"]["reason"]
     assert champion_version(pipeline) == "2"
+    # Why each total moved since 06-29: new data (v1 re-scored on today's inputs, by input
+    # group) plus new model (v2 vs v1 on today's inputs), adding up to the change exactly.
+    totals = {
+        day: read_published(shop, day)[0].groupby(["sku", "location_id"])["forecast"].sum()
+        for day in (date(2024, 6, 29), DAY)
+    }
+    changes = pd.read_sql("SELECT * FROM demand_forecast_changes", shop)
+    assert set(changes["previous_run_date"].astype(str)) == {"2024-06-29"}
+    assert set(changes["part"]) == {"new_data", "new_model"}
+    assert {"sales_history", "model"} <= set(changes["input_group"])
+    explained = changes.groupby(["sku", "location_id"])["contribution"].sum()
+    moved = (totals[DAY] - totals[date(2024, 6, 29)]).reindex(explained.index)
+    assert len(explained) == len(totals[DAY]) and np.allclose(explained, moved, atol=1e-6)
+    assert changes.loc[changes["part"] == "new_model", "contribution"].abs().sum() > 0
     # Re-running the older date republishes its own forecasts, byte for byte, from v1.
     again = pipeline(date(2024, 6, 29), url)
     assert again["check"]["decision"]["rule"] == "same_run"

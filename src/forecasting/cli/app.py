@@ -1,7 +1,8 @@
 """The ``forecasting`` command's parser, built from its command groups, and its entry point.
 
 Each group (:mod:`~forecasting.cli.shop`, :mod:`~forecasting.cli.run`,
-:mod:`~forecasting.cli.customers`, :mod:`~forecasting.cli.nowcast`, :mod:`~forecasting.cli.ops`,
+:mod:`~forecasting.cli.customers`, :mod:`~forecasting.cli.nowcast`,
+:mod:`~forecasting.cli.planner_app`, :mod:`~forecasting.cli.ops`,
 :mod:`~forecasting.cli.bench`) adds its commands with ``register(sub, parents)``; each
 command is a function of the parsed flags that returns the exit status.
 """
@@ -14,7 +15,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from forecasting.cli import bench, customers, nowcast, ops, run, shop
+from forecasting.cli import bench, customers, nowcast, ops, planner_app, run, shop
 from forecasting.cli.errors import message
 from forecasting.cli.options import Parents, add_verbose
 
@@ -35,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_verbose(parser)
     sub = parser.add_subparsers(dest="command", required=True)
     parents = Parents.build()
-    for group in (shop, run, customers, nowcast, ops, bench):
+    for group in (shop, run, customers, nowcast, planner_app, ops, bench):
         group.register(sub, parents)
     return parser
 

@@ -16,7 +16,13 @@ from forecasting.artifacts import STOCK_FRAMES
 from forecasting.db import read_frame
 from forecasting.storage import read_parquet, write_parquet
 
-__all__ = ["Stock", "read_stock", "read_stock_snapshot", "write_stock_snapshot"]
+__all__ = [
+    "Stock",
+    "positions_from_stock",
+    "read_stock",
+    "read_stock_snapshot",
+    "write_stock_snapshot",
+]
 
 
 @dataclass(frozen=True)
@@ -82,3 +88,31 @@ def read_stock_snapshot(folder: UPath) -> Stock | None:
     if not all(p.exists() for p in paths.values()):
         return None
     return Stock(**{name: read_parquet(p) for name, p in paths.items()})
+
+
+def positions_from_stock(stock: Stock, series: pd.DataFrame) -> pd.DataFrame:
+    """Each series' inventory position and policy, for the series that have both a policy
+    and a snapshot (others get no suggestion: without units on hand there is nothing to
+    top up from).
+
+    Args:
+        stock: The run's stock position.
+        series: ``sku, location_id`` of the series forecast.
+
+    Returns:
+        ``sku, location_id, on_hand, on_order`` (0 without open orders),
+        ``lead_time_days, review_period_days, service_level, pack_size, min_order_qty``.
+    """
+    keys = ["sku", "location_id"]
+    on_hand = stock.on_hand.loc[:, [*keys, "units_on_hand"]].rename(
+        columns={"units_on_hand": "on_hand"}
+    )
+    out = (
+        series.loc[:, keys]
+        .drop_duplicates()
+        .merge(stock.policy, on=keys)
+        .merge(on_hand, on=keys)
+        .merge(stock.on_order.loc[:, [*keys, "on_order"]], on=keys, how="left")
+    )
+    out["on_order"] = out["on_order"].fillna(0.0).astype(float)
+    return out.sort_values(keys, ignore_index=True)

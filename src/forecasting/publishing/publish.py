@@ -15,6 +15,7 @@ when missing (the embedded SQLite demo).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -214,6 +215,7 @@ def publish_forecasts(
     min_series_ratio: float = 0.0,
     max_key_length: int = 255,
     leadtime: pd.DataFrame | None = None,
+    extra: Sequence[TableWrite] = (),
 ) -> int:
     """Replace the run date's forecasts, lead-time quantiles and run row in one transaction.
 
@@ -228,6 +230,8 @@ def publish_forecasts(
             quantiles; the date's earlier rows are removed all the same).
         min_series_ratio: See :func:`guard_against_shrinking` (0 disables the guard).
         max_key_length: Longest key the tables hold.
+        extra: Further tables to replace in the same transaction (the planners' tables,
+            :func:`forecasting.publishing.planner.planner_writes`).
 
     Returns:
         Rows written to ``demand_forecast``.
@@ -269,6 +273,7 @@ def publish_forecasts(
         TableWrite(
             "publish/delete_forecast_run", key, "publish/insert_forecast_run", [run.to_dict()]
         ),
+        *extra,
     ]
     publish_in_one_transaction(engine, writes, "publish")
     log.info(

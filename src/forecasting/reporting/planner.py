@@ -56,6 +56,7 @@ REPORT_SECTIONS = (
     "accuracy",
     "movers",
     "uncertainty",
+    "replenishment",
     "catalogue",
     "launches",
     "unmet",
@@ -101,9 +102,52 @@ def _movers(now: pd.DataFrame, then: pd.DataFrame) -> pd.DataFrame:
     return both.reindex(both["change"].abs().sort_values(ascending=False).index).head(TOP_ROWS)
 
 
+def _named(frame: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """``frame`` with a ``product`` column (the product's name) after ``sku``."""
+    if "sku" not in frame.columns or not names:
+        return frame
+    out = frame.copy()
+    out.insert(
+        list(out.columns).index("sku") + 1,
+        "product",
+        out["sku"].astype(str).map(names).fillna(""),
+    )
+    return out
+
+
+def _why(
+    movers: pd.DataFrame,
+    changes: pd.DataFrame | None,
+    drivers: pd.DataFrame | None,
+    previous_day: date | None,
+) -> list[str]:
+    """Per mover, why its total moved: the change's parts when the previous run explained
+    it (``demand_forecast_changes`` against ``previous_day``), else what drives today's
+    forecast against the series' recent average; empty where nothing was explained."""
+    from forecasting.explain import describe_drivers
+
+    keys = ["sku", "location_id"]
+    if changes is not None and previous_day is not None and len(changes):
+        same = pd.to_datetime(changes["previous_run_date"]).dt.date == previous_day
+        changes = changes.loc[same]
+    by_change = dict(iter(changes.groupby(keys))) if changes is not None and len(changes) else {}
+    by_driver = dict(iter(drivers.groupby(keys))) if drivers is not None and len(drivers) else {}
+    out = []
+    for sku, location in zip(movers["sku"], movers["location_id"], strict=True):
+        prefix = f"{sku} ({location}) "
+        if (sku, location) in by_change:
+            out.append(describe_drivers(by_change[sku, location]).removeprefix(prefix))
+        elif (sku, location) in by_driver:
+            text = describe_drivers(by_driver[sku, location]).removeprefix(prefix)
+            out.append(f"vs recent average {text}")
+        else:
+            out.append("")
+    return out
+
+
 def _movers_table(movers: pd.DataFrame, run_day: date, previous_day: date | None) -> pd.DataFrame:
     return movers.loc[
-        :, ["sku", "location_id", "forecast_before", "forecast", "change", "change_pct"]
+        :, ["sku", "location_id", "forecast_before", "forecast", "change", "change_pct", "why"]
     ].rename(
         columns={
             "forecast_before": f"28-day total ({previous_day})",
@@ -239,6 +283,16 @@ def _page(run_day: date, resources: Resources, run: DateRun | None) -> str:
     previous_day = warehouse.previous_run_day(engine, run_day)
     then = warehouse.forecast_totals(engine, previous_day) if previous_day else now.iloc[:0]
     movers = _movers(now, then)
+    names = warehouse.product_names(engine)
+    movers = movers.assign(
+        why=_why(
+            movers,
+            warehouse.forecast_changes(engine, run_day),
+            warehouse.forecast_drivers(engine, run_day),
+            previous_day,
+        )
+    )
+    suggestions = warehouse.order_suggestions(engine, run_day)
     accuracy = _accuracy(engine, run_day)
     wide_table, wide_title = warehouse.widest_uncertainty(engine, run_day, now, TOP_ROWS)
     headline = _headline(
@@ -256,11 +310,23 @@ def _page(run_day: date, resources: Resources, run: DateRun | None) -> str:
         previous=previous_day or "the previous run",
         **headline,
         **accuracy,
-        movers=table_of(_movers_table(movers, run_day, previous_day), "movers-table"),
+        movers=table_of(
+            _named(_movers_table(movers, run_day, previous_day), names), "movers-table"
+        ),
         uncertainty_title=wide_title,
-        uncertainty=table_of(wide_table, "uncertainty-table"),
-        catalogue=table_of(_catalogue(now, then), "catalogue-table"),
-        launches=table_of(launches(resources.storage, run_day), "launches-table"),
+        uncertainty=table_of(_named(wide_table, names), "uncertainty-table"),
+        replenishment_note=(
+            "No replenishment_policy in the shop: no suggestions." if suggestions is None else ""
+        ),
+        replenishment=table_of(
+            _named(
+                (suggestions if suggestions is not None else pd.DataFrame()).head(TOP_ROWS),
+                names,
+            ),
+            "replenishment-table",
+        ),
+        catalogue=table_of(_named(_catalogue(now, then), names), "catalogue-table"),
+        launches=table_of(_named(launches(resources.storage, run_day), names), "launches-table"),
         **_unmet(engine, run_day),
         min_history_days=MIN_HISTORY_DAYS,
         horizon_days=int(now["days"].max()),

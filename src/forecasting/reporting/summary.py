@@ -74,6 +74,7 @@ def _planner_lines(resources: Resources, run_day: date) -> list[str]:
             f"Lead time:   {len(leadtime):,} rows in demand_forecast_leadtime "
             f"(P50..P99 of total demand over {', '.join(map(str, sorted(set(leadtime['days']))))} days)"
         )
+    lines += _explained_lines(resources, run_day)
     lines += _unmet_lines(resources, run_day)
     verdict = monitor_verdict(storage, run_day)
     if verdict is not None and not verdict:
@@ -91,6 +92,39 @@ def _planner_lines(resources: Resources, run_day: date) -> list[str]:
     report = storage.committed(run_day, "report")
     if report is not None:
         lines.append(f"Report:      {report / REPORT_ARTIFACT}")
+    return lines
+
+
+def _explained_lines(resources: Resources, run_day: date, shown: int = 2) -> list[str]:
+    """Why the largest changes since the previous run happened, and what to order (nothing
+    without the tables or their rows)."""
+    from forecasting.explain import describe_drivers
+    from forecasting.reporting.warehouse import (
+        forecast_changes,
+        order_suggestions,
+        product_names,
+    )
+
+    engine = resources.warehouse
+    lines = []
+    changes = forecast_changes(engine, run_day)
+    if changes is not None and len(changes):
+        names = product_names(engine)
+        since = str(changes["previous_run_date"].iloc[0])[:10]
+        moved = changes.groupby(["sku", "location_id"])["contribution"].sum()
+        top = moved.abs().sort_values(ascending=False).index[:shown]
+        keyed = changes.set_index(["sku", "location_id"])
+        lines.append(f"Why:         the largest changes since {since} (demand_forecast_changes)")
+        for key in top:
+            rows = keyed.loc[[key]].reset_index()
+            lines.append(f"{'':<13}{describe_drivers(rows, names)}")
+    suggestions = order_suggestions(engine, run_day)
+    if suggestions is not None and len(suggestions):
+        lines.append(
+            f"Orders:      {len(suggestions):,} series to order today, "
+            f"{suggestions['suggested_qty'].astype(float).sum():,.0f} units "
+            "(replenishment_suggestions; approve or edit them in the planner app)"
+        )
     return lines
 
 

@@ -161,3 +161,55 @@ def unmet_searches(
         lambda n: "matches nothing" if n == 0 else "no cart adds"
     )
     return frame
+
+
+def _table_rows(
+    engine: Engine, table: str, sql: str, params: dict[str, Any]
+) -> pd.DataFrame | None:
+    """Rows of a planners' table (``None`` when the warehouse predates it)."""
+    if not sa.inspect(engine).has_table(table):
+        return None
+    return read_frame(engine, sql, params)
+
+
+def product_names(engine: Engine) -> dict[str, str]:
+    """Product name by SKU (``forecast_products``; empty before a run published names)."""
+    frame = _table_rows(engine, "forecast_products", "report/select_products", {})
+    if frame is None:
+        return {}
+    return dict(zip(frame["sku"].astype(str), frame["name"].astype(str), strict=True))
+
+
+def forecast_changes(engine: Engine, run_day: date) -> pd.DataFrame | None:
+    """A run's ``demand_forecast_changes`` rows (``None`` without the table)."""
+    return _table_rows(
+        engine,
+        "demand_forecast_changes",
+        "report/select_changes",
+        {"run_date": run_day.isoformat()},
+    )
+
+
+def forecast_drivers(engine: Engine, run_day: date) -> pd.DataFrame | None:
+    """A run's drivers per series and input group over the whole horizon (``None``
+    without the table)."""
+    frame = _table_rows(
+        engine,
+        "demand_forecast_drivers",
+        "report/select_drivers",
+        {"run_date": run_day.isoformat()},
+    )
+    if frame is not None:
+        frame["contribution"] = frame["contribution"].astype(float)
+    return frame
+
+
+def order_suggestions(engine: Engine, run_day: date) -> pd.DataFrame | None:
+    """A run's replenishment suggestions with a quantity to order, largest first
+    (``None`` without the table)."""
+    return _table_rows(
+        engine,
+        "replenishment_suggestions",
+        "report/select_suggestions",
+        {"run_date": run_day.isoformat()},
+    )

@@ -33,6 +33,7 @@ COMMANDS = {
     "leases",
     "check-storage",
     "nowcast",
+    "app",
 }
 
 

@@ -278,6 +278,10 @@ class Published(HandOff):
 
     Attributes:
         search_rows: Rows written to ``search_demand`` (0 without web events).
+        driver_rows: Rows written to ``demand_forecast_drivers``.
+        change_rows: Rows written to ``demand_forecast_changes`` (0 on a first run).
+        suggestion_rows: Rows written to ``replenishment_suggestions`` (0 without a
+            replenishment policy in the source).
     """
 
     rows: int
@@ -291,6 +295,9 @@ class Published(HandOff):
     series_count: int
     row_count: int
     search_rows: int = 0
+    driver_rows: int = 0
+    change_rows: int = 0
+    suggestion_rows: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,14 +4,26 @@ with web events, the re-extracted days of ``search_demand``."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from forecasting.artifacts import CATALOGUE_SOURCE, SCORES_FORECASTS, SCORES_LEADTIME
+from forecasting.artifacts import (
+    CATALOGUE_SOURCE,
+    SCORES_CHANGES,
+    SCORES_DRIVERS,
+    SCORES_FORECASTS,
+    SCORES_HISTORY,
+    SCORES_LEADTIME,
+    SCORES_REPLENISHMENT,
+)
 from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
 from forecasting.pipelines.demand.handoffs import Published, Scored
 from forecasting.resources import Resources
 from forecasting.storage import read_json, read_parquet
+
+if TYPE_CHECKING:
+    from forecasting.publishing.planner import PlannerTables
 
 __all__ = ["publish_step"]
 
@@ -35,6 +47,7 @@ def publish_step(
         Rows written, the warehouse table and the run's ``forecast_runs`` row.
     """
     from forecasting.publishing import PublishedRun, publish_forecasts
+    from forecasting.publishing.planner import history_first_day, planner_writes
 
     storage = resources.storage
     frames = [read_parquet(storage.open(s.uri) / SCORES_FORECASTS) for s in scored]
@@ -59,6 +72,8 @@ def publish_step(
         series_count=int(forecasts["unique_id"].nunique()) if len(forecasts) else 0,
         row_count=len(forecasts),
     )
+    tables = _planner_tables(run_day, scored, resources)
+    history_from = history_first_day(resources.warehouse, run_day, config.lookback_days)
     storage.check_fence()  # a run that lost its date's lease never publishes
     rows = publish_forecasts(
         resources.warehouse,
@@ -67,6 +82,7 @@ def publish_step(
         min_series_ratio=config.checks.min_series_ratio,
         max_key_length=config.checks.max_key_length,
         leadtime=leadtime,
+        extra=planner_writes(run_day, run.model_version, tables, history_from),
     )
     search_rows = publish_searches(run_day, resources)
     return Published.from_dict(
@@ -76,8 +92,40 @@ def publish_step(
             "leadtime_rows": 0 if leadtime is None else len(leadtime),
             **run.to_dict(),
             "search_rows": search_rows,
+            "driver_rows": _rows(tables.drivers),
+            "change_rows": _rows(tables.changes),
+            "suggestion_rows": _rows(tables.suggestions),
         }
     )
+
+
+def _planner_tables(run_day: date, scored: list[Scored], resources: Resources) -> PlannerTables:
+    """Every shard's drivers, changes, suggestions and history, and the catalogue's names."""
+    from forecasting.extraction import read_catalog_snapshot
+    from forecasting.publishing.planner import PlannerTables
+
+    storage = resources.storage
+    parts: dict[str, pd.DataFrame | None] = {}
+    for name in (SCORES_DRIVERS, SCORES_CHANGES, SCORES_REPLENISHMENT, SCORES_HISTORY):
+        paths = [storage.open(s.uri) / name for s in scored]
+        frames = [read_parquet(p) for p in paths if p.exists()]
+        parts[name] = pd.concat(frames, ignore_index=True) if frames else None
+    folder = storage.committed(run_day, "catalog")
+    products = None
+    if folder is not None:
+        products = read_catalog_snapshot(folder).products.loc[:, ["sku", "name", "category"]]
+        products = products.fillna({"name": "", "category": ""})
+    return PlannerTables(
+        drivers=parts[SCORES_DRIVERS],
+        changes=parts[SCORES_CHANGES],
+        suggestions=parts[SCORES_REPLENISHMENT],
+        products=products,
+        history=parts[SCORES_HISTORY],
+    )
+
+
+def _rows(frame: pd.DataFrame | None) -> int:
+    return 0 if frame is None else len(frame)
 
 
 def publish_searches(run_day: date, resources: Resources) -> int:

@@ -6,14 +6,19 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from forecasting.artifacts import (
     LEADTIME_ARTIFACT,
+    SCORES_CHANGES,
+    SCORES_DRIVERS,
     SCORES_FORECASTS,
+    SCORES_HISTORY,
     SCORES_LAUNCHES,
     SCORES_LEADTIME,
     SCORES_MODEL,
+    SCORES_REPLENISHMENT,
 )
 from forecasting.config import REGISTERED_MODEL_NAME, PipelineConfig
 from forecasting.errors import NoChampionError
@@ -24,6 +29,9 @@ from forecasting.schema import FORECAST_COLUMNS, SERIES_KEYS
 from forecasting.storage import write_json, write_parquet
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from forecasting.evaluation.leadtime import LeadTimeCalibrator
     from forecasting.features.panel import Panel
 
 __all__ = ["score_step"]
@@ -68,6 +76,8 @@ def score_step(
     resources.experiment_id  # noqa: B018 (points MLflow at the store before loading a model)
     meta: dict[str, Any]
     launches = None
+    planner: dict[str, pd.DataFrame | None] = {}
+    calibrator = None
     if features.series:
         panel = load_panel(storage, features.uri)
         scores, meta = score_panel(
@@ -79,16 +89,22 @@ def score_step(
             config.promotion.plausibility_factor,
         )
         scores, launches = _cold_start(scores, panel, features, config, resources)
+        planner = _explanations(run_day, panel, scores, str(version), config, resources)
+        planner[SCORES_HISTORY] = _history(panel, scores)
     else:
         scores = pd.DataFrame(columns=list(FORECAST_COLUMNS))
         meta = {"model_name": REGISTERED_MODEL_NAME, "model_version": str(version), "run_id": ""}
-    leadtime = _leadtime_quantiles(scores, meta["run_id"], resources)
+    leadtime, calibrator = _leadtime_quantiles(scores, meta["run_id"], resources)
+    planner[SCORES_REPLENISHMENT] = _replenishment(run_day, scores, calibrator, resources)
     with storage.write_stage(run_day, "scores", features.shard.name) as folder:
         write_parquet(scores, folder / SCORES_FORECASTS)
         if launches is not None:
             write_parquet(launches, folder / SCORES_LAUNCHES)
         if leadtime is not None:
             write_parquet(leadtime, folder / SCORES_LEADTIME)
+        for name, frame in planner.items():
+            if frame is not None:
+                write_parquet(frame, folder / name)
         write_json(folder / SCORES_MODEL, meta)
     return Scored(
         uri=storage.uri(folder),
@@ -123,20 +139,157 @@ def _cold_start(
 
 def _leadtime_quantiles(
     scores: pd.DataFrame, run_id: str, resources: Resources
-) -> pd.DataFrame | None:
+) -> tuple[pd.DataFrame | None, LeadTimeCalibrator | None]:
     """Lead-time quantiles of a shard's daily forecasts with the model version's fitted
-    quantiles (``None`` for a version registered without them)."""
+    quantiles, and the fitted model (``None`` for a version registered without them)."""
     from forecasting.evaluation.leadtime import LeadTimeCalibrator, leadtime_totals
     from forecasting.registry.tracking import artifact_names, load_json_artifact
 
     if not run_id or not len(scores):
-        return None
+        return None, None
     if LEADTIME_ARTIFACT not in artifact_names(resources.tracker, run_id):
         log.warning("run %s has no %s: no lead-time quantiles", run_id, LEADTIME_ARTIFACT)
-        return None
+        return None, None
     calibrator = LeadTimeCalibrator(**load_json_artifact(run_id, LEADTIME_ARTIFACT))
     totals = calibrator.quantiles(
         leadtime_totals(scores.loc[:, ["unique_id", "horizon", "forecast"]])
     )
     keys = scores.drop_duplicates("unique_id").loc[:, list(SERIES_KEYS)]
-    return totals.merge(keys, on="unique_id").rename(columns={"m": "forecast"})
+    return totals.merge(keys, on="unique_id").rename(columns={"m": "forecast"}), calibrator
+
+
+def _explanations(
+    run_day: date,
+    panel: Panel,
+    scores: pd.DataFrame,
+    version: str,
+    config: PipelineConfig,
+    resources: Resources,
+) -> dict[str, pd.DataFrame | None]:
+    """Each forecast's drivers and each series' change since the previous run
+    (:mod:`forecasting.explain`), for the series the model forecast (not new products' launch
+    curves); ``config.explain_series`` of them per shard, those whose total moved most."""
+    from forecasting.explain import applicable_groups, explain_change, explain_forecasts
+    from forecasting.lifecycle.serving import load_pinned_model
+    from forecasting.publishing import previous_runs
+    from forecasting.publishing.planner import read_drivers
+    from forecasting.registry.pyfunc import model_input_to_panel, panel_to_model_input
+
+    if config.explain_series == 0:
+        return {}
+    modelled = _modelled(scores)
+    modelled = modelled.loc[modelled["unique_id"].isin(panel.ids["unique_id"])]
+    if modelled.empty:
+        return {}
+    previous, _ = previous_runs(resources.warehouse, run_day)
+    before = None
+    if previous is not None:
+        before = read_drivers(resources.warehouse, date.fromisoformat(previous["run_date"]))
+    chosen = _series_to_explain(modelled, before, panel, config.explain_series)
+    # The panel as the pyfunc sees it: demand, prices, promotions and events, not the
+    # panel's daily extras (so those groups are not explained).
+    seen = model_input_to_panel(panel_to_model_input(panel))
+    groups = applicable_groups(seen, daily=False)
+
+    def explain(version: str) -> pd.DataFrame:
+        model = load_pinned_model(REGISTERED_MODEL_NAME, version)
+        return explain_forecasts(
+            _predictor(model, config.horizon, chosen), seen, config.horizon, chosen, groups
+        )
+
+    drivers = explain(version)
+    keys = panel.ids.loc[:, list(SERIES_KEYS)]
+    drivers = drivers.merge(keys, on="unique_id")
+    out: dict[str, pd.DataFrame | None] = {SCORES_DRIVERS: drivers}
+    if previous is None or before is None or before.empty:
+        return out
+    before = before.merge(keys, on=["sku", "location_id"])  # the shard's series then
+    if before.empty:
+        return out
+    old_version = str(previous["model_version"])
+    old_today = drivers if old_version == version else explain(old_version).merge(keys)
+    changes = explain_change(before, old_today, drivers)
+    out[SCORES_CHANGES] = changes.merge(keys, on="unique_id").assign(
+        previous_run_date=date.fromisoformat(previous["run_date"])
+    )
+    return out
+
+
+def _series_to_explain(
+    modelled: pd.DataFrame, before: pd.DataFrame | None, panel: Panel, limit: int | None
+) -> np.ndarray:
+    """``unique_id`` of the series to explain: all modelled ones, or the ``limit`` whose
+    total moved most since the previous run's drivers (series new since then first)."""
+    wanted = modelled["unique_id"].unique()
+    if limit is not None and len(wanted) > limit:
+        totals = modelled.groupby("unique_id")["forecast"].sum()
+        moved = totals.abs()
+        if before is not None and not before.empty:
+            keyed = before.merge(panel.ids, on=["sku", "location_id"])
+            then = keyed.groupby("unique_id")["contribution"].sum()
+            moved = (totals - then.reindex(totals.index)).abs().fillna(np.inf)
+        wanted = moved.sort_values(ascending=False).index[:limit].to_numpy()
+    return np.asarray(wanted, dtype=object)
+
+
+def _predictor(model: Any, horizon: int, series: np.ndarray) -> Callable[[Panel], pd.DataFrame]:
+    """What the explanations re-score: the pinned version's forecaster scoring only the
+    explained series while its features see the whole shard (as scoring does; seconds per
+    shard for a subset), or the pyfunc itself for a model that is not ours."""
+    from forecasting.explain import forecaster_predictor, pyfunc_predictor
+
+    unwrap = getattr(model, "unwrap_python_model", None)
+    forecaster = getattr(unwrap(), "forecaster", None) if unwrap is not None else None
+    if forecaster is None:
+        return pyfunc_predictor(model, horizon)
+    return forecaster_predictor(forecaster, horizon, series=series)
+
+
+def _history(panel: Panel, scores: pd.DataFrame) -> pd.DataFrame:
+    """Daily units of the scored series over the retained days, for the planners' charts
+    (``NaN``: excluded or unknown)."""
+    from forecasting.publishing.planner import HISTORY_RETENTION_DAYS
+
+    rows = np.flatnonzero(panel.ids["unique_id"].isin(scores["unique_id"]).to_numpy())
+    first = max(0, panel.n_history - HISTORY_RETENTION_DAYS)
+    days = panel.dates[first : panel.n_history]
+    units = panel.y[rows, first : panel.n_history]
+    ids = panel.ids.iloc[rows]
+    return pd.DataFrame(
+        {
+            "sku": np.repeat(ids["sku"].to_numpy(), len(days)),
+            "location_id": np.repeat(ids["location_id"].to_numpy(), len(days)),
+            "ds": np.tile(days.date, len(rows)),
+            "units": units.reshape(-1),
+        }
+    )
+
+
+def _replenishment(
+    run_day: date,
+    scores: pd.DataFrame,
+    calibrator: LeadTimeCalibrator | None,
+    resources: Resources,
+) -> pd.DataFrame | None:
+    """Replenishment suggestions (:mod:`forecasting.replenishment`) for the shard's series
+    with a policy and a snapshot, when the source has a policy and the version its fitted
+    lead-time model (``None`` otherwise)."""
+    from forecasting.extraction.stock import positions_from_stock, read_stock_snapshot
+    from forecasting.replenishment import suggest_orders
+
+    folder = resources.storage.committed(run_day, "catalog")
+    stock = None if folder is None else read_stock_snapshot(folder)
+    if stock is None or calibrator is None or not len(scores):
+        return None
+    modelled = _modelled(scores)
+    positions = positions_from_stock(stock, modelled.loc[:, list(SERIES_KEYS)].drop_duplicates())
+    if positions.empty:
+        return None
+    return suggest_orders(modelled, calibrator, positions)
+
+
+def _modelled(scores: pd.DataFrame) -> pd.DataFrame:
+    """The rows the model forecast (not new products' launch curves)."""
+    if "cold_start" not in scores.columns:
+        return scores
+    return scores.loc[~scores["cold_start"].fillna(False).astype(bool)]

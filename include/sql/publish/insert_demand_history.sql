@@ -1,0 +1,1 @@
+INSERT INTO demand_history (sku, location_id, ds, units) VALUES (:sku, :location_id, :ds, :units)

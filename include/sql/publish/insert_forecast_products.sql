@@ -1,0 +1,1 @@
+INSERT INTO forecast_products (sku, name, category) VALUES (:sku, :name, :category)
