@@ -2,7 +2,7 @@
 
 Two stages; the first is slow and cached in ``--work-dir``:
 
-1. **Backtest** (``forecasts.parquet``): our daily pipeline's candidate (``--model``,
+1. **Backtest** (``forecasts_<model>_<windows>.parquet``): our daily pipeline's candidate (``--model``,
    through :func:`forecasting.training.run_candidates`, exactly as the DAG's backtest runs
    it) on ``--windows`` scored windows of 28 days plus one calibration window, every
    window's daily forecasts (expected units ``forecast`` and the interval-calibrated
@@ -13,13 +13,18 @@ Two stages; the first is slow and cached in ``--work-dir``:
    windows) and the reference (sum of daily P50 plus a normal safety stock on earlier
    windows' daily error spread).
 
-Protocol: windows 1 to ``--select-windows`` are where choices may be made; the table
-reported is the later windows, never tuned on. Commands as run (docs/numbers/replenishment.md)::
+Protocol: window 0 only calibrates; windows 1 to ``--select-windows`` are where choices
+may be made (the target that gives the goal's service is chosen there); the later windows
+are reported, never tuned on. Besides the per-window tables (lost sales and backorders) it
+prints both policies' service and stock over a range of targets, and each policy at the
+target chosen on the select windows. Commands as run (docs/numbers/replenishment.md)::
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/replenishment_sim.py \\
-        store-item-demand --data-dir ../shared/data --model hgb --work-dir /tmp/repl_sid
+        store-item-demand --data-dir ../shared/data --model ensemble --work-dir /tmp/repl_sid_ens
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/replenishment_sim.py \\
-        online-retail --data-dir ../shared/data --model hgb --work-dir /tmp/repl_ret
+        online-retail --data-dir ../shared/data --model ensemble --work-dir /tmp/repl_ret
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/replenishment_sim.py \\
+        store-item-demand --data-dir ../shared/data --model hgb --work-dir /tmp/repl_sid
 """
 
 from __future__ import annotations
@@ -40,7 +45,7 @@ from forecasting.training import run_candidates
 log = logging.getLogger("replenishment_sim")
 
 #: Targets of the service-versus-stock curve.
-FRONTIER_LEVELS = (0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99)
+FRONTIER_LEVELS = (0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97, 0.99)
 FORECAST_COLUMNS = ["unique_id", "window", "horizon", "ds", "y", "forecast", "p50"]
 
 
@@ -97,19 +102,16 @@ def simulate(
     return pd.DataFrame(rows)
 
 
-def frontier(
-    forecasts: pd.DataFrame, lead_time: int, select_windows: int, goal: float
-) -> pd.DataFrame:
-    """Lost-sales service and stock of both policies over a range of targets (pooled report
-    windows), and each policy's stock at ``goal`` achieved service (linear between the
-    two targets around it)."""
+def frontier(forecasts: pd.DataFrame, lead_time: int, select_windows: int) -> pd.DataFrame:
+    """Lost-sales service and stock of both policies over a range of targets, pooled over
+    the select windows and over the report windows."""
     rows = []
     for level in FRONTIER_LEVELS:
         table = simulate(forecasts, lead_time, level, select_windows)
-        pooled = table.loc[(table["window"] == "all") & (table["split"] == "report")]
-        for _, row in pooled.iterrows():
+        for _, row in table.loc[table["window"] == "all"].iterrows():
             rows.append(
                 {
+                    "split": row["split"],
                     "policy": row["policy"],
                     "target": level,
                     "cycle_service_level": row["cycle_service_level"],
@@ -130,6 +132,31 @@ def stock_at(curve: pd.DataFrame, goal: float) -> dict[str, float]:
             np.interp(goal, part["cycle_service_level"], part["average_on_hand"])
         )
     return out
+
+
+def chosen_targets(curve: pd.DataFrame, goal: float) -> dict[str, float]:
+    """Per policy, the target whose lost-sales service on the *select* windows is ``goal``
+    (linear between grid targets; clamped to the grid)."""
+    out = {}
+    select = curve.loc[curve["split"] == "select"]
+    for policy, part in select.groupby("policy"):
+        part = part.sort_values("cycle_service_level")
+        out[str(policy)] = float(np.interp(goal, part["cycle_service_level"], part["target"]))
+    return out
+
+
+def held_out(
+    forecasts: pd.DataFrame, lead_time: int, select_windows: int, targets: dict[str, float]
+) -> pd.DataFrame:
+    """Each policy at its chosen target, pooled over the report windows (lost sales)."""
+    rows = []
+    for policy, target in targets.items():
+        table = simulate(forecasts, lead_time, target, select_windows)
+        row = table.loc[
+            (table["window"] == "all") & (table["split"] == "report") & (table["policy"] == policy)
+        ].iloc[0]
+        rows.append({"target": round(target, 4), **row.to_dict()})
+    return pd.DataFrame(rows)
 
 
 def _cutoffs(forecasts: pd.DataFrame) -> str:
@@ -178,14 +205,30 @@ def main() -> None:
         table.to_csv(work / f"simulation_{args.model}_L{args.lead_time}_{mode}.csv", index=False)
         print(f"\n{mode}:")
         print(table.round(4).to_string(index=False))
-    curve = frontier(forecasts, args.lead_time, args.select_windows, args.service_level)
+    curve = frontier(forecasts, args.lead_time, args.select_windows)
     curve.to_csv(work / f"frontier_{args.model}_L{args.lead_time}.csv", index=False)
-    wide = curve.pivot(index="target", columns="policy")
-    wide.columns = [f"{policy}_{metric}" for metric, policy in wide.columns]
-    print("\nlost sales, report windows pooled, by target:")
-    print(wide.round(4).to_string())
-    for policy, stock in stock_at(curve, args.service_level).items():
-        print(f"{policy}: average stock {stock:.3f} at {args.service_level:g} achieved service")
+    for split in ("select", "report"):
+        wide = curve.loc[curve["split"] == split].drop(columns="split")
+        wide = wide.pivot(index="target", columns="policy")
+        wide.columns = [f"{policy}_{metric}" for metric, policy in wide.columns]
+        print(f"\nlost sales, {split} windows pooled, by target:")
+        print(wide.round(4).to_string())
+    report = curve.loc[curve["split"] == "report"]
+    for policy, stock in stock_at(report, args.service_level).items():
+        print(
+            f"{policy}: average stock {stock:.3f} at {args.service_level:g} achieved service "
+            "(report windows, interpolated)"
+        )
+    targets = chosen_targets(curve, args.service_level)
+    print(
+        f"\nlost sales, each policy at the target that gave {args.service_level:g} days in "
+        f"stock on the select windows {targets}, report windows:"
+    )
+    print(
+        held_out(forecasts, args.lead_time, args.select_windows, targets)
+        .round(4)
+        .to_string(index=False)
+    )
 
 
 if __name__ == "__main__":

@@ -333,9 +333,8 @@ def suggest_orders(
     pos = _validate_positions(positions)
     _fitted_days(calibrator)
     keys = ["sku", "location_id"]
-    wide = forecasts.pivot_table(
-        index=keys, columns="horizon", values="forecast", aggfunc="first", dropna=False
-    )
+    # unstack, not pivot_table(dropna=False): that would build every sku x location pair.
+    wide = forecasts.set_index([*keys, "horizon"])["forecast"].astype(float).unstack("horizon")
     horizon = int(max(wide.columns)) if len(wide.columns) else 0
     wide = wide.reindex(columns=range(1, horizon + 1))
     pos["_days"] = (pos["lead_time_days"] + pos["review_period_days"]).astype(int)
