@@ -55,7 +55,7 @@ def read_stock(engine: Engine, run_day: date) -> Stock | None:
     policy = read_frame(engine, "extract/select_replenishment_policy", {})
     if policy.empty or not inspector.has_table("inventory_snapshots"):
         return None
-    params = {"run_day": run_day}
+    params = {"run_day": run_day.isoformat()}  # a plain string: drivers differ on dates
     on_hand = read_frame(engine, "extract/select_stock_on_hand", params)
     if inspector.has_table("purchase_orders"):
         on_order = read_frame(engine, "extract/select_open_purchase_orders", params)

@@ -86,6 +86,7 @@ def planner_writes(
             :func:`history_first_day`).
     """
     key = {"run_date": run_date.isoformat()}
+    run_date = date.fromisoformat(run_date.isoformat())  # a plain date (Airflow's is pendulum's)
     writes = []
     for table, frame in (
         ("demand_forecast_drivers", tables.drivers),
