@@ -35,6 +35,8 @@ def page(**overrides: object) -> str:
         "movers": table_of(rows, "movers-table"),
         "uncertainty_title": "Widest <uncertainty>",
         "uncertainty": table_of(rows, "uncertainty-table"),
+        "replenishment": table_of(rows, "replenishment-table"),
+        "replenishment_note": "",
         "catalogue": table_of(rows.iloc[:0], "catalogue-table"),
         "launches": table_of(rows.assign(neighbours=f"SKU-1 {ODD} (0.91)"), "launches-table"),
         "min_history_days": 28,
