@@ -49,20 +49,27 @@ def users(small_shop, mysql_url: str):
     load_shop(admin, small_shop)
     suffix = uuid.uuid4().hex[:6]
     reader, writer = f"fc_reader_{suffix}", f"fc_writer_{suffix}"
-    init_database(admin, reader=(reader, PASSWORD), writer=(writer, PASSWORD))
-    yield with_user(mysql_url, reader, PASSWORD), with_user(mysql_url, writer, PASSWORD)
+    planner = f"planner_{suffix}"
+    init_database(
+        admin,
+        reader=(reader, PASSWORD),
+        writer=(writer, PASSWORD),
+        planner=(planner, PASSWORD),
+    )
+    yield tuple(with_user(mysql_url, user, PASSWORD) for user in (reader, writer, planner))
     with admin.begin() as conn:
-        for user in (reader, writer):
+        for user in (reader, writer, planner):
             conn.execute(sa.text(f"DROP USER IF EXISTS '{user}'@'%'"))
 
 
 def test_the_pipeline_runs_with_least_privilege_users(
     users, pipeline, caplog: pytest.LogCaptureFixture
 ) -> None:
-    reader, writer = users
+    reader, writer, planner = users
     caplog.set_level(logging.INFO)
     out = pipeline(DAY, reader, warehouse_url=writer, models=("seasonal_naive", "linear"))
     assert out["publish"]["rows"] > 0
+    assert out["publish"]["driver_rows"] > 0 and out["publish"]["suggestion_rows"] > 0
 
     # What each user can do, and nothing more.
     def denied():
@@ -74,6 +81,31 @@ def test_the_pipeline_runs_with_least_privilege_users(
         conn.execute(sa.text("SELECT COUNT(*) FROM orders"))
     with denied(), make_engine(writer).begin() as conn:
         conn.execute(sa.text("DROP TABLE demand_forecast"))
+    # The planner app's role reads the planners' tables and records decisions, nothing more.
+    from forecasting.app.queries import record_decision, series_page
+
+    suggestion = pd.read_sql("SELECT * FROM replenishment_suggestions", make_engine(planner))
+    sku, location = suggestion.loc[0, "sku"], suggestion.loc[0, "location_id"]
+    page = series_page(make_engine(planner), sku, location)
+    assert len(page.forecast) and len(page.drivers)
+    record_decision(
+        make_engine(planner), DAY, sku, location, "12", "Ada Planner", "least privilege"
+    )
+    decided = pd.read_sql("SELECT * FROM replenishment_decisions", make_engine(writer))
+    assert decided[["sku", "order_qty", "decided_by"]].values.tolist() == [
+        [sku, 12.0, "Ada Planner"]
+    ]
+    for statement in (
+        "DELETE FROM demand_forecast",
+        "UPDATE replenishment_suggestions SET suggested_qty = 0",
+        "DELETE FROM replenishment_decisions",
+        "SELECT COUNT(*) FROM orders",
+        "SELECT COUNT(*) FROM customer_propensity",
+    ):
+        with denied(), make_engine(planner).begin() as conn:
+            conn.execute(sa.text(statement))
+    with denied(), make_engine(writer).begin() as conn:  # decisions are the planners' own
+        conn.execute(sa.text("DELETE FROM replenishment_decisions"))
     # The password never reaches the logs or MLflow's params and tags.
     assert PASSWORD not in caplog.text
     settings = Settings.from_env(env={}, data_dir=pipeline.data_dir)
