@@ -160,6 +160,8 @@ def test_compose_wires_the_distributed_stack() -> None:
         published = service.get("ports", [])
         if "expose" in service.get("profiles", []):
             assert all(str(p).startswith("127.0.0.1:") for p in published), name
+        elif name == "planner-app":  # planners' UI: the host's loopback (an auth proxy in front)
+            assert published == ["127.0.0.1:8050:8050"], published
         elif name != "airflow-apiserver":
             assert not published, f"{name} is published on the host"
     env = services["airflow-worker"]["environment"]
@@ -170,6 +172,10 @@ def test_compose_wires_the_distributed_stack() -> None:
     assert env["MLFLOW_TRACKING_URI"] == "http://mlflow:5000"
     assert env["AIRFLOW_CONN_FORECASTING_SOURCE"].startswith("mysql://fc_reader:")
     assert env["AIRFLOW_CONN_FORECASTING_WAREHOUSE"].startswith("mysql://fc_writer:")
+    # The planner app reads the warehouse as the read-only planner user.
+    app = services["planner-app"]
+    assert app["entrypoint"] == ["forecasting"] and app["command"][0] == "app"
+    assert app["environment"]["FORECASTING_WAREHOUSE_URL"].startswith("mysql://planner:")
     assert "backend-store-uri=postgresql" in " ".join(services["mlflow"]["command"])
     assert "s3://mlflow" in " ".join(services["mlflow"]["command"])
 
