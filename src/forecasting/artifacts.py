@@ -71,7 +71,7 @@ CATALOGUE_SOURCE = "source.json"
 #: (:class:`~forecasting.extraction.stock.Stock`, one file per frame), with a policy only.
 STOCK_FRAMES = {
     "on_hand": "stock_on_hand.parquet",
-    "on_order": "stock_on_order.parquet",
+    "open_orders": "stock_open_orders.parquet",
     "policy": "replenishment_policy.parquet",
 }
 #: ``extract/<shard>/``: history (:data:`~forecasting.schema.EXTRACT_COLUMNS`), the

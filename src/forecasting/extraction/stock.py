@@ -14,6 +14,7 @@ from upath import UPath
 
 from forecasting.artifacts import STOCK_FRAMES
 from forecasting.db import read_frame
+from forecasting.sources.shop import TABLE_COLUMNS
 from forecasting.storage import read_parquet, write_parquet
 
 __all__ = [
@@ -32,13 +33,14 @@ class Stock:
     Attributes:
         on_hand: ``sku, location_id, snapshot_date, units_on_hand``: each series' latest
             snapshot on or before the day.
-        on_order: ``sku, location_id, on_order, next_expected_on``: open purchase orders.
+        open_orders: ``purchase_order_id, sku, location_id, quantity, ordered_on,
+            expected_on`` of the purchase orders open on the day.
         policy: ``sku, location_id, lead_time_days, review_period_days, service_level,
             pack_size, min_order_qty``.
     """
 
     on_hand: pd.DataFrame
-    on_order: pd.DataFrame
+    open_orders: pd.DataFrame
     policy: pd.DataFrame
 
 
@@ -58,12 +60,12 @@ def read_stock(engine: Engine, run_day: date) -> Stock | None:
     params = {"run_day": run_day.isoformat()}  # a plain string: drivers differ on dates
     on_hand = read_frame(engine, "extract/select_stock_on_hand", params)
     if inspector.has_table("purchase_orders"):
-        on_order = read_frame(engine, "extract/select_open_purchase_orders", params)
+        orders = read_frame(engine, "extract/select_open_purchase_orders", params)
     else:
-        on_order = pd.DataFrame(columns=["sku", "location_id", "on_order", "next_expected_on"])
+        orders = pd.DataFrame(columns=list(TABLE_COLUMNS["purchase_orders"]))
     return Stock(
         on_hand=on_hand.astype({"units_on_hand": float}),
-        on_order=on_order.astype({"on_order": float}),
+        open_orders=orders.astype({"quantity": float}),
         policy=policy.astype(
             {
                 "lead_time_days": "int64",
@@ -90,29 +92,21 @@ def read_stock_snapshot(folder: UPath) -> Stock | None:
     return Stock(**{name: read_parquet(p) for name, p in paths.items()})
 
 
-def positions_from_stock(stock: Stock, series: pd.DataFrame) -> pd.DataFrame:
-    """Each series' inventory position and policy, for the series that have both a policy
-    and a snapshot (others get no suggestion: without units on hand there is nothing to
-    top up from).
+def positions_from_stock(stock: Stock, series: pd.DataFrame, run_day: date) -> pd.DataFrame:
+    """Each forecast series' inventory position and policy
+    (:func:`forecasting.replenishment.positions_from_source` on the run's stock position):
+    series without a policy row or a snapshot get no suggestion.
 
     Args:
         stock: The run's stock position.
         series: ``sku, location_id`` of the series forecast.
+        run_day: The run's day.
 
     Returns:
-        ``sku, location_id, on_hand, on_order`` (0 without open orders),
-        ``lead_time_days, review_period_days, service_level, pack_size, min_order_qty``.
+        :data:`~forecasting.replenishment.POSITION_COLUMNS` of the forecast series.
     """
+    from forecasting.replenishment import positions_from_source
+
+    positions = positions_from_source(stock.on_hand, stock.open_orders, stock.policy, run_day)
     keys = ["sku", "location_id"]
-    on_hand = stock.on_hand.loc[:, [*keys, "units_on_hand"]].rename(
-        columns={"units_on_hand": "on_hand"}
-    )
-    out = (
-        series.loc[:, keys]
-        .drop_duplicates()
-        .merge(stock.policy, on=keys)
-        .merge(on_hand, on=keys)
-        .merge(stock.on_order.loc[:, [*keys, "on_order"]], on=keys, how="left")
-    )
-    out["on_order"] = out["on_order"].fillna(0.0).astype(float)
-    return out.sort_values(keys, ignore_index=True)
+    return positions.merge(series.loc[:, keys].drop_duplicates(), on=keys)

@@ -45,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting.evaluation.leadtime import LEADTIME_LEVELS, LeadTimeCalibrator
+from forecasting.sources.shop import TABLE_COLUMNS
 
 __all__ = [
     "MAX_SERVICE_LEVEL",
@@ -79,15 +80,7 @@ REPLENISHMENT_COLUMNS: tuple[str, ...] = (
     "expected_service_level",
 )
 #: Columns of the source table ``replenishment_policy``.
-POLICY_COLUMNS: tuple[str, ...] = (
-    "sku",
-    "location_id",
-    "lead_time_days",
-    "review_period_days",
-    "service_level",
-    "pack_size",
-    "min_order_qty",
-)
+POLICY_COLUMNS: tuple[str, ...] = TABLE_COLUMNS["replenishment_policy"]
 #: Columns :func:`suggest_orders` needs per series (the policy plus the stock position).
 POSITION_COLUMNS: tuple[str, ...] = (
     "sku",

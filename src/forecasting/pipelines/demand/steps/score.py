@@ -282,7 +282,7 @@ def _replenishment(
     if stock is None or calibrator is None or not len(scores):
         return None
     modelled = _modelled(scores)
-    positions = positions_from_stock(stock, modelled.loc[:, list(SERIES_KEYS)].drop_duplicates())
+    positions = positions_from_stock(stock, modelled, run_day)
     if positions.empty:
         return None
     return suggest_orders(modelled, calibrator, positions)
