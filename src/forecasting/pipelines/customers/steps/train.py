@@ -60,7 +60,8 @@ def _retrain_after_optouts(decision: Any, kind: str, validated: Validated, champ
     Every version is tagged with :data:`OPTOUTS_TAG` (one hash of the opt-out set it was
     trained without). A model trained while a customer who has since opted out was still
     in the data is replaced at the next run: its retrained successor, fitted without
-    them, serves once the promotion rule accepts it.
+    them, serves once it beats the baselines (the old champion is no reference: it may not
+    serve any more, however well it scored).
     """
     from forecasting.registry.models import list_versions
     from forecasting.training.cadence import TrainingDecision
@@ -230,18 +231,29 @@ def _train_and_pin(
         live = live_reference(kind, run_day, lines, resources.warehouse, champion.version)
     if live is not None:
         log_metrics({f"champion_live_{metric}": live})
+    # A champion trained while a customer who has since opted out was in the data may not
+    # serve: the candidate trained without them is judged against the baselines alone.
+    reference = champion
+    if champion is not None and champion.tags.get(OPTOUTS_TAG) != validated.optouts_fingerprint:
+        reference, live = None, None
     evidence = Evidence(
         candidate=result.score,
         baseline=result.best_baseline,
         candidate_is_baseline=result.winner in result.baselines,
         data_end=run_day,
-        champion_version=champion.version if champion else None,
-        champion_data_end=champion.data_end if champion else None,
-        champion_backtest=champion.backtest.get(metric) if champion else None,
+        champion_version=reference.version if reference else None,
+        champion_data_end=reference.data_end if reference else None,
+        champion_backtest=reference.backtest.get(metric) if reference else None,
         champion_live=live,
         champion_live_days=LABEL_DAYS,
     )
     verdict = decide_promotion(config.promotion_rule(kind), evidence)
+    if reference is None and champion is not None:
+        verdict = dataclasses.replace(
+            verdict,
+            reason=f"v{champion.version} was trained before the latest opt-outs and may not "
+            f"serve: {verdict.reason}",
+        )
     serving = pin_serving_version(kind, version, verdict, run_day, champion, backfill)
     return Trained(
         version=serving,
