@@ -40,6 +40,7 @@ def score_panel(
     horizon: int,
     active_days: int | None,
     plausibility_factor: float,
+    model: Any = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Forecast ``horizon`` days after the panel's history with one model version.
 
@@ -50,6 +51,8 @@ def score_panel(
         horizon: Days to forecast.
         active_days: Keep only series that sold in this many days (``None``: all).
         plausibility_factor: See :func:`forecasting.training.shard.plausibility`.
+        model: The version already loaded (:func:`~forecasting.lifecycle.serving.
+            load_pinned_model`; default: loaded here).
 
     Returns:
         Forecast frame (:data:`~forecasting.schema.FORECAST_COLUMNS`) and the model's ``model_name``, ``model_version``, ``run_id``.
@@ -60,7 +63,7 @@ def score_panel(
     meta = {"model_name": registered_model, "model_version": str(version)}
     if panel.n_series == 0:
         return pd.DataFrame(columns=list(FORECAST_COLUMNS)), {**meta, "run_id": ""}
-    model = load_pinned_model(registered_model, version)
+    model = model if model is not None else load_pinned_model(registered_model, version)
     meta["run_id"] = str(model.metadata.run_id or "")
     # The model sees every series of the shard (shop-wide features are computed over
     # them, as in training); only series that sold recently are kept.

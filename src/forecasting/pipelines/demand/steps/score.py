@@ -64,6 +64,7 @@ def score_step(
             not promoted).
         BadForecastError: If the forecasts break their contract.
     """
+    from forecasting.lifecycle.serving import load_pinned_model
     from forecasting.scoring import score_panel
 
     version = registered.version
@@ -80,6 +81,7 @@ def score_step(
     calibrator = None
     if features.series:
         panel = load_panel(storage, features.uri)
+        model = load_pinned_model(REGISTERED_MODEL_NAME, str(version))  # scores and explains
         scores, meta = score_panel(
             panel,
             REGISTERED_MODEL_NAME,
@@ -87,9 +89,10 @@ def score_step(
             config.horizon,
             config.active_days,
             config.promotion.plausibility_factor,
+            model=model,
         )
         scores, launches = _cold_start(scores, panel, features, config, resources)
-        planner = _explanations(run_day, panel, scores, str(version), config, resources)
+        planner = _explanations(run_day, panel, scores, str(version), model, config, resources)
         planner[SCORES_HISTORY] = _history(panel, scores)
     else:
         scores = pd.DataFrame(columns=list(FORECAST_COLUMNS))
@@ -163,6 +166,7 @@ def _explanations(
     panel: Panel,
     scores: pd.DataFrame,
     version: str,
+    model: Any,
     config: PipelineConfig,
     resources: Resources,
 ) -> dict[str, pd.DataFrame | None]:
@@ -191,13 +195,12 @@ def _explanations(
     seen = model_input_to_panel(panel_to_model_input(panel))
     groups = applicable_groups(seen, daily=False)
 
-    def explain(version: str) -> pd.DataFrame:
-        model = load_pinned_model(REGISTERED_MODEL_NAME, version)
+    def explain(model: Any) -> pd.DataFrame:
         return explain_forecasts(
             _predictor(model, config.horizon, chosen), seen, config.horizon, chosen, groups
         )
 
-    drivers = explain(version)
+    drivers = explain(model)
     keys = panel.ids.loc[:, list(SERIES_KEYS)]
     drivers = drivers.merge(keys, on="unique_id")
     out: dict[str, pd.DataFrame | None] = {SCORES_DRIVERS: drivers}
@@ -207,7 +210,11 @@ def _explanations(
     if before.empty:
         return out
     old_version = str(previous["model_version"])
-    old_today = drivers if old_version == version else explain(old_version).merge(keys)
+    old_today = (
+        drivers
+        if old_version == version
+        else explain(load_pinned_model(REGISTERED_MODEL_NAME, old_version)).merge(keys)
+    )
     changes = explain_change(before, old_today, drivers)
     out[SCORES_CHANGES] = changes.merge(keys, on="unique_id").assign(
         previous_run_date=date.fromisoformat(previous["run_date"])
